@@ -1,0 +1,305 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django_prose_editor.fields import ProseEditorField
+
+from .sanitize import sanitize_html
+
+# What the admin's rich-text editor offers; the sanitizer allows the same and no more.
+BODY_EDITOR_EXTENSIONS = {
+    "Bold": True,
+    "Italic": True,
+    "Underline": True,
+    "Strike": True,
+    "Subscript": True,
+    "Superscript": True,
+    "Heading": {"levels": [2, 3, 4]},
+    "BulletList": True,
+    "OrderedList": True,
+    "ListItem": True,
+    "Blockquote": True,
+    "HorizontalRule": True,
+    "HardBreak": True,
+    "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
+    "History": True,
+}
+
+
+class Topic(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:topic", kwargs={"slug": self.slug})
+
+
+class Author(models.Model):
+    """A byline: who wrote the story. Not a login; editors are Django users."""
+
+    name = models.CharField(_("name"), max_length=150)
+    slug = models.SlugField(_("slug"), max_length=150, unique=True)
+    bio = models.TextField(_("bio"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self, *, at=None):
+        """Articles the public may see: published, with a publish time that has passed.
+
+        Scheduling is this query and nothing else: an article published with a
+        future publish time appears by itself once the time is reached.
+        """
+        return self.filter(
+            status=Article.Status.PUBLISHED, publish_at__lte=at or timezone.now()
+        )
+
+    def scheduled(self, *, at=None):
+        return self.filter(status=Article.Status.PUBLISHED, publish_at__gt=at or timezone.now())
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    title = models.CharField(_("headline"), max_length=200)
+    slug = models.SlugField(
+        _("slug"), max_length=200, unique=True, help_text=_("The article's address: /articles/<slug>/")
+    )
+    standfirst = models.TextField(
+        _("standfirst"), max_length=600, help_text=_("One paragraph under the headline.")
+    )
+    body = ProseEditorField(
+        _("body"), config={"extensions": BODY_EDITOR_EXTENSIONS}, sanitize=sanitize_html
+    )
+    why_it_matters = models.TextField(
+        _("why it matters"), blank=True, help_text=_("The highlighted paragraph that closes the story.")
+    )
+    impact_score = models.PositiveSmallIntegerField(
+        _("impact score"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("A whole number from 0 to 100, shown as a badge on the story."),
+    )
+    topics = models.ManyToManyField(Topic, related_name="articles", blank=True, verbose_name=_("topics"))
+    author = models.ForeignKey(
+        Author,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles",
+        verbose_name=_("byline"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    publish_at = models.DateTimeField(
+        _("publish time"),
+        null=True,
+        blank=True,
+        help_text=_("A future time schedules the story: it goes live by itself at that time."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    seo_description = models.CharField(
+        _("SEO description"),
+        max_length=300,
+        blank=True,
+        help_text=_("For search engines and link previews. Empty: the standfirst is used."),
+    )
+    hero_image = models.ImageField(_("hero image"), upload_to="articles/%Y/%m/", blank=True)
+    hero_image_alt = models.CharField(
+        _("hero image alt text"),
+        max_length=250,
+        blank=True,
+        help_text=_("What the image shows, for readers who cannot see it."),
+    )
+    # Bumped on every editorial save; the admin refuses a save based on an older version.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-publish_at", "-id"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        indexes = [models.Index(fields=["status", "-publish_at"], name="article_status_publish_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(impact_score__gte=0) & Q(impact_score__lte=100),
+                name="article_impact_score_0_100",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(publish_at__isnull=False),
+                name="article_published_has_publish_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        super().clean()
+        if self.status == self.Status.PUBLISHED and self.publish_at is None:
+            self.publish_at = timezone.now()
+        if self.hero_image and not self.hero_image_alt.strip():
+            raise ValidationError(
+                {"hero_image_alt": _("Describe the hero image for readers who cannot see it.")},
+                code="alt_required",
+            )
+
+    def is_published(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at <= timezone.now()
+        )
+
+    def is_scheduled(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at > timezone.now()
+        )
+
+    @property
+    def meta_description(self) -> str:
+        return self.seo_description or Truncator(self.standfirst).chars(300)
+
+    @property
+    def safe_body(self) -> str:
+        """The body as HTML that is safe to render, whatever wrote the row."""
+        return sanitize_html(self.body)
+
+
+class RelatedLink(models.Model):
+    """One related-content card, in the editor's order.
+
+    It points either at another article of ours or at an external URL with its
+    own title and summary. A link whose target article is not public stays in
+    the list (the admin flags it) and is simply not shown on the live site.
+    """
+
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="related_links", verbose_name=_("article")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    # PROTECT: deleting a target must never silently delete the cards pointing at it.
+    target_article = models.ForeignKey(
+        Article,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="linked_from",
+        verbose_name=_("target article"),
+    )
+    url = models.URLField(_("external URL"), max_length=500, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    summary = models.TextField(_("summary"), max_length=600, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("related link")
+        verbose_name_plural = _("related links")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(target_article__isnull=False, url="")
+                    | (Q(target_article__isnull=True) & ~Q(url=""))
+                ),
+                name="relatedlink_article_xor_url",
+            ),
+            models.CheckConstraint(
+                condition=~Q(target_article=F("article")), name="relatedlink_not_self"
+            ),
+            models.UniqueConstraint(
+                fields=["article", "target_article"],
+                condition=Q(target_article__isnull=False),
+                name="relatedlink_unique_target_article",
+            ),
+            models.UniqueConstraint(
+                fields=["article", "url"],
+                condition=~Q(url=""),
+                name="relatedlink_unique_url",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    def clean(self) -> None:
+        super().clean()
+        if self.target_article_id and self.url:
+            raise ValidationError(
+                _("Link either to one of our articles or to an external URL, not both."),
+                code="both_targets",
+            )
+        if not self.target_article_id and not self.url:
+            raise ValidationError(
+                _("Choose a target article or enter an external URL."), code="no_target"
+            )
+        if self.url and not self.title.strip():
+            raise ValidationError(
+                {"title": _("An external link needs a title for its card.")}, code="title_required"
+            )
+        if self.target_article_id and self.article_id and self.target_article_id == self.article_id:
+            raise ValidationError(
+                {"target_article": _("An article cannot link to itself.")}, code="self_link"
+            )
+
+    @property
+    def is_external(self) -> bool:
+        return not self.target_article_id
+
+    @property
+    def display_title(self) -> str:
+        if self.target_article_id:
+            return self.title or self.target_article.title
+        return self.title or self.url
+
+    @property
+    def display_summary(self) -> str:
+        if self.target_article_id:
+            return self.summary or self.target_article.standfirst
+        return self.summary
+
+    @property
+    def href(self) -> str:
+        return self.target_article.get_absolute_url() if self.target_article_id else self.url
+
+    def hidden_reason(self) -> str:
+        """Why this card is not on the live site, or "" when it is shown."""
+        if not self.target_article_id:
+            return ""
+        target = self.target_article
+        if target.is_published():
+            return ""
+        if target.status == Article.Status.WITHDRAWN:
+            return _("hidden on the live site: target is withdrawn")
+        if target.is_scheduled():
+            return _("hidden on the live site: target is scheduled")
+        return _("hidden on the live site: target is a draft")

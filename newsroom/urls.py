@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+
+from articles.feeds import LatestArticlesFeed
+from articles.sitemaps import SITEMAPS
+from articles.views import robots_txt
+
+from . import health
+
+urlpatterns = [
+    path("", include("articles.urls")),
+    path("contact/", include("contact.urls")),
+    path("feed/", LatestArticlesFeed(), name="feed"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots"),
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    # Production serves uploads from the web server or object storage.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+admin.site.site_header = f"{settings.SITE_NAME} editors"
+admin.site.site_title = f"{settings.SITE_NAME} admin"
+admin.site.site_url = "/"

@@ -1,0 +1,54 @@
+import factory
+from django.utils import timezone
+
+from articles.models import Article, Author, RelatedLink, Topic
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+    description = "Stories about this topic."
+
+
+class AuthorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Author
+
+    name = factory.Sequence(lambda n: f"Reporter {n}")
+    slug = factory.Sequence(lambda n: f"reporter-{n}")
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    """A published, public article unless told otherwise."""
+
+    class Meta:
+        model = Article
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Story number {n}")
+    slug = factory.Sequence(lambda n: f"story-{n}")
+    standfirst = "A one-paragraph summary of the story."
+    body = "<p>First paragraph of the story.</p><p>Second paragraph.</p>"
+    why_it_matters = "Because it changes how readers live."
+    impact_score = 50
+    status = Article.Status.PUBLISHED
+    publish_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(hours=1))
+    author = factory.SubFactory(AuthorFactory)
+
+    @factory.post_generation
+    def topics(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.topics.set(extracted)
+
+
+class RelatedLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RelatedLink
+
+    article = factory.SubFactory(ArticleFactory)
+    target_article = factory.SubFactory(ArticleFactory)
+    position = factory.Sequence(lambda n: n)
