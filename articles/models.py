@@ -1,7 +1,11 @@
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from django.db.models import F, Q
+from django.db import connection, models
+from django.db.models import Count, F, Prefetch, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -76,6 +80,60 @@ class ArticleQuerySet(models.QuerySet):
 
     def scheduled(self, *, at=None):
         return self.filter(status=Article.Status.PUBLISHED, publish_at__gt=at or timezone.now())
+
+    def for_listing(self):
+        """What an article card shows, fetched in a fixed number of queries."""
+        return self.select_related("author").prefetch_related("topics")
+
+    def for_page(self):
+        """What the article page shows: byline, topics and related links with their targets."""
+        return self.for_listing().prefetch_related(
+            Prefetch(
+                "related_links",
+                queryset=RelatedLink.objects.select_related("target_article").order_by(
+                    "position", "id"
+                ),
+            )
+        )
+
+    def search(self, query: str):
+        """Articles matching ``query``, best match first.
+
+        PostgreSQL ranks a full-text match (headline over standfirst over body);
+        other databases fall back to a substring match, newest first.
+        """
+        if connection.vendor == "postgresql":
+            vector = (
+                SearchVector("title", weight="A", config="english")
+                + SearchVector("standfirst", weight="B", config="english")
+                + SearchVector("body", weight="C", config="english")
+            )
+            search_query = SearchQuery(query, search_type="websearch", config="english")
+            return (
+                self.annotate(search=vector, rank=SearchRank(vector, search_query))
+                .filter(search=search_query)
+                .order_by("-rank", "-publish_at", "-id")
+            )
+        return self.filter(
+            Q(title__icontains=query) | Q(standfirst__icontains=query) | Q(body__icontains=query)
+        ).order_by("-publish_at", "-id")
+
+    def top_stories(self, *, limit=5, at=None, candidates=50, half_life_hours=24.0):
+        """The public stories that matter most now: impact score decayed by age.
+
+        A story's weight halves every ``half_life_hours`` after it was published,
+        so a fresh 60 outranks a day-old 100. Only the ``candidates`` newest
+        public stories are ranked, which keeps the work bounded.
+        """
+        now = at or timezone.now()
+        recent = list(self.published(at=now).order_by("-publish_at", "-id")[:candidates])
+
+        def weight(article):
+            age_hours = max((now - article.publish_at).total_seconds(), 0) / 3600
+            return article.impact_score * 0.5 ** (age_hours / half_life_hours)
+
+        # sorted() is stable: equal weights keep newest-first order.
+        return sorted(recent, key=weight, reverse=True)[:limit]
 
 
 class Article(models.Model):
@@ -194,6 +252,93 @@ class Article(models.Model):
     def safe_body(self) -> str:
         """The body as HTML that is safe to render, whatever wrote the row."""
         return sanitize_html(self.body)
+
+    def related_cards(self, *, minimum=3, candidates=30) -> list["RelatedCard"]:
+        """The related-content cards the public sees, in order.
+
+        First the editor's links in the editor's order, minus those whose target
+        is not public (or whose external URL is not a web address). When fewer
+        than ``minimum`` remain, suggestions fill the gap: public stories sharing
+        this one's topics, preferring recent and high-impact ones. Uses prefetched
+        ``related_links`` and ``topics`` when present (``Article.objects.for_page()``).
+        """
+        cards = []
+        linked_ids = {self.pk}
+        for link in self.related_links.all():
+            if link.target_article_id:
+                linked_ids.add(link.target_article_id)
+                if link.target_article.is_published():
+                    cards.append(RelatedCard.for_link(link))
+            elif urlsplit(link.url).scheme.lower() in {"http", "https"}:
+                cards.append(RelatedCard.for_link(link))
+        missing = minimum - len(cards)
+        if missing > 0:
+            cards.extend(
+                RelatedCard.for_suggestion(article)
+                for article in self._suggestions(
+                    exclude_ids=linked_ids, limit=missing, candidates=candidates
+                )
+            )
+        return cards
+
+    def _suggestions(self, *, exclude_ids, limit, candidates):
+        topic_ids = [topic.pk for topic in self.topics.all()]
+        shared = (
+            Count("topics", filter=Q(topics__in=topic_ids), distinct=True)
+            if topic_ids
+            else Value(0)
+        )
+        pool = list(
+            Article.objects.published()
+            .exclude(pk__in=exclude_ids)
+            .annotate(shared_topics=shared)
+            .order_by("-shared_topics", "-publish_at", "-id")[:candidates]
+        )
+        now = timezone.now()
+
+        def score(article):
+            age_days = max((now - article.publish_at).total_seconds(), 0) / 86400
+            # A shared topic outweighs any mix of freshness (0-2) and impact (0-1).
+            return (
+                3.0 * article.shared_topics
+                + 2.0 * 0.5 ** (age_days / 7)
+                + article.impact_score / 100
+            )
+
+        return sorted(pool, key=score, reverse=True)[:limit]
+
+
+@dataclass(frozen=True)
+class RelatedCard:
+    """One card under "Related content", curated by an editor or suggested."""
+
+    title: str
+    summary: str
+    url: str
+    is_external: bool = False
+    is_suggested: bool = False
+
+    @classmethod
+    def for_link(cls, link: "RelatedLink") -> "RelatedCard":
+        return cls(
+            title=link.display_title,
+            summary=link.display_summary,
+            url=link.href,
+            is_external=link.is_external,
+        )
+
+    @classmethod
+    def for_suggestion(cls, article: Article) -> "RelatedCard":
+        return cls(
+            title=article.title,
+            summary=article.standfirst,
+            url=article.get_absolute_url(),
+            is_suggested=True,
+        )
+
+    @property
+    def is_curated(self) -> bool:
+        return not self.is_suggested
 
 
 class RelatedLink(models.Model):

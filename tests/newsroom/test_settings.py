@@ -1,0 +1,110 @@
+"""Settings are read from the environment and are safe by default.
+
+Each case starts a fresh Python process, because settings are read once at import.
+"""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _SETTINGS_VARS and not k.startswith(("SECURE_", "EMAIL_"))
+    }
+    clean.update(env, VAR_DIR=str(tmp_path))
+    return subprocess.run(  # noqa: S603 - fixed argv, our own manage.py
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+_SETTINGS_VARS = {
+    "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL",
+    "EMAIL_HOST", "SITE_URL", "DJANGO_SETTINGS_MODULE",
+}  # fmt: skip
+
+
+def production_env() -> dict[str, str]:
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "news.example.com",
+        "SITE_URL": "https://news.example.com",
+    }
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(),
+                        tmp_path=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_debug_off_refuses_to_start_without(missing, tmp_path):
+    env = production_env()
+    del env[missing]
+    result = run_manage("check", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert f"{missing} must be set" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for(tmp_path):
+    code = "from django.conf import settings; print(settings.DEBUG)"
+    result = run_manage(
+        "shell", "--no-imports", "-c", code, env=production_env(), tmp_path=tmp_path
+    )
+    assert result.stdout.strip() == "False", result.stderr
+    asked = run_manage("shell", "--no-imports", "-c", code, env={"DEBUG": "1"}, tmp_path=tmp_path)
+    assert asked.stdout.strip() == "True", asked.stderr
+
+
+def test_embedded_defaults_without_environment(tmp_path):
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE']); "
+        "print(settings.CACHES['default']['BACKEND']); "
+        "print(settings.CELERY_BROKER_URL); "
+        "print(settings.EMAIL_BACKEND)"
+    )
+    result = run_manage("shell", "--no-imports", "-c", code, env={"DEBUG": "1"}, tmp_path=tmp_path)
+    engine, cache, broker, mail = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert cache.endswith("LocMemCache")
+    assert broker == "filesystem://"
+    assert mail.endswith("filebased.EmailBackend")
+    assert (tmp_path / "broker" / "in").is_dir()
+
+
+def test_real_services_from_environment(tmp_path):
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE']); "
+        "print(settings.CACHES['default']['BACKEND']); "
+        "print(settings.CELERY_BROKER_URL); "
+        "print(settings.EMAIL_BACKEND)"
+    )
+    env = {
+        "DEBUG": "1",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        "REDIS_URL": "redis://127.0.0.1:6379/3",
+        "EMAIL_HOST": "127.0.0.1",
+    }
+    result = run_manage("shell", "--no-imports", "-c", code, env=env, tmp_path=tmp_path)
+    engine, cache, broker, mail = result.stdout.split()
+    assert engine == "django.db.backends.postgresql"
+    assert cache.endswith("RedisCache")
+    assert broker == "redis://127.0.0.1:6379/3"
+    assert mail.endswith("smtp.EmailBackend")
