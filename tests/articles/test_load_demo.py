@@ -1,0 +1,245 @@
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from articles import demo_content as demo
+from articles.models import Article, Author, RelatedLink, Topic
+from articles.sanitize import sanitize_html
+from tests.factories import ArticleFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+DEMO_SLUGS = [spec.slug for spec in demo.ARTICLES]
+
+
+@pytest.fixture(autouse=True)
+def _debug_on(settings):
+    settings.DEBUG = True
+    # The command hashes the demo password; the real hasher is slow on purpose.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def load_demo(*args) -> str:
+    out = StringIO()
+    call_command("load_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict:
+    """Every row the command could touch, as plain values."""
+    user_model = get_user_model()
+    return {
+        "articles": list(Article.objects.order_by("pk").values()),
+        "article_topics": list(
+            Article.topics.through.objects.order_by("pk").values_list("article_id", "topic_id")
+        ),
+        "links": list(RelatedLink.objects.order_by("pk").values()),
+        "topics": list(Topic.objects.order_by("pk").values()),
+        "authors": list(Author.objects.order_by("pk").values()),
+        "users": list(user_model.objects.order_by("pk").values()),
+        "groups": list(Group.objects.order_by("pk").values_list("pk", "name")),
+        "memberships": list(
+            user_model.groups.through.objects.order_by("pk").values_list("user_id", "group_id")
+        ),
+    }
+
+
+def test_loads_about_thirty_complete_articles_in_several_topics():
+    load_demo()
+
+    assert 28 <= Article.objects.count() <= 35
+    assert 5 <= Topic.objects.count() <= 7
+    assert all(topic.description for topic in Topic.objects.all())
+    assert 3 <= Author.objects.count() <= 5
+    assert all(author.bio for author in Author.objects.all())
+    for article in Article.objects.prefetch_related("topics"):
+        assert article.title and article.standfirst and article.why_it_matters
+        assert article.body.startswith("<p>") and article.body.count("<p>") >= 2
+        assert 0 <= article.impact_score <= 100
+        assert 1 <= len(article.topics.all()) <= 3
+        assert article.author is not None
+        # Bodies went through the sanitizer: sanitizing again changes nothing.
+        assert article.body == sanitize_html(article.body)
+
+
+def test_eu_ai_article_has_impact_68_and_two_related_cards_in_order():
+    load_demo()
+
+    article = Article.objects.get(slug=demo.EU_AI_SLUG)
+    assert article.impact_score == 68
+    assert article.is_published()
+    assert "code of practice" in article.title
+    links = list(article.related_links.all())
+    assert [link.target_article.slug for link in links] == [demo.RAG_SLUG, demo.BIOMED_SLUG]
+    assert [link.position for link in links] == [0, 1]
+    assert all(link.target_article.is_published() for link in links)
+    assert all(link.hidden_reason() == "" for link in links)
+    assert "retrieval-augmented generation" in links[0].target_article.title.lower()
+    assert "biomedical" in links[1].target_article.title.lower()
+
+
+def test_some_related_cards_are_external_links_with_their_own_title():
+    load_demo()
+
+    external = RelatedLink.objects.filter(target_article__isnull=True)
+    assert external.exists()
+    for link in external:
+        assert link.url.startswith("https://example.org/")
+        assert link.title and link.summary
+
+
+def test_every_editorial_state_is_represented():
+    load_demo()
+
+    demo_articles = Article.objects.filter(slug__in=DEMO_SLUGS)
+    drafts = demo_articles.filter(status=Article.Status.DRAFT)
+    scheduled = demo_articles.scheduled()
+    assert 1 <= drafts.count() <= 2
+    assert scheduled.count() == 1
+    published = Article.objects.published()
+    assert not published.filter(pk__in=drafts).exists()
+    assert not published.filter(pk__in=scheduled).exists()
+    assert published.count() == demo_articles.count() - drafts.count() - 1
+
+
+def test_publish_times_spread_over_past_weeks_newest_first_in_demo_order():
+    load_demo()
+
+    published = list(Article.objects.published())
+    expected = [spec.slug for spec in demo.ARTICLES if spec.state == "published"]
+    assert [article.slug for article in published] == expected
+    oldest = published[-1].publish_at
+    assert timezone.now() - oldest > timedelta(weeks=2)
+
+
+def test_creates_demo_editor_in_editors_group_and_prints_login():
+    output = load_demo()
+
+    editor = get_user_model().objects.get(username=demo.EDITOR_USERNAME)
+    assert editor.is_staff and editor.is_active
+    assert not editor.is_superuser
+    assert editor.groups.filter(name="Editors").exists()
+    assert editor.has_usable_password()
+    assert editor.check_password(demo.EDITOR_PASSWORD)
+    assert "Demo editor login: http://testserver/admin/" in output
+    assert f"user editor / password {demo.EDITOR_PASSWORD}" in output
+
+
+def test_demo_editor_may_edit_articles_through_the_editors_group():
+    load_demo()
+
+    editor = get_user_model().objects.get(username=demo.EDITOR_USERNAME)
+    assert editor.has_perm("articles.change_article")
+    assert editor.has_perm("articles.add_relatedlink")
+
+
+def test_running_twice_leaves_the_same_rows_and_spares_editors_own_work():
+    load_demo()
+    own_topic = TopicFactory(name="Local", slug="local")
+    own = ArticleFactory(slug="editors-own-story", topics=[own_topic])
+    # An editor may link their own story to demo stories; the command leaves that alone.
+    RelatedLink.objects.create(
+        article=own, target_article=Article.objects.get(slug=demo.RAG_SLUG), position=0
+    )
+    before = snapshot()
+
+    output = load_demo()
+
+    assert snapshot() == before
+    assert "0 created, 0 updated" in output
+    eu = Article.objects.get(slug=demo.EU_AI_SLUG)
+    assert list(eu.related_links.values_list("target_article__slug", flat=True)) == [
+        demo.RAG_SLUG,
+        demo.BIOMED_SLUG,
+    ]
+    assert Group.objects.filter(name="Editors").count() == 1
+
+
+def test_edited_demo_article_is_restored_and_its_version_bumped():
+    load_demo()
+    eu = Article.objects.get(slug=demo.EU_AI_SLUG)
+    original_publish_at = eu.publish_at
+    Article.objects.filter(pk=eu.pk).update(impact_score=10, title="Changed")
+    eu.related_links.all().delete()
+
+    load_demo()
+
+    eu.refresh_from_db()
+    assert eu.impact_score == 68
+    assert eu.title != "Changed"
+    assert eu.version == 2
+    assert eu.publish_at == original_publish_at
+    assert [link.target_article.slug for link in eu.related_links.all()] == [
+        demo.RAG_SLUG,
+        demo.BIOMED_SLUG,
+    ]
+
+
+def test_existing_editor_keeps_a_changed_password_but_regains_staff_and_group():
+    load_demo()
+    editor = get_user_model().objects.get(username=demo.EDITOR_USERNAME)
+    editor.set_password("a-password-the-editor-chose")
+    editor.is_staff = False
+    editor.save()
+    editor.groups.clear()
+
+    output = load_demo()
+
+    editor.refresh_from_db()
+    assert editor.check_password("a-password-the-editor-chose")
+    assert editor.is_staff
+    assert editor.groups.filter(name="Editors").exists()
+    assert "Demo editor login:" in output
+
+
+def test_reuses_an_existing_editors_group_and_topic_of_the_same_name():
+    Group.objects.get_or_create(name="Editors")
+    climate = TopicFactory(name="Climate", slug="our-climate", description="Ours.")
+
+    load_demo()
+
+    assert Group.objects.filter(name="Editors").count() == 1
+    assert Topic.objects.filter(name="Climate").count() == 1
+    climate.refresh_from_db()
+    assert climate.description == "Ours."
+    assert climate.articles.filter(slug__in=DEMO_SLUGS).exists()
+
+
+def test_scheduled_story_is_scheduled_again_once_its_time_has_passed():
+    load_demo()
+    published_before = dict(Article.objects.published().values_list("slug", "publish_at"))
+
+    with time_machine.travel(timezone.now() + timedelta(days=5), tick=False):
+        load_demo()
+        assert Article.objects.filter(slug__in=DEMO_SLUGS).scheduled().count() == 1
+        published_after = dict(
+            Article.objects.filter(slug__in=published_before).values_list("slug", "publish_at")
+        )
+
+    # Stories already out keep their times: restarts never reshuffle the front page.
+    assert published_after == published_before
+
+
+def test_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match=r"DEBUG off.*--force"):
+        load_demo()
+
+    assert not Article.objects.exists()
+    assert not get_user_model().objects.filter(username=demo.EDITOR_USERNAME).exists()
+
+
+def test_force_loads_with_debug_off(settings):
+    settings.DEBUG = False
+
+    load_demo("--force")
+
+    assert Article.objects.filter(slug=demo.EU_AI_SLUG).exists()
