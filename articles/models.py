@@ -74,9 +74,7 @@ class ArticleQuerySet(models.QuerySet):
         Scheduling is this query and nothing else: an article published with a
         future publish time appears by itself once the time is reached.
         """
-        return self.filter(
-            status=Article.Status.PUBLISHED, publish_at__lte=at or timezone.now()
-        )
+        return self.filter(status=Article.Status.PUBLISHED, publish_at__lte=at or timezone.now())
 
     def scheduled(self, *, at=None):
         return self.filter(status=Article.Status.PUBLISHED, publish_at__gt=at or timezone.now())
@@ -144,7 +142,10 @@ class Article(models.Model):
 
     title = models.CharField(_("headline"), max_length=200)
     slug = models.SlugField(
-        _("slug"), max_length=200, unique=True, help_text=_("The article's address: /articles/<slug>/")
+        _("slug"),
+        max_length=200,
+        unique=True,
+        help_text=_("The article's address: /articles/<slug>/"),
     )
     standfirst = models.TextField(
         _("standfirst"), max_length=600, help_text=_("One paragraph under the headline.")
@@ -153,14 +154,18 @@ class Article(models.Model):
         _("body"), config={"extensions": BODY_EDITOR_EXTENSIONS}, sanitize=sanitize_html
     )
     why_it_matters = models.TextField(
-        _("why it matters"), blank=True, help_text=_("The highlighted paragraph that closes the story.")
+        _("why it matters"),
+        blank=True,
+        help_text=_("The highlighted paragraph that closes the story."),
     )
     impact_score = models.PositiveSmallIntegerField(
         _("impact score"),
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("A whole number from 0 to 100, shown as a badge on the story."),
     )
-    topics = models.ManyToManyField(Topic, related_name="articles", blank=True, verbose_name=_("topics"))
+    topics = models.ManyToManyField(
+        Topic, related_name="articles", blank=True, verbose_name=_("topics")
+    )
     author = models.ForeignKey(
         Author,
         on_delete=models.SET_NULL,
@@ -202,7 +207,9 @@ class Article(models.Model):
         ordering = ["-publish_at", "-id"]
         verbose_name = _("article")
         verbose_name_plural = _("articles")
-        indexes = [models.Index(fields=["status", "-publish_at"], name="article_status_publish_idx")]
+        indexes = [
+            models.Index(fields=["status", "-publish_at"], name="article_status_publish_idx")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(impact_score__gte=0) & Q(impact_score__lte=100),

@@ -1,24 +1,200 @@
-"""Placeholder views: the public-site work replaces these."""
+"""The public news site.
 
-from django.http import HttpResponse
-from django.views.generic import TemplateView
+Public pages carry no per-visitor state (no session read, no CSRF token, no
+``Vary: Cookie``) so they can be cached. Only the article page looks at the
+visitor, and only for a story that is not public, to let staff preview it.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from django.views.generic import DetailView, ListView
+
+from .models import Article, Topic
+
+SEARCH_QUERY_MAX_LENGTH = 200
 
 
-class HomeView(TemplateView):
+@dataclass(frozen=True)
+class PageMeta:
+    """What base.html puts in <head>: title, description, canonical URL, Open Graph."""
+
+    title: str
+    description: str
+    path: str
+    type: str = "website"
+    image_url: str = ""
+    noindex: bool = False
+
+    @property
+    def url(self) -> str:
+        return absolute_url(self.path)
+
+    @property
+    def document_title(self) -> str:
+        """The <title>: the page's own title, then the site's name."""
+        if self.title == settings.SITE_NAME:
+            return self.title
+        return f"{self.title} | {settings.SITE_NAME}"
+
+
+def absolute_url(path: str) -> str:
+    """``path`` on the public site address (SITE_URL), never on the request's Host.
+
+    An address that is already absolute (an image on a CDN) is left alone.
+    """
+    if urlsplit(path).scheme:
+        return path
+    return settings.SITE_URL + "/" + path.lstrip("/")
+
+
+class ArticleListMixin:
+    """Public articles as cards, newest first, ``ARTICLES_PER_PAGE`` a page."""
+
+    context_object_name = "articles"
+
+    def get_paginate_by(self, queryset):
+        return settings.ARTICLES_PER_PAGE
+
+    def get_queryset(self):
+        return Article.objects.published().for_listing()
+
+    def page_path(self, path: str, **params) -> str:
+        """``path`` with this page's query string, so page 2 has its own canonical URL."""
+        page = self.request.GET.get("page", "")
+        if page.isdigit() and page != "1":
+            params["page"] = page
+        params = {key: value for key, value in params.items() if value}
+        return f"{path}?{urlencode(params)}" if params else path
+
+
+class HomeView(ArticleListMixin, ListView):
     template_name = "articles/home.html"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context["page_obj"].number == 1:
+            context["top_stories"] = Article.objects.top_stories()
+        context["meta"] = PageMeta(
+            title=settings.SITE_NAME,
+            description=_("The newest stories from %(site)s.") % {"site": settings.SITE_NAME},
+            path=self.page_path(reverse("articles:home")),
+        )
+        return context
 
-class ArticleDetailView(TemplateView):
-    template_name = "articles/home.html"
+
+class TopicView(ArticleListMixin, ListView):
+    template_name = "articles/topic.html"
+
+    def get_queryset(self):
+        self.topic = get_object_or_404(Topic, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(topics=self.topic)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["topic"] = self.topic
+        context["current_topic"] = self.topic
+        context["meta"] = PageMeta(
+            title=self.topic.name,
+            description=self.topic.description
+            or _("Stories about %(topic)s.") % {"topic": self.topic.name},
+            path=self.page_path(self.topic.get_absolute_url()),
+        )
+        return context
 
 
-class TopicView(TemplateView):
-    template_name = "articles/home.html"
+class SearchView(ArticleListMixin, ListView):
+    template_name = "articles/search.html"
+
+    def get_query(self) -> str:
+        # PostgreSQL text cannot hold NUL; a long query is cut, never refused.
+        query = self.request.GET.get("q", "").replace("\x00", "")
+        return " ".join(query.split())[:SEARCH_QUERY_MAX_LENGTH].strip()
+
+    def get_queryset(self):
+        self.query = self.get_query()
+        if not self.query:
+            return Article.objects.none()
+        return super().get_queryset().search(self.query)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["query"] = self.query
+        title = _("Search: %(query)s") % {"query": self.query} if self.query else _("Search")
+        context["meta"] = PageMeta(
+            title=title,
+            description=_("Search the stories of %(site)s.") % {"site": settings.SITE_NAME},
+            path=self.page_path(reverse("articles:search"), q=self.query),
+            noindex=True,
+        )
+        return context
 
 
-class SearchView(TemplateView):
-    template_name = "articles/home.html"
+def can_preview(user) -> bool:
+    """Staff who may read unpublished stories in the admin may preview them here."""
+    return (
+        user.is_active
+        and user.is_staff
+        and (user.has_perm("articles.view_article") or user.has_perm("articles.change_article"))
+    )
 
 
+class ArticleDetailView(DetailView):
+    template_name = "articles/article_detail.html"
+    context_object_name = "article"
+
+    def get_object(self, queryset=None):
+        # Not .published(): staff may preview drafts. The visitor (and with it
+        # the session) is consulted only for a story that is not public.
+        article = Article.objects.for_page().filter(slug=self.kwargs["slug"]).first()
+        if article is None:
+            raise Http404(_("No such article."))
+        self.is_preview = not article.is_published()
+        if self.is_preview and not can_preview(self.request.user):
+            raise Http404(_("No such article."))
+        return article
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        article = self.object
+        context["is_preview"] = self.is_preview
+        context["related_cards"] = article.related_cards()
+        context["contact_url"] = (
+            reverse("contact:start") + "?" + urlencode({"article": article.slug})
+        )
+        context["meta"] = PageMeta(
+            title=article.title,
+            description=article.meta_description,
+            path=article.get_absolute_url(),
+            type="article",
+            image_url=absolute_url(article.hero_image.url) if article.hero_image else "",
+            noindex=self.is_preview,
+        )
+        return context
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if self.is_preview:
+            # A preview is for one signed-in editor: no cache may keep it.
+            add_never_cache_headers(response)
+        return response
+
+
+@require_GET
 def robots_txt(request):
-    return HttpResponse("User-agent: *\n", content_type="text/plain")
+    lines = [
+        "User-agent: *",
+        "Allow: /",
+        "Disallow: /admin/",
+        "Disallow: /contact/",
+        "",
+        f"Sitemap: {absolute_url(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

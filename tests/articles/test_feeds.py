@@ -1,0 +1,83 @@
+import datetime as dt
+import xml.etree.ElementTree as ET
+from email.utils import parsedate_to_datetime
+
+import pytest
+from django.utils import timezone
+
+from articles.models import Article
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+SITE_URL = "https://news.example.org"
+
+
+@pytest.fixture(autouse=True)
+def _site_url(settings):
+    settings.SITE_URL = SITE_URL
+
+
+def feed_items(client):
+    response = client.get("/feed/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/rss+xml")
+    root = ET.fromstring(response.content)  # noqa: S314 - our own response, not untrusted input
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    return root.find("channel"), root.find("channel").findall("item")
+
+
+def test_feed_is_rss_with_public_stories_newest_first(client):
+    now = timezone.now()
+    older = ArticleFactory(title="Older", publish_at=now - dt.timedelta(days=1))
+    newer = ArticleFactory(
+        title="Newer & <better>",
+        standfirst="Summary with <b>angle</b> brackets & ampersands.",
+        publish_at=now - dt.timedelta(hours=1),
+    )
+    ArticleFactory(title="Draft", status=Article.Status.DRAFT, publish_at=None)
+    ArticleFactory(title="Scheduled", publish_at=now + dt.timedelta(hours=1))
+    ArticleFactory(title="Withdrawn", status=Article.Status.WITHDRAWN, publish_at=now)
+
+    channel, items = feed_items(client)
+
+    assert channel.findtext("title") == "Newsroom"
+    assert channel.findtext("link") == f"{SITE_URL}/"
+    assert [item.findtext("title") for item in items] == ["Newer & <better>", "Older"]
+    first = items[0]
+    assert first.findtext("description") == "Summary with <b>angle</b> brackets & ampersands."
+    assert first.findtext("link") == f"{SITE_URL}/articles/{newer.slug}/"
+    assert first.findtext("guid") == f"{SITE_URL}/articles/{newer.slug}/"
+    assert parsedate_to_datetime(first.findtext("pubDate")) == newer.publish_at.replace(
+        microsecond=0
+    )
+    assert items[1].findtext("link") == f"{SITE_URL}/articles/{older.slug}/"
+
+
+def test_feed_self_link_uses_site_url_not_the_request_host(client):
+    ArticleFactory()
+    channel, _ = feed_items(client)
+    self_link = channel.find("{http://www.w3.org/2005/Atom}link")
+    assert self_link.get("href") == f"{SITE_URL}/feed/"
+    assert b"testserver" not in client.get("/feed/").content
+
+
+def test_feed_holds_the_latest_twenty(client):
+    now = timezone.now()
+    stories = [ArticleFactory(publish_at=now - dt.timedelta(minutes=i)) for i in range(22)]
+
+    _, items = feed_items(client)
+
+    assert [item.findtext("title") for item in items] == [story.title for story in stories[:20]]
+
+
+def test_empty_feed_is_still_valid(client):
+    _, items = feed_items(client)
+    assert items == []
+
+
+def test_feed_links_keep_a_path_in_site_url(client, settings):
+    settings.SITE_URL = "https://example.org/news"
+    story = ArticleFactory(slug="story")
+    _, items = feed_items(client)
+    assert items[0].findtext("link") == f"https://example.org/news{story.get_absolute_url()}"

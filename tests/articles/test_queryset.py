@@ -1,0 +1,124 @@
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+
+from articles.models import Article
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+
+
+def hours_ago(hours):
+    return NOW - dt.timedelta(hours=hours)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_published_is_public_stories_only():
+    public = ArticleFactory(publish_at=hours_ago(1))
+    ArticleFactory(status=Article.Status.DRAFT, publish_at=None)
+    ArticleFactory(status=Article.Status.WITHDRAWN, publish_at=hours_ago(2))
+    ArticleFactory(publish_at=NOW + dt.timedelta(hours=1))
+
+    assert list(Article.objects.published()) == [public]
+
+
+def test_scheduled_story_becomes_public_by_itself_when_its_time_passes():
+    with time_machine.travel(NOW, tick=False):
+        story = ArticleFactory(publish_at=NOW + dt.timedelta(minutes=30))
+        assert list(Article.objects.scheduled()) == [story]
+        assert not Article.objects.published().exists()
+        assert story.is_scheduled() and not story.is_published()
+
+    with time_machine.travel(NOW + dt.timedelta(minutes=31), tick=False):
+        assert list(Article.objects.published()) == [story]
+        assert not Article.objects.scheduled().exists()
+        assert story.is_published() and not story.is_scheduled()
+
+
+def test_published_at_a_given_time():
+    story = ArticleFactory(publish_at=NOW)
+    assert not Article.objects.published(at=NOW - dt.timedelta(seconds=1)).exists()
+    assert list(Article.objects.published(at=NOW)) == [story]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_top_stories_weigh_impact_by_recency():
+    fresh_60 = ArticleFactory(impact_score=60, publish_at=hours_ago(1))
+    day_old_100 = ArticleFactory(impact_score=100, publish_at=hours_ago(25))
+    fresh_20 = ArticleFactory(impact_score=20, publish_at=hours_ago(0))
+    week_old_100 = ArticleFactory(impact_score=100, publish_at=hours_ago(24 * 7))
+
+    assert Article.objects.top_stories() == [fresh_60, day_old_100, fresh_20, week_old_100]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_top_stories_equal_weight_puts_newest_first():
+    older = ArticleFactory(impact_score=50, publish_at=hours_ago(2))
+    newer = ArticleFactory(impact_score=50, publish_at=hours_ago(2))
+
+    assert Article.objects.top_stories() == [newer, older]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_top_stories_leave_out_stories_that_are_not_public():
+    public = ArticleFactory(impact_score=10, publish_at=hours_ago(1))
+    ArticleFactory(impact_score=100, status=Article.Status.DRAFT, publish_at=None)
+    ArticleFactory(impact_score=100, status=Article.Status.WITHDRAWN, publish_at=hours_ago(1))
+    ArticleFactory(impact_score=100, publish_at=NOW + dt.timedelta(minutes=5))
+
+    assert Article.objects.top_stories() == [public]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_top_stories_rank_only_the_newest_candidates():
+    ArticleFactory(impact_score=100, publish_at=hours_ago(3))
+    newest = [ArticleFactory(impact_score=1, publish_at=hours_ago(1)) for _ in range(3)]
+
+    top = Article.objects.top_stories(limit=5, candidates=3)
+
+    assert set(top) == set(newest)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_top_stories_limit():
+    for hours in range(8):
+        ArticleFactory(publish_at=hours_ago(hours))
+    assert len(Article.objects.top_stories(limit=5)) == 5
+
+
+def test_search_finds_words_in_headline_standfirst_and_body():
+    in_title = ArticleFactory(title="Harbour bridge reopens")
+    in_standfirst = ArticleFactory(standfirst="Engineers inspected the harbour overnight.")
+    in_body = ArticleFactory(body="<p>Boats returned to the harbour at dawn.</p>")
+    ArticleFactory(title="Unrelated story")
+
+    found = set(Article.objects.published().search("harbour"))
+
+    assert found == {in_title, in_standfirst, in_body}
+
+
+def test_search_ranks_a_headline_match_first_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("ranking needs PostgreSQL full-text search")
+    ArticleFactory(
+        body="<p>The harbour, the harbour, and the harbour again.</p>",
+        publish_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    headline = ArticleFactory(
+        title="Harbour plans", publish_at=timezone.now() - dt.timedelta(days=3)
+    )
+
+    assert Article.objects.published().search("harbour").first() == headline
+
+
+def test_search_uses_stemming_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("stemming needs PostgreSQL full-text search")
+    story = ArticleFactory(title="Council votes on flooding plan")
+
+    assert list(Article.objects.published().search("flooded")) == [story]

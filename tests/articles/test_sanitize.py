@@ -1,0 +1,119 @@
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+
+from articles.models import Article
+from articles.sanitize import ALLOWED_TAGS, sanitize_html
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=https://evil.example/x.js></SCRIPT>",
+    "<style>body{display:none}</style>",
+    '<p style="background:url(javascript:alert(1))">styled</p>',
+    "<img src=x onerror=alert(1)>",
+    '<p onclick="alert(1)">click</p>',
+    '<a href="https://ok.example/" onmouseover="alert(1)">hover</a>',
+    '<a href="javascript:alert(1)">js</a>',
+    '<a href="JaVaScRiPt:alert(1)">js upper</a>',
+    '<a href=" javascript:alert(1)">js space</a>',
+    '<a href="jav&#x09;ascript:alert(1)">js tab entity</a>',
+    '<a href="&#106;avascript:alert(1)">js decimal entity</a>',
+    '<a href="jav\tascript:alert(1)">js raw tab</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">data</a>',
+    '<a href="vbscript:msgbox(1)">vb</a>',
+    "<svg onload=alert(1)><script>alert(1)</script></svg>",
+    '<svg><a xlink:href="javascript:alert(1)"><text>svg link</text></a></svg>',
+    '<iframe src="https://evil.example/"></iframe>',
+    '<object data="https://evil.example/x.swf"></object><embed src="x.swf">',
+    '<math><mi xlink:href="javascript:alert(1)">math</mi></math>',
+    "<scr<script>ipt>alert(1)</scr</script>ipt>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    "<!--<script>alert(1)</script>-->",
+    '<form action="https://evil.example/"><input name="x"></form>',
+    '<a href="https://ok.example/"><img src=x onerror=alert(1)>nested</a>',
+    '<base href="https://evil.example/"><meta http-equiv="refresh" content="0;url=x">',
+]
+
+
+class _Inspector(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.problems = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ALLOWED_TAGS:
+            self.problems.append(f"tag <{tag}>")
+        for name, value in attrs:
+            if name.startswith("on") or name == "style":
+                self.problems.append(f"attribute {name}")
+            if name in {"href", "src", "xlink:href", "action"}:
+                scheme = urlsplit((value or "").strip()).scheme.lower()
+                if scheme not in {"http", "https", "mailto"}:
+                    self.problems.append(f"{name}={value!r}")
+
+
+def problems_in(html):
+    inspector = _Inspector()
+    inspector.feed(html)
+    inspector.close()
+    lowered = html.lower()
+    inspector.problems += [
+        word for word in ("<script", "javascript:", "vbscript:") if word in lowered
+    ]
+    return inspector.problems
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_html_is_defused(hostile):
+    assert problems_in(sanitize_html(hostile)) == []
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_body_is_defused_on_full_clean(hostile):
+    article = ArticleFactory.build(body=f"<p>Intro.</p>{hostile}")
+    article.full_clean()
+    assert problems_in(article.body) == []
+    assert "<p>Intro.</p>" in article.body
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_body_written_around_validation_is_defused_when_rendered(client, hostile):
+    article = ArticleFactory()
+    Article.objects.filter(pk=article.pk).update(body=f"<p>Intro.</p>{hostile}")
+
+    page = client.get(article.get_absolute_url()).content.decode()
+
+    body = page.split('<div class="article-body">', 1)[1].split("</div>", 1)[0]
+    assert problems_in(body) == []
+    assert "<p>Intro.</p>" in body
+    assert "<script" not in page.lower()
+
+
+def test_editor_formatting_survives():
+    html = (
+        "<h2>Heading</h2><p><strong>Bold</strong> <em>it</em> "
+        '<a href="https://example.org/">link</a></p><ul><li>one</li></ul><blockquote>q</blockquote>'
+    )
+    cleaned = sanitize_html(html)
+    for fragment in ("<h2>Heading</h2>", "<strong>Bold</strong>", "<li>one</li>", "<blockquote>"):
+        assert fragment in cleaned
+    assert '<a href="https://example.org/" rel="noopener noreferrer">link</a>' in cleaned
+
+
+def test_plain_text_fields_are_escaped_on_the_page(client):
+    article = ArticleFactory(
+        title="<b>Headline</b>",
+        standfirst="<script>alert('standfirst')</script>",
+        why_it_matters='<img src=x onerror="alert(1)">',
+    )
+
+    page = client.get(article.get_absolute_url()).content.decode()
+
+    assert "&lt;script&gt;alert(&#x27;standfirst&#x27;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert "&lt;b&gt;Headline&lt;/b&gt;" in page
+    assert "<script" not in page.lower()

@@ -1,0 +1,61 @@
+import datetime as dt
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.utils import timezone
+
+from articles.models import Article
+from tests.factories import ArticleFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def sitemap_entries(client):
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    root = ET.fromstring(response.content)  # noqa: S314 - our own response, not untrusted input
+    assert root.tag == f"{{{NS['sm']}}}urlset"
+    return {
+        url.findtext("sm:loc", namespaces=NS): url.findtext("sm:lastmod", namespaces=NS)
+        for url in root.findall("sm:url", NS)
+    }
+
+
+def test_sitemap_lists_home_topics_and_public_articles_on_site_url(client, settings):
+    settings.SITE_URL = "https://news.example.org"
+    topic = TopicFactory(slug="climate")
+    story = ArticleFactory(slug="public-story", topics=[topic])
+    now = timezone.now()
+    ArticleFactory(slug="draft-story", status=Article.Status.DRAFT, publish_at=None)
+    ArticleFactory(slug="scheduled-story", publish_at=now + dt.timedelta(hours=1))
+    ArticleFactory(slug="withdrawn-story", status=Article.Status.WITHDRAWN, publish_at=now)
+
+    entries = sitemap_entries(client)
+
+    assert set(entries) == {
+        "https://news.example.org/",
+        "https://news.example.org/topics/climate/",
+        "https://news.example.org/articles/public-story/",
+    }
+    assert entries["https://news.example.org/articles/public-story/"] == (
+        story.updated_at.astimezone(dt.UTC).strftime("%Y-%m-%d")
+    )
+
+
+def test_sitemap_ignores_the_request_host(client, settings):
+    settings.SITE_URL = "https://news.example.org"
+    settings.ALLOWED_HOSTS = ["evil.example", "testserver"]
+    ArticleFactory()
+
+    response = client.get("/sitemap.xml", HTTP_HOST="evil.example", secure=False)
+
+    assert b"evil.example" not in response.content
+    assert all(loc.startswith("https://news.example.org/") for loc in sitemap_entries(client))
+
+
+def test_sitemap_keeps_a_path_in_site_url(client, settings):
+    settings.SITE_URL = "http://example.org/news"
+    ArticleFactory(slug="story")
+    assert "http://example.org/news/articles/story/" in sitemap_entries(client)

@@ -1,0 +1,588 @@
+import datetime as dt
+import re
+from html.parser import HTMLParser
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import timezone
+from django.views.defaults import server_error
+
+from articles.models import Article, RelatedLink
+from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+SITE_URL = "https://news.example.org"
+
+
+@pytest.fixture(autouse=True)
+def _site_url(settings):
+    # Differs from the test client's Host on purpose: links must never use the Host.
+    settings.SITE_URL = SITE_URL
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    user = django_user_model.objects.create_user("editor", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_article"))
+    client.force_login(user)
+    return client
+
+
+class _Head(HTMLParser):
+    """Collects <meta> and <link> tags, the way a link-preview crawler reads them."""
+
+    def __init__(self):
+        super().__init__()
+        self.meta, self.links, self.title, self._in_title = {}, [], "", False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "meta" and ("property" in attrs or "name" in attrs):
+            self.meta[attrs.get("property") or attrs["name"]] = attrs.get("content")
+        elif tag == "link":
+            self.links.append(attrs)
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag):
+        self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+
+
+def head_of(response):
+    parser = _Head()
+    parser.feed(response.content.decode())
+    return parser
+
+
+def canonical_of(response):
+    return next(link["href"] for link in head_of(response).links if link["rel"] == "canonical")
+
+
+def slugs_listed(response):
+    card = r'class="article-card[^"]*" data-article-slug="([^"]+)"'
+    return re.findall(card, response.content.decode())
+
+
+def not_public(kind):
+    now = timezone.now()
+    return {
+        "draft": {"status": Article.Status.DRAFT, "publish_at": None},
+        "scheduled": {"publish_at": now + dt.timedelta(hours=2)},
+        "withdrawn": {"status": Article.Status.WITHDRAWN, "publish_at": now - dt.timedelta(days=1)},
+    }[kind]
+
+
+# Home page
+
+
+def test_home_lists_public_stories_newest_first(client):
+    now = timezone.now()
+    older = ArticleFactory(publish_at=now - dt.timedelta(days=2))
+    newer = ArticleFactory(publish_at=now - dt.timedelta(hours=1))
+    for kind in ("draft", "scheduled", "withdrawn"):
+        ArticleFactory(slug=f"not-public-{kind}", **not_public(kind))
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert slugs_listed(response) == [newer.slug, older.slug]
+    assert "not-public-" not in response.content.decode()
+
+
+def test_home_card_shows_standfirst_date_impact_and_topics(client):
+    topic = TopicFactory(name="Climate", slug="climate")
+    article = ArticleFactory(
+        standfirst="Rivers rose overnight.",
+        impact_score=68,
+        publish_at=dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC),
+        topics=[topic],
+    )
+
+    content = client.get("/").content.decode()
+
+    card = content.split(f'data-article-slug="{article.slug}"', 1)[1].split("</article>", 1)[0]
+    assert "Rivers rose overnight." in card
+    assert "2 March 2026" in card
+    assert '<span class="impact-score-value">68</span>' in card
+    assert f'href="{topic.get_absolute_url()}"' in card
+
+
+def test_scheduled_story_appears_on_the_home_page_by_itself():
+    from django.test import Client
+
+    publish_at = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+    with time_machine.travel(publish_at - dt.timedelta(hours=1), tick=False):
+        story = ArticleFactory(publish_at=publish_at)
+        assert story.slug not in slugs_listed(Client().get("/"))
+        assert Client().get(story.get_absolute_url()).status_code == 404
+
+    with time_machine.travel(publish_at + dt.timedelta(seconds=1), tick=False):
+        assert slugs_listed(Client().get("/")) == [story.slug]
+        assert Client().get(story.get_absolute_url()).status_code == 200
+
+
+def test_home_paginates_twenty_a_page(client):
+    now = timezone.now()
+    stories = [ArticleFactory(publish_at=now - dt.timedelta(minutes=i)) for i in range(25)]
+
+    first = client.get("/")
+    second = client.get("/?page=2")
+
+    assert slugs_listed(first) == [story.slug for story in stories[:20]]
+    assert slugs_listed(second) == [story.slug for story in stories[20:]]
+    assert 'rel="next" href="?page=2"' in first.content.decode()
+    assert canonical_of(second) == f"{SITE_URL}/?page=2"
+
+
+@pytest.mark.parametrize("page", ["3", "0", "-1", "abc", "99999999999999999999"])
+def test_home_page_out_of_range_or_not_a_number_is_404(client, page):
+    ArticleFactory.create_batch(21)
+    assert client.get("/", {"page": page}).status_code == 404
+
+
+def test_home_page_follows_articles_per_page(client, settings):
+    settings.ARTICLES_PER_PAGE = 2
+    ArticleFactory.create_batch(3)
+    assert len(slugs_listed(client.get("/"))) == 2
+    assert len(slugs_listed(client.get("/?page=2"))) == 1
+
+
+def test_home_top_stories_rank_impact_weighted_by_recency(client):
+    now = timezone.now()
+    ArticleFactory(slug="day-old-100", impact_score=100, publish_at=now - dt.timedelta(hours=25))
+    ArticleFactory(slug="fresh-60", impact_score=60, publish_at=now - dt.timedelta(minutes=5))
+    ArticleFactory(slug="draft-100", impact_score=100, **not_public("draft"))
+
+    content = client.get("/").content.decode()
+
+    strip = content.split('class="top-stories', 1)[1].split("</section>", 1)[0]
+    assert "Top stories" in strip
+    assert re.findall(r'class="top-story [^"]*" data-article-slug="([^"]+)"', strip) == [
+        "fresh-60",
+        "day-old-100",
+    ]
+
+
+def test_top_stories_only_on_the_first_page(client, settings):
+    settings.ARTICLES_PER_PAGE = 1
+    ArticleFactory.create_batch(2)
+    assert "Top stories" in client.get("/").content.decode()
+    assert "Top stories" not in client.get("/?page=2").content.decode()
+
+
+def test_home_with_no_stories(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "No stories yet." in response.content.decode()
+
+
+def test_topic_nav_lists_every_topic(client):
+    topics = [TopicFactory(name=name, slug=name.lower()) for name in ("Economy", "Climate")]
+
+    content = client.get("/").content.decode()
+
+    nav = content.split('class="topic-nav', 1)[1].split("</nav>", 1)[0]
+    assert re.findall(r'data-topic-slug="([^"]+)"', nav) == ["climate", "economy"]
+    assert f'href="{topics[0].get_absolute_url()}"' in nav
+
+
+# Topic page
+
+
+def test_topic_page_lists_its_public_stories_only(client):
+    topic = TopicFactory(name="Climate", slug="climate", description="Weather and warming.")
+    mine = ArticleFactory(topics=[topic])
+    ArticleFactory()
+    ArticleFactory(topics=[topic], **not_public("draft"))
+
+    response = client.get("/topics/climate/")
+
+    assert response.status_code == 200
+    assert slugs_listed(response) == [mine.slug]
+    content = response.content.decode()
+    assert "<h1" in content and "Climate</h1>" in content
+    assert 'aria-current="page"' in content
+    assert head_of(response).meta["description"] == "Weather and warming."
+    assert canonical_of(response) == f"{SITE_URL}/topics/climate/"
+
+
+def test_unknown_topic_is_404(client):
+    assert client.get("/topics/no-such-topic/").status_code == 404
+
+
+def test_topic_page_paginates(client, settings):
+    settings.ARTICLES_PER_PAGE = 20
+    topic = TopicFactory()
+    ArticleFactory.create_batch(21, topics=[topic])
+    assert len(slugs_listed(client.get(topic.get_absolute_url()))) == 20
+    assert len(slugs_listed(client.get(topic.get_absolute_url(), {"page": 2}))) == 1
+    assert client.get(topic.get_absolute_url(), {"page": 3}).status_code == 404
+
+
+# Article page
+
+
+def test_article_page_anatomy_top_to_bottom(client):
+    article = ArticleFactory(
+        title="Bridge reopens after repairs",
+        standfirst="Traffic returns to the river crossing.",
+        body="<p>The first paragraph.</p><p>The second paragraph.</p>",
+        why_it_matters="Forty thousand commuters use it daily.",
+        impact_score=68,
+        author__name="Jane Reporter",
+    )
+
+    response = client.get(f"/articles/{article.slug}/")
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    in_order = [
+        "<h1",
+        "Bridge reopens after repairs",
+        "Traffic returns to the river crossing.",
+        "Jane Reporter",
+        "<p>The first paragraph.</p><p>The second paragraph.</p>",
+        "Why it matters",
+        "Forty thousand commuters use it daily.",
+        '<span class="impact-score-value">68</span>',
+        '<span class="impact-score-label">Impact Score</span>',
+        "Contact Us",
+        "Got questions? Use the form to contact us",
+    ]
+    position = content.index("<body")
+    for fragment in in_order:
+        position = content.index(fragment, position)  # raises when missing or out of order
+    assert "verification code" in content and "Next" in content
+
+
+def test_article_page_links_to_contact_with_the_article(client):
+    article = ArticleFactory(slug="bridge-reopens")
+
+    content = client.get(article.get_absolute_url()).content.decode()
+
+    assert f'href="{reverse("contact:start")}?article=bridge-reopens"' in content
+
+
+def test_unknown_article_is_404(client):
+    assert client.get("/articles/no-such-story/").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["draft", "scheduled", "withdrawn"])
+def test_story_that_is_not_public_is_404_to_visitors(client, django_user_model, kind):
+    article = ArticleFactory(**not_public(kind))
+    assert client.get(article.get_absolute_url()).status_code == 404
+
+    # Signed in is not enough; neither is staff without the permission.
+    client.force_login(django_user_model.objects.create_user("reader", password="pw"))
+    assert client.get(article.get_absolute_url()).status_code == 404
+    intern = django_user_model.objects.create_user("intern", password="pw", is_staff=True)
+    client.force_login(intern)
+    assert client.get(article.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["draft", "scheduled", "withdrawn"])
+def test_staff_preview_a_story_that_is_not_public_with_a_banner(staff_client, kind):
+    article = ArticleFactory(title="Embargoed story", **not_public(kind))
+
+    response = staff_client.get(article.get_absolute_url())
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Preview — not published" in content
+    assert "Embargoed story" in content
+    assert head_of(response).meta["robots"] == "noindex"
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_change_permission_also_allows_preview(client, django_user_model):
+    user = django_user_model.objects.create_user("writer", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="change_article"))
+    client.force_login(user)
+    article = ArticleFactory(**not_public("draft"))
+
+    assert client.get(article.get_absolute_url()).status_code == 200
+
+
+def test_published_story_has_no_preview_banner_even_for_staff(staff_client):
+    content = staff_client.get(ArticleFactory().get_absolute_url()).content.decode()
+    assert "Preview — not published" not in content
+
+
+def test_related_cards_on_the_page(client):
+    topic = TopicFactory()
+    article = ArticleFactory(topics=[topic])
+    RelatedLinkFactory(article=article, position=0, target_article__title="Curated story")
+    RelatedLinkFactory(
+        article=article,
+        position=1,
+        target_article=ArticleFactory(title="Draft story", **not_public("draft")),
+    )
+    RelatedLink.objects.create(
+        article=article,
+        position=2,
+        url="https://example.org/report",
+        title="Outside report",
+        summary="A study elsewhere.",
+    )
+    ArticleFactory(title="Suggested story", topics=[topic])
+
+    content = client.get(article.get_absolute_url()).content.decode()
+
+    section = content.split('class="related-content', 1)[1].split("</section>", 1)[0]
+    assert "Related content" in section
+    assert "Draft story" not in section
+    card = r'<div class="related-card card h-100" ([^>]*)>(.*?)</div>\s*</div>'
+    cards = re.findall(card, section, re.S)
+    assert [attrs for attrs, _ in cards] == [
+        'data-curated="true"',
+        'data-curated="true" data-external="true"',
+        'data-suggested="true"',
+    ]
+    assert "Curated story" in cards[0][1]
+    external = '<a class="related-card-link" href="https://example.org/report" rel="noopener">'
+    assert external in cards[1][1]
+    assert "A study elsewhere." in cards[1][1] and "https://example.org/report" in cards[1][1]
+    assert "Suggested story" in cards[2][1] and "Suggested</span>" in cards[2][1]
+
+
+def test_hero_image_with_alt_text_and_og_image(client):
+    article = ArticleFactory(
+        hero_image="articles/2026/03/bridge.jpg", hero_image_alt="The bridge at dawn"
+    )
+
+    response = client.get(article.get_absolute_url())
+
+    assert 'alt="The bridge at dawn"' in response.content.decode()
+    assert head_of(response).meta["og:image"] == f"{SITE_URL}/media/articles/2026/03/bridge.jpg"
+
+
+def test_no_og_image_without_hero_image(client):
+    response = client.get(ArticleFactory().get_absolute_url())
+    assert "og:image" not in head_of(response).meta
+
+
+# Meta tags
+
+
+def test_article_meta_tags_use_site_url_not_the_request_host(client):
+    article = ArticleFactory(title="Bridge reopens", seo_description="For link previews.")
+
+    response = client.get(article.get_absolute_url(), HTTP_HOST="testserver")
+
+    head = head_of(response)
+    url = f"{SITE_URL}/articles/{article.slug}/"
+    assert head.title == "Bridge reopens | Newsroom"
+    assert canonical_of(response) == url
+    assert head.meta["description"] == "For link previews."
+    assert head.meta["og:title"] == "Bridge reopens"
+    assert head.meta["og:description"] == "For link previews."
+    assert head.meta["og:url"] == url
+    assert head.meta["og:type"] == "article"
+    assert head.meta["og:site_name"] == "Newsroom"
+    assert "testserver" not in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/", "/search/?q=x", "/topics/climate/", "/articles/story/"])
+def test_every_page_has_title_description_canonical_og_and_feed_link(client, path):
+    topic = TopicFactory(slug="climate")
+    ArticleFactory(slug="story", topics=[topic])
+
+    response = client.get(path)
+
+    head = head_of(response)
+    assert head.title.strip()
+    assert head.meta["description"]
+    assert canonical_of(response).startswith(f"{SITE_URL}/")
+    for prop in ("og:title", "og:description", "og:url", "og:type", "og:site_name"):
+        assert head.meta[prop], prop
+    assert {
+        "rel": "alternate",
+        "type": "application/rss+xml",
+        "title": "Newsroom",
+        "href": f"{SITE_URL}/feed/",
+    } in head.links
+
+
+# Search
+
+
+def test_empty_search_shows_the_form_and_no_results(client):
+    ArticleFactory(title="Anything")
+
+    response = client.get("/search/", {"q": "   "})
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'name="q"' in content
+    assert slugs_listed(response) == []
+    assert "result" not in content.split("</form>", 2)[-1]
+
+
+def test_search_finds_public_stories_only(client):
+    found = ArticleFactory(title="Harbour bridge reopens")
+    ArticleFactory(title="Harbour draft", **not_public("draft"))
+    ArticleFactory(title="Harbour later", **not_public("scheduled"))
+    ArticleFactory(title="Something else")
+
+    response = client.get("/search/", {"q": "harbour"})
+
+    assert slugs_listed(response) == [found.slug]
+    assert "1 result for “harbour”" in response.content.decode()
+
+
+def test_search_results_paginate_and_keep_the_query(client, settings):
+    settings.ARTICLES_PER_PAGE = 2
+    ArticleFactory.create_batch(3, title="Harbour news")
+
+    first = client.get("/search/", {"q": "harbour"})
+    second = client.get("/search/", {"q": "harbour", "page": 2})
+
+    assert len(slugs_listed(first)) == 2
+    assert 'href="?q=harbour&amp;page=2"' in first.content.decode()
+    assert len(slugs_listed(second)) == 1
+
+
+def test_search_query_is_capped(client):
+    response = client.get("/search/", {"q": "harbour " * 100})
+    assert response.status_code == 200
+    assert response.context["query"] == ("harbour " * 100)[:200].strip()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "\x00",
+        "harbour\x00bridge",
+        "'\"\\;--",
+        "a & | ! ( ) : * <->",
+        '"unterminated',
+        "-",
+        "or",
+        "the",
+        "%_%",
+        "<script>alert(1)</script>",
+        "ünïcødé 北京 🙂",
+        "x" * 5000,
+    ],
+)
+def test_search_survives_bad_input(client, query):
+    ArticleFactory(title="Harbour bridge")
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+def test_search_pages_are_not_indexed(client):
+    assert head_of(client.get("/search/", {"q": "x"})).meta["robots"] == "noindex"
+
+
+# Error pages
+
+
+def test_404_page_is_the_sites(client):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_500_page_renders_without_context_or_database(rf, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
+
+
+# Cacheable public pages
+
+
+PUBLIC_PATHS = [
+    "/",
+    "/?page=1",
+    "/articles/story/",
+    "/topics/climate/",
+    "/search/",
+    "/search/?q=story",
+    "/feed/",
+    "/sitemap.xml",
+    "/robots.txt",
+]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PATHS)
+def test_public_pages_carry_no_per_visitor_state(client, path):
+    ArticleFactory(slug="story", title="A story", topics=[TopicFactory(slug="climate")])
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert not response.cookies
+    assert "cookie" not in response.get("Vary", "").lower()
+    assert "csrfmiddlewaretoken" not in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/", "/articles/story/", "/topics/climate/"])
+def test_public_pages_ignore_a_signed_in_visitor(staff_client, path):
+    ArticleFactory(slug="story", topics=[TopicFactory(slug="climate")])
+
+    response = staff_client.get(path)
+
+    assert "cookie" not in response.get("Vary", "").lower()
+    assert not response.cookies
+
+
+# Query budgets
+
+
+def _article_with(n):
+    topics = TopicFactory.create_batch(n)
+    article = ArticleFactory(topics=topics)
+    for position in range(n):
+        RelatedLinkFactory(article=article, position=position, target_article__topics=topics)
+    return article
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_article_page_query_budget_does_not_grow(client, django_assert_max_num_queries, n):
+    article = _article_with(n)
+    # 1 article, 2 prefetches (topics, related links), 1 suggestions, 1 topic nav.
+    with django_assert_max_num_queries(5):
+        assert client.get(article.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_home_page_query_budget_does_not_grow(client, django_assert_max_num_queries, n):
+    topics = TopicFactory.create_batch(n)
+    ArticleFactory.create_batch(n, topics=topics)
+    # Count, page, topics prefetch, top stories, topic nav.
+    with django_assert_max_num_queries(5):
+        assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_topic_page_query_budget_does_not_grow(client, django_assert_max_num_queries, n):
+    topics = TopicFactory.create_batch(n)
+    ArticleFactory.create_batch(n, topics=topics)
+    with django_assert_max_num_queries(5):
+        assert client.get(topics[0].get_absolute_url()).status_code == 200
+
+
+# robots.txt
+
+
+def test_robots_txt(client):
+    response = client.get("/robots.txt")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    lines = response.content.decode().splitlines()
+    assert "User-agent: *" in lines
+    assert "Allow: /" in lines
+    assert "Disallow: /admin/" in lines
+    assert "Disallow: /contact/" in lines
+    assert f"Sitemap: {SITE_URL}/sitemap.xml" in lines
