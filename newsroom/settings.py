@@ -45,7 +45,7 @@ if not ALLOWED_HOSTS:
 
 # The public address of the site. Canonical URLs, feeds, sitemaps and links in
 # mails are built from it, never from the request's Host header.
-SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
