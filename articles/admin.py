@@ -1,5 +1,284 @@
-from django.contrib import admin
+import reversion
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from reversion_compare.admin import CompareVersionAdmin
 
+from . import services
+from .forms import ArticleAdminForm, RelatedLinkForm, RelatedLinkFormSet
 from .models import Article, Author, RelatedLink, Topic
 
-admin.site.register([Article, Author, Topic, RelatedLink])
+# An article's revision carries its related links, so restoring a version brings
+# its cards back; topics and bylines are registered for the compare view's sake.
+# ``version`` is bookkeeping for edit conflicts, not content: a restore must
+# never wind it back.
+reversion.register(Topic)
+reversion.register(Author)
+reversion.register(RelatedLink)
+reversion.register(Article, follow=["related_links"], exclude=["version"])
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class VisibilityFilter(admin.SimpleListFilter):
+    """What the public sees now, which the status alone does not tell."""
+
+    title = _("on the live site")
+    parameter_name = "visibility"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("live", _("Live")),
+            ("scheduled", _("Scheduled")),
+            ("draft", _("Draft")),
+            ("withdrawn", _("Withdrawn")),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "live":
+                return queryset.published()
+            case "scheduled":
+                return queryset.scheduled()
+            case "draft":
+                return queryset.filter(status=Article.Status.DRAFT)
+            case "withdrawn":
+                return queryset.filter(status=Article.Status.WITHDRAWN)
+        return queryset
+
+
+class RelatedLinkInline(admin.TabularInline):
+    model = RelatedLink
+    fk_name = "article"
+    form = RelatedLinkForm
+    formset = RelatedLinkFormSet
+    fields = ["position", "target_article", "live_site", "url", "title", "summary"]
+    readonly_fields = ["live_site"]
+    autocomplete_fields = ["target_article"]
+    extra = 1
+
+    @admin.display(description=_("Live site"))
+    def live_site(self, link: RelatedLink) -> str:
+        if not link.pk:
+            return "—"
+        reason = link.hidden_reason()
+        if reason:
+            return format_html('<strong class="errornote">{}</strong>', reason)
+        return _("shown")
+
+
+@admin.register(Article)
+class ArticleAdmin(CompareVersionAdmin):
+    form = ArticleAdminForm
+    inlines = [RelatedLinkInline]
+    list_display = [
+        "title",
+        "status_on_site",
+        "publish_time",
+        "impact_score",
+        "topic_names",
+    ]
+    list_filter = ["status", VisibilityFilter, "topics"]
+    search_fields = ["title", "standfirst"]
+    date_hierarchy = "publish_at"
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["topics", "author"]
+    readonly_fields = ["linked_from"]
+    actions = ["publish_now", "withdraw"]
+    history_latest_first = True
+    compare_exclude = ["version", "updated_at"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ["title", "slug", "standfirst", "body", "why_it_matters"]}),
+            (
+                _("Publishing"),
+                {
+                    "fields": [
+                        "status",
+                        "publish_at",
+                        "impact_score",
+                        "topics",
+                        "author",
+                        "opened_version",
+                    ]
+                },
+            ),
+            (
+                _("Sharing and image"),
+                {"fields": ["seo_description", "hero_image", "hero_image_alt"]},
+            ),
+        ]
+        if obj is not None:
+            fieldsets.append((_("Links to this article"), {"fields": ["linked_from"]}))
+        return fieldsets
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("topics")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # modelform_factory made a fresh class for this request, so this stays here.
+        form.live_version = getattr(request, "article_live_version", None)
+        return form
+
+    # The list
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_on_site(self, article: Article) -> str:
+        if article.is_scheduled():
+            return format_html("<strong>{}</strong>", _("Scheduled"))
+        return article.get_status_display()
+
+    @admin.display(
+        description=format_lazy("{} ({} time)", _("publish time"), settings.TIME_ZONE),
+        ordering="publish_at",
+    )
+    def publish_time(self, article: Article):
+        return article.publish_at
+
+    @admin.display(description=_("topics"))
+    def topic_names(self, article: Article) -> str:
+        return ", ".join(topic.name for topic in article.topics.all())
+
+    # The change form
+
+    @admin.display(description=_("Linked from"))
+    def linked_from(self, article: Article) -> str:
+        links = article.linked_from.select_related("article", "target_article").order_by(
+            "article__title"
+        )
+        if not links:
+            return _("No article links here.")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a>{}</li>',
+                (
+                    (
+                        reverse("admin:articles_article_change", args=[link.article_id]),
+                        link.article.title,
+                        format_html(" — <strong>{}</strong>", link.hidden_reason())
+                        if link.hidden_reason()
+                        else "",
+                    )
+                    for link in links
+                ),
+            ),
+        )
+
+    def view_on_site(self, article: Article) -> str | None:
+        # Only a live article is "on site"; drafts and scheduled ones get a Preview link.
+        return article.get_absolute_url() if article.is_published() else None
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and (obj.status == Article.Status.DRAFT or obj.is_scheduled()):
+            context["preview_url"] = obj.get_absolute_url()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change and form.next_version is not None:
+            obj.version = form.next_version
+        super().save_model(request, obj, form, change)
+        if obj.status == Article.Status.WITHDRAWN:
+            self._warn_about_linkers(request, obj)
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        # A restore writes the old version into the row before the form runs, so
+        # lock and remember the live version first: the restore is conflict-checked
+        # against it and the version count goes on from it.
+        with transaction.atomic():
+            request.article_live_version = (
+                Article.objects.select_for_update()
+                .filter(pk=unquote(object_id))
+                .values_list("version", flat=True)
+                .first()
+            )
+            return super().revision_view(request, object_id, version_id, extra_context)
+
+    def compare_view(self, request, object_id, extra_context=None):
+        # reversion-compare only asks for a staff login; a diff shows the article.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().compare_view(request, object_id, extra_context)
+
+    # Actions
+
+    @admin.action(description=_("Publish now"), permissions=["change"])
+    def publish_now(self, request, queryset):
+        done = 0
+        for article in queryset:
+            try:
+                services.article_publish_now(article=article, user=request.user)
+            except ValidationError as error:
+                self._report_refusal(request, article, error)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d article is live now.", "%(count)d articles are live now.", done)
+                % {"count": done},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Withdraw"), permissions=["change"])
+    def withdraw(self, request, queryset):
+        done = 0
+        for article in queryset:
+            try:
+                article = services.article_withdraw(article=article, user=request.user)
+            except ValidationError as error:
+                self._report_refusal(request, article, error)
+            else:
+                done += 1
+                self._warn_about_linkers(request, article)
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d article withdrawn.", "%(count)d articles withdrawn.", done)
+                % {"count": done},
+                messages.SUCCESS,
+            )
+
+    def _warn_about_linkers(self, request, article: Article) -> None:
+        linkers = services.article_linkers(article=article).order_by("title")
+        titles = [linker.title for linker in linkers]
+        if titles:
+            self.message_user(
+                request,
+                _(
+                    "“%(title)s” is withdrawn, but these articles link to it; their cards "
+                    "for it are now hidden on the live site: %(linkers)s"
+                )
+                % {"title": article.title, "linkers": "; ".join(f"“{t}”" for t in titles)},
+                messages.WARNING,
+            )
+
+    def _report_refusal(self, request, article: Article, error: ValidationError) -> None:
+        self.message_user(
+            request,
+            _("“%(title)s” was not changed: %(errors)s")
+            % {"title": article.title, "errors": " ".join(error.messages)},
+            messages.ERROR,
+        )

@@ -52,3 +52,47 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def _https_client():
+    """A test client whose requests count as HTTPS, as behind the production proxy.
+
+    With DEBUG off, SECURE_SSL_REDIRECT would answer plain-HTTP requests with a redirect.
+    """
+    from django.test import Client
+
+    return Client(headers={"X-Forwarded-Proto": "https"})
+
+
+@pytest.fixture
+def https_client():
+    """An anonymous browser on the HTTPS site."""
+    return _https_client()
+
+
+@pytest.fixture
+def editor(db):
+    from tests.factories import EditorFactory
+
+    return EditorFactory()
+
+
+@pytest.fixture
+def editor_client(editor):
+    """Logged in as a member of the Editors group (no superuser rights)."""
+    client = _https_client()
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def make_editor_client(db):
+    """Another editor's browser, for tests with two people at work."""
+    from tests.factories import EditorFactory
+
+    def make(**kwargs):
+        client = _https_client()
+        client.force_login(EditorFactory(**kwargs))
+        return client
+
+    return make

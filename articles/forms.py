@@ -1,0 +1,178 @@
+from django import forms
+from django.conf import settings
+from django.contrib.admin.widgets import AdminURLFieldWidget
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import Article, RelatedLink
+
+IMPACT_SCORE_RANGE = _("The impact score is a whole number from 0 to 100.")
+
+
+class ArticleAdminForm(forms.ModelForm):
+    """The editors' article form, with edit-conflict protection.
+
+    ``opened_version`` carries the article's version from the moment the form
+    was opened; a save is refused when the article has been saved since.
+    """
+
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    # Set by the admin when the form restores an old version from history: the
+    # row then already holds the old data, so the live version is read before.
+    live_version: int | None = None
+
+    class Meta:
+        model = Article
+        fields = [
+            "title",
+            "slug",
+            "standfirst",
+            "body",
+            "why_it_matters",
+            "status",
+            "publish_at",
+            "impact_score",
+            "topics",
+            "author",
+            "seo_description",
+            "hero_image",
+            "hero_image_alt",
+        ]
+        error_messages = {
+            "impact_score": {"min_value": IMPACT_SCORE_RANGE, "max_value": IMPACT_SCORE_RANGE}
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.next_version: int | None = None
+        if "publish_at" in self.fields:
+            self.fields["publish_at"].help_text = _("%(help)s Enter it in %(zone)s time.") % {
+                "help": Article._meta.get_field("publish_at").help_text,
+                "zone": settings.TIME_ZONE,
+            }
+        if self.instance.pk:
+            self.fields["opened_version"].initial = (
+                self.live_version if self.live_version is not None else self.instance.version
+            )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk:
+            self._check_edit_conflict(cleaned_data.get("opened_version"))
+        return cleaned_data
+
+    def _check_edit_conflict(self, opened_version: int | None) -> None:
+        if self.live_version is not None:
+            current_version = self.live_version
+        else:
+            current_version = services.article_lock_version(article_id=self.instance.pk)
+        try:
+            services.article_check_version(
+                article_id=self.instance.pk,
+                opened_version=opened_version,
+                current_version=current_version,
+            )
+        except services.EditConflict as conflict:
+            who = (
+                _("Someone else (%(user)s)") % {"user": conflict.saved_by}
+                if conflict.saved_by
+                else _("Someone else")
+            )
+            raise ValidationError(
+                _(
+                    "%(who)s saved this article at %(time)s (%(zone)s time) after you opened it; "
+                    "your changes were not saved. Copy any text you want to keep, then reload "
+                    "the page to edit the latest version."
+                ),
+                code="edit_conflict",
+                params={
+                    "who": who,
+                    "time": timezone.localtime(conflict.saved_at).strftime("%H:%M"),
+                    "zone": settings.TIME_ZONE,
+                },
+            ) from conflict
+        self.next_version = current_version + 1
+
+
+class RelatedLinkForm(forms.ModelForm):
+    # Declared to say which scheme a typed "example.org/page" gets (Django 6's default).
+    url = forms.URLField(
+        label=RelatedLink._meta.get_field("url").verbose_name,
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        widget=AdminURLFieldWidget,
+    )
+
+    class Meta:
+        model = RelatedLink
+        fields = ["position", "target_article", "url", "title", "summary"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+        help_texts = {"position": _("Cards show lowest first. Empty: after the others.")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["position"].required = False
+        if not self.instance.pk:
+            # A new row starts empty rather than at 0, which would put it first.
+            self.fields["position"].initial = None
+
+
+class RelatedLinkFormSet(BaseInlineFormSet):
+    """Checks the rules that span rows, which single-row validation cannot see."""
+
+    def clean(self) -> None:
+        super().clean()
+        # The rows that will exist after saving: unchanged extra rows have no cleaned_data.
+        kept = [
+            form
+            for form in self.forms
+            if form.is_valid() and form.cleaned_data and not self._should_delete_form(form)
+        ]
+        self._refuse_duplicates(kept)
+        self._place_unpositioned(kept)
+
+    def _refuse_duplicates(self, forms_kept) -> None:
+        seen_targets, seen_urls = set(), set()
+        for form in forms_kept:
+            target = form.cleaned_data.get("target_article")
+            url = form.cleaned_data.get("url")
+            if target is not None:
+                if target.pk in seen_targets:
+                    form.add_error(
+                        "target_article",
+                        ValidationError(
+                            _("%(title)s is already in this list of related links."),
+                            code="duplicate_target",
+                            params={"title": target.title},
+                        ),
+                    )
+                seen_targets.add(target.pk)
+            if url:
+                if url in seen_urls:
+                    form.add_error(
+                        "url",
+                        ValidationError(
+                            _("This URL is already in this list of related links."),
+                            code="duplicate_url",
+                        ),
+                    )
+                seen_urls.add(url)
+
+    def _place_unpositioned(self, forms_kept) -> None:
+        """Rows left without a position go after the others, in the order shown."""
+        positions = [
+            form.cleaned_data["position"]
+            for form in forms_kept
+            if form.cleaned_data.get("position") is not None
+        ]
+        next_position = max(positions, default=0) + 1
+        for form in forms_kept:
+            if form.cleaned_data.get("position") is None:
+                form.cleaned_data["position"] = next_position
+                form.instance.position = next_position
+                next_position += 1

@@ -1,0 +1,582 @@
+import datetime
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib.messages import get_messages
+from django.utils import timezone
+from reversion.models import Version
+
+from articles.models import Article, RelatedLink
+from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/articles/article/"
+ADD = "/admin/articles/article/add/"
+
+
+def change_url(article: Article) -> str:
+    return f"/admin/articles/article/{article.pk}/change/"
+
+
+def link_rows(links: list[dict], *, initial: int = 0) -> dict:
+    """The related_links inline's POST data: management form plus one row per dict."""
+    data = {
+        "related_links-TOTAL_FORMS": str(len(links)),
+        "related_links-INITIAL_FORMS": str(initial),
+        "related_links-MIN_NUM_FORMS": "0",
+        "related_links-MAX_NUM_FORMS": "1000",
+    }
+    for index, link in enumerate(links):
+        for key, value in link.items():
+            data[f"related_links-{index}-{key}"] = "" if value is None else str(value)
+    return data
+
+
+def existing_link_rows(article: Article) -> list[dict]:
+    return [
+        {
+            "id": link.pk,
+            "article": article.pk,
+            "position": link.position,
+            "target_article": link.target_article_id,
+            "url": link.url,
+            "title": link.title,
+            "summary": link.summary,
+        }
+        for link in article.related_links.all()
+    ]
+
+
+def article_form(article: Article | None = None, *, links=None, **changes) -> dict:
+    """The change form's POST data as a browser sends it for ``article`` (or a new one)."""
+    article = article or ArticleFactory.build(slug="a-new-story", author=None)
+    local_publish = timezone.localtime(article.publish_at) if article.publish_at else None
+    existing = existing_link_rows(article) if article.pk else []
+    data = {
+        "title": article.title,
+        "slug": article.slug,
+        "standfirst": article.standfirst,
+        "body": article.body,
+        "why_it_matters": article.why_it_matters,
+        "status": article.status,
+        "publish_at_0": local_publish.strftime("%Y-%m-%d") if local_publish else "",
+        "publish_at_1": local_publish.strftime("%H:%M:%S") if local_publish else "",
+        "impact_score": article.impact_score,
+        "author": article.author_id or "",
+        "seo_description": article.seo_description,
+        "hero_image_alt": article.hero_image_alt,
+        "_save": "Save",
+        **link_rows(existing + list(links or []), initial=len(existing)),
+    }
+    if article.pk:
+        data["topics"] = [topic.pk for topic in article.topics.all()]
+        data["opened_version"] = article.version
+    data.update(changes)
+    return data
+
+
+def opened_version_in(html: str) -> str:
+    return re.search(r'name="opened_version" value="(\d+)"', html).group(1)
+
+
+class _FormReader(HTMLParser):
+    """Collects what a browser would submit from the admin's change form."""
+
+    def __init__(self):
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and "__prefix__" not in name:
+            kind = attrs.get("type", "text")
+            if kind in {"checkbox", "radio"} and "checked" not in attrs:
+                return
+            if kind not in {"submit", "file"}:
+                self.data.setdefault(name, []).append(attrs.get("value") or "")
+        elif tag == "textarea" and name and "__prefix__" not in name:
+            self._textarea = name
+            self.data.setdefault(name, []).append("")
+        elif tag == "select" and name and "__prefix__" not in name:
+            self._select = name
+            self.data.setdefault(name, [])
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.data[self._select].append(attrs.get("value") or "")
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea][-1] += data
+
+
+def form_data_in(html: str) -> dict:
+    reader = _FormReader()
+    reader.feed(html)
+    # A browser drops the newline that opens a textarea and sends nothing for an empty select.
+    data = {
+        name: values if len(values) > 1 else values[0].removeprefix("\n")
+        for name, values in reader.data.items()
+        if values
+    }
+    data.pop("csrfmiddlewaretoken", None)
+    data["_save"] = "Save"
+    return data
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+# Saving with related links
+
+
+def test_editor_adds_an_article_with_related_links_in_their_order(editor_client):
+    first, second = ArticleFactory(), ArticleFactory()
+    data = article_form(
+        links=[
+            {"position": 1, "target_article": second.pk},
+            {"position": 2, "url": "https://example.org/report", "title": "The report"},
+            {"position": 3, "target_article": first.pk},
+        ],
+        topics=[TopicFactory().pk],
+    )
+
+    response = editor_client.post(ADD, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    article = Article.objects.get(slug="a-new-story")
+    assert [link.display_title for link in article.related_links.all()] == [
+        second.title,
+        "The report",
+        first.title,
+    ]
+    assert article.version == 1
+
+
+def test_saving_keeps_the_editors_order_and_puts_new_rows_last(editor_client):
+    article = ArticleFactory()
+    targets = [ArticleFactory() for _ in range(3)]
+    for position, target in zip([30, 10, 20], targets, strict=True):
+        RelatedLinkFactory(article=article, target_article=target, position=position)
+    newcomer = ArticleFactory()
+
+    response = editor_client.post(
+        change_url(article), article_form(article, links=[{"target_article": newcomer.pk}])
+    )
+
+    assert response.status_code == 302
+    saved = list(article.related_links.values_list("target_article", "position"))
+    assert saved == [
+        (targets[1].pk, 10),
+        (targets[2].pk, 20),
+        (targets[0].pk, 30),
+        (newcomer.pk, 31),
+    ]
+
+
+def test_a_new_link_row_starts_without_a_position(editor_client):
+    html = editor_client.get(ADD).content.decode()
+
+    assert re.search(r'<input type="number" name="related_links-0-position"(?![^>]*value=)', html)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        pytest.param(
+            [{"url": "https://example.org/a"}], "An external link needs a title", id="no-title"
+        ),
+        pytest.param(
+            [{"title": "Nothing to point at"}],
+            "Choose a target article or enter an external URL",
+            id="neither",
+        ),
+        pytest.param(
+            [{"target_article": "TARGET", "url": "https://example.org/a", "title": "x"}],
+            "not both",
+            id="both",
+        ),
+        pytest.param(
+            [{"target_article": "TARGET"}, {"target_article": "TARGET"}],
+            "is already in this list of related links",
+            id="two-new-rows-same-target",
+        ),
+        pytest.param(
+            [
+                {"url": "https://example.org/a", "title": "A"},
+                {"url": "https://example.org/a", "title": "A again"},
+            ],
+            "This URL is already in this list",
+            id="two-new-rows-same-url",
+        ),
+        pytest.param([{"target_article": "SELF"}], "cannot link to itself", id="self-link"),
+    ],
+)
+def test_link_rules_are_form_errors_and_nothing_is_saved(editor_client, rows, message):
+    article = ArticleFactory(title="Before")
+    target = ArticleFactory()
+    substitutes = {"TARGET": target.pk, "SELF": article.pk}
+    rows = [{k: substitutes.get(v, v) for k, v in row.items()} for row in rows]
+
+    response = editor_client.post(
+        change_url(article), article_form(article, links=rows, title="After")
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    article.refresh_from_db()
+    assert article.title == "Before"
+    assert not article.related_links.exists()
+
+
+@pytest.mark.parametrize("score", ["-1", "101"])
+def test_impact_score_outside_0_100_gets_a_clear_error(editor_client, score):
+    article = ArticleFactory(impact_score=50)
+
+    response = editor_client.post(change_url(article), article_form(article, impact_score=score))
+
+    assert response.status_code == 200
+    assert "The impact score is a whole number from 0 to 100." in response.content.decode()
+    article.refresh_from_db()
+    assert article.impact_score == 50
+
+
+# What the change form shows
+
+
+def test_links_to_non_public_targets_are_flagged(editor_client):
+    article = ArticleFactory()
+    RelatedLinkFactory(article=article, target_article=ArticleFactory(status="draft"))
+    RelatedLinkFactory(article=article, target_article=ArticleFactory(status="withdrawn"))
+    RelatedLinkFactory(
+        article=article,
+        target_article=ArticleFactory(publish_at=timezone.now() + datetime.timedelta(days=1)),
+    )
+    RelatedLinkFactory(article=article, target_article=ArticleFactory())
+
+    html = editor_client.get(change_url(article)).content.decode()
+
+    assert "hidden on the live site: target is a draft" in html
+    assert "hidden on the live site: target is withdrawn" in html
+    assert "hidden on the live site: target is scheduled" in html
+    assert "shown" in html
+
+
+def test_change_form_lists_the_articles_linking_here(editor_client):
+    target = ArticleFactory(status="withdrawn")
+    linker = ArticleFactory(title="The linking story")
+    RelatedLinkFactory(article=linker, target_article=target)
+
+    html = editor_client.get(change_url(target)).content.decode()
+
+    assert "Linked from" in html
+    assert f'<a href="{change_url(linker)}">The linking story</a>' in html
+    assert "hidden on the live site: target is withdrawn" in html
+
+
+def test_live_article_has_view_on_site_and_a_draft_has_preview(editor_client):
+    live = ArticleFactory()
+    draft = ArticleFactory(status="draft")
+
+    live_html = editor_client.get(change_url(live)).content.decode()
+    draft_html = editor_client.get(change_url(draft)).content.decode()
+
+    assert "View on site" in live_html
+    assert ">Preview</a>" not in live_html
+    assert f'href="{draft.get_absolute_url()}"' in draft_html
+    assert ">Preview</a>" in draft_html
+    assert "View on site" not in draft_html
+
+
+# Actions
+
+
+def test_publish_now_action_makes_articles_live(editor_client):
+    draft = ArticleFactory(status="draft", publish_at=None)
+    scheduled = ArticleFactory(publish_at=timezone.now() + datetime.timedelta(days=3))
+
+    response = editor_client.post(
+        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk, scheduled.pk]}
+    )
+
+    assert response.status_code == 302
+    for article in (draft, scheduled):
+        article.refresh_from_db()
+        assert article.is_published()
+        assert article.version == 2
+    assert "2 articles are live now." in messages_of(response)
+
+
+def test_withdraw_action_warns_with_the_linking_articles(editor_client):
+    target = ArticleFactory(title="Target story")
+    RelatedLinkFactory(target_article=target, article=ArticleFactory(title="Linker one"))
+    RelatedLinkFactory(target_article=target, article=ArticleFactory(title="Linker two"))
+
+    response = editor_client.post(
+        CHANGELIST, {"action": "withdraw", "_selected_action": [target.pk]}
+    )
+
+    target.refresh_from_db()
+    assert target.status == Article.Status.WITHDRAWN
+    warning = next(m for m in messages_of(response) if "link to it" in m)
+    assert "Target story" in warning
+    assert "Linker one" in warning
+    assert "Linker two" in warning
+    assert RelatedLink.objects.filter(target_article=target).count() == 2
+
+
+def test_saving_the_form_as_withdrawn_warns_with_the_linking_articles(editor_client):
+    target = ArticleFactory()
+    RelatedLinkFactory(target_article=target, article=ArticleFactory(title="Linker one"))
+
+    response = editor_client.post(change_url(target), article_form(target, status="withdrawn"))
+
+    assert response.status_code == 302
+    assert any("Linker one" in m for m in messages_of(response))
+
+
+# Edit conflicts
+
+
+def test_a_save_based_on_an_older_version_is_refused_and_nothing_is_overwritten(
+    make_editor_client,
+):
+    article = ArticleFactory(title="Original")
+    RelatedLinkFactory(article=article, position=1)
+    alice = make_editor_client(username="alice")
+    bob = make_editor_client(username="bob")
+    alice_opened = opened_version_in(alice.get(change_url(article)).content.decode())
+    bob_opened = opened_version_in(bob.get(change_url(article)).content.decode())
+    original_links = list(article.related_links.values_list("pk", "target_article", "position"))
+
+    saved = alice.post(
+        change_url(article),
+        article_form(article, title="Alice's headline", opened_version=alice_opened),
+    )
+    bob_rows = [{**row, "DELETE": "on"} for row in existing_link_rows(article)]
+    refused = bob.post(
+        change_url(article),
+        article_form(article, title="Bob's headline", opened_version=bob_opened)
+        | link_rows(
+            [*bob_rows, {"url": "https://example.org/bob", "title": "Bob's link"}],
+            initial=len(bob_rows),
+        ),
+    )
+
+    assert saved.status_code == 302
+    assert refused.status_code == 200
+    html = refused.content.decode()
+    assert "Someone else (alice) saved this article at" in html
+    assert "(Europe/London time) after you opened it; your changes were not saved." in html
+    article.refresh_from_db()
+    assert article.title == "Alice's headline"
+    assert article.version == 2
+    assert (
+        list(article.related_links.values_list("pk", "target_article", "position"))
+        == original_links
+    )
+
+
+def test_a_save_on_the_latest_version_succeeds_and_counts_a_version(editor_client):
+    article = ArticleFactory()
+    opened = opened_version_in(editor_client.get(change_url(article)).content.decode())
+
+    first = editor_client.post(change_url(article), article_form(article, opened_version=opened))
+    second = editor_client.post(change_url(article), article_form(article, opened_version="2"))
+
+    assert first.status_code == 302
+    assert second.status_code == 302
+    article.refresh_from_db()
+    assert article.version == 3
+
+
+def test_an_action_after_the_form_was_opened_also_refuses_the_save(editor_client):
+    article = ArticleFactory(status="draft", publish_at=None)
+    opened = opened_version_in(editor_client.get(change_url(article)).content.decode())
+    editor_client.post(CHANGELIST, {"action": "publish_now", "_selected_action": [article.pk]})
+
+    response = editor_client.post(
+        change_url(article), article_form(article, status="draft", opened_version=opened)
+    )
+
+    assert response.status_code == 200
+    article.refresh_from_db()
+    assert article.status == Article.Status.PUBLISHED
+
+
+# History: compare and restore
+
+
+def test_history_compare_and_restore_bring_back_title_and_links(editor_client):
+    article = ArticleFactory(title="First headline")
+    first_target = ArticleFactory(title="First target")
+    editor_client.post(
+        change_url(article), article_form(article, links=[{"target_article": first_target.pk}])
+    )
+    article.refresh_from_db()
+    rows = [{**row, "DELETE": "on"} for row in existing_link_rows(article)]
+    editor_client.post(
+        change_url(article),
+        article_form(article, title="Second headline")
+        | link_rows([*rows, {"url": "https://example.org/x", "title": "X"}], initial=len(rows)),
+    )
+    article.refresh_from_db()
+    assert article.title == "Second headline"
+    assert [link.url for link in article.related_links.all()] == ["https://example.org/x"]
+    old, new = Version.objects.get_for_object(article).order_by("pk")
+
+    history = editor_client.get(f"/admin/articles/article/{article.pk}/history/")
+    compare = editor_client.get(
+        f"/admin/articles/article/{article.pk}/history/compare/",
+        {"version_id1": old.pk, "version_id2": new.pk},
+    )
+    revision_url = f"/admin/articles/article/{article.pk}/history/{old.pk}/"
+    restore_form = editor_client.get(revision_url)
+
+    assert history.status_code == 200
+    assert compare.status_code == 200
+    assert "Second headline" in compare.content.decode()
+    assert restore_form.status_code == 200
+    assert opened_version_in(restore_form.content.decode()) == "3"
+    article.refresh_from_db()
+    assert article.title == "Second headline", "looking at an old version changes nothing"
+
+    restore_data = form_data_in(restore_form.content.decode())
+    restored = editor_client.post(revision_url, restore_data)
+
+    assert restored.status_code == 302
+    article.refresh_from_db()
+    assert article.title == "First headline"
+    assert [link.target_article for link in article.related_links.all()] == [first_target]
+    assert article.version == 4, "a restore counts on from the live version"
+
+
+def test_restore_refuses_when_someone_saved_after_the_restore_page_was_opened(editor_client):
+    article = ArticleFactory(title="First headline")
+    editor_client.post(change_url(article), article_form(article))
+    article.refresh_from_db()
+    editor_client.post(change_url(article), article_form(article, title="Second headline"))
+    article.refresh_from_db()
+    old = Version.objects.get_for_object(article).order_by("pk").first()
+    revision_url = f"/admin/articles/article/{article.pk}/history/{old.pk}/"
+    opened = opened_version_in(editor_client.get(revision_url).content.decode())
+    editor_client.post(
+        change_url(article), article_form(article, title="Third headline", opened_version=opened)
+    )
+    article.refresh_from_db()
+
+    refused = editor_client.post(
+        revision_url, article_form(article, title="First headline", opened_version=opened)
+    )
+
+    assert refused.status_code == 200
+    assert "after you opened it" in refused.content.decode()
+    article.refresh_from_db()
+    assert article.title == "Third headline"
+
+
+def test_compare_needs_permission_on_articles(make_editor_client):
+    from django.contrib.auth.models import Group
+
+    article = ArticleFactory()
+    client = make_editor_client(username="staff-only")
+    Group.objects.get(name="Editors").user_set.clear()
+
+    response = client.get(
+        f"/admin/articles/article/{article.pk}/history/compare/",
+        {"version_id1": 1, "version_id2": 2},
+    )
+
+    assert response.status_code == 403
+
+
+# Time zone
+
+
+def test_time_zone_is_named_on_the_list_and_the_form(editor_client):
+    ArticleFactory()
+
+    changelist = editor_client.get(CHANGELIST).content.decode()
+    form = editor_client.get(ADD).content.decode()
+
+    assert "(Europe/London time)" in changelist
+    assert "Enter it in Europe/London time." in form
+
+
+def test_a_publish_time_entered_in_london_summer_time_is_stored_in_utc(editor_client):
+    data = article_form(status="published")
+    data |= {"publish_at_0": "01/07/2030", "publish_at_1": "12:00"}
+
+    response = editor_client.post(ADD, data)
+
+    assert response.status_code == 302
+    article = Article.objects.get(slug="a-new-story")
+    assert article.publish_at == datetime.datetime(2030, 7, 1, 11, 0, tzinfo=datetime.UTC)
+    changelist = editor_client.get(CHANGELIST).content.decode()
+    # Shown back in London time: noon, not 11:00.
+    assert "1 Jul 2030, noon" in changelist
+
+
+# The list: status, filters, search
+
+
+def test_scheduled_articles_say_so_in_the_list(editor_client):
+    ArticleFactory(title="Due tomorrow", publish_at=timezone.now() + datetime.timedelta(days=1))
+
+    html = editor_client.get(CHANGELIST).content.decode()
+
+    assert "<strong>Scheduled</strong>" in html
+
+
+@pytest.mark.parametrize(
+    ("visibility", "expected"),
+    [
+        ("live", {"Live story"}),
+        ("scheduled", {"Scheduled story"}),
+        ("draft", {"Draft story"}),
+        ("withdrawn", {"Withdrawn story"}),
+    ],
+)
+def test_visibility_filter(editor_client, visibility, expected):
+    ArticleFactory(title="Live story")
+    ArticleFactory(title="Scheduled story", publish_at=timezone.now() + datetime.timedelta(hours=2))
+    ArticleFactory(title="Draft story", status="draft")
+    ArticleFactory(title="Withdrawn story", status="withdrawn")
+
+    response = editor_client.get(CHANGELIST, {"visibility": visibility})
+
+    assert {a.title for a in response.context["cl"].result_list} == expected
+
+
+def test_search_looks_in_title_and_standfirst(editor_client):
+    ArticleFactory(title="Flood defences approved")
+    ArticleFactory(title="Council news", standfirst="The flood barrier opens next week.")
+    ArticleFactory(title="Transport")
+
+    response = editor_client.get(CHANGELIST, {"q": "flood"})
+
+    assert {a.title for a in response.context["cl"].result_list} == {
+        "Flood defences approved",
+        "Council news",
+    }
+
+
+def test_topics_filter_and_column(editor_client):
+    climate = TopicFactory(name="Climate")
+    ArticleFactory(title="Heatwave", topics=[climate])
+    ArticleFactory(title="Elections")
+
+    response = editor_client.get(CHANGELIST, {"topics__id__exact": climate.pk})
+
+    assert {a.title for a in response.context["cl"].result_list} == {"Heatwave"}
+    assert "Climate" in response.content.decode()

@@ -1,0 +1,73 @@
+import importlib
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from tests.articles.test_admin import article_form
+from tests.factories import ArticleFactory, EditorFactory
+
+pytestmark = pytest.mark.django_db
+
+EDITOR_PERMISSIONS = {
+    f"articles.{action}_{model}"
+    for model in ("article", "relatedlink", "topic", "author")
+    for action in ("add", "change", "delete", "view")
+}
+
+
+def test_editors_group_has_exactly_the_article_permissions():
+    group = Group.objects.get(name="Editors")
+
+    granted = {
+        f"{permission.content_type.app_label}.{permission.codename}"
+        for permission in group.permissions.select_related("content_type")
+    }
+
+    assert granted == EDITOR_PERMISSIONS
+
+
+def test_an_editor_logs_in_and_works_on_articles_but_not_on_users(https_client):
+    EditorFactory(username="eve", password="a long editor password")
+    article = ArticleFactory(title="Before")
+    client = https_client
+
+    login = client.post(
+        "/admin/login/?next=/admin/", {"username": "eve", "password": "a long editor password"}
+    )
+    assert login.status_code == 302
+    for url in (
+        "/admin/articles/article/",
+        "/admin/articles/article/add/",
+        f"/admin/articles/article/{article.pk}/change/",
+        f"/admin/articles/article/{article.pk}/history/",
+        "/admin/articles/topic/",
+        "/admin/articles/author/",
+    ):
+        assert client.get(url).status_code == 200, url
+
+    saved = client.post(
+        f"/admin/articles/article/{article.pk}/change/", article_form(article, title="After")
+    )
+    assert saved.status_code == 302
+    article.refresh_from_db()
+    assert article.title == "After"
+
+    assert client.get("/admin/auth/user/").status_code == 403
+    assert client.get("/admin/auth/group/").status_code == 403
+
+
+def test_the_group_migration_reverses_and_reapplies():
+    migration = importlib.import_module("articles.migrations.0002_editors_group")
+    state_apps = (
+        MigrationExecutor(connection).loader.project_state(("articles", "0002_editors_group")).apps
+    )
+    schema_editor = SimpleNamespace(connection=connection)
+
+    migration.delete_editors_group(state_apps, schema_editor)
+    assert not Group.objects.filter(name="Editors").exists()
+    migration.create_editors_group(state_apps, schema_editor)
+
+    assert Group.objects.get(name="Editors").permissions.count() == len(EDITOR_PERMISSIONS)
