@@ -20,6 +20,8 @@ from django.views.generic import DetailView, ListView
 from .models import Article, Topic
 
 SEARCH_QUERY_MAX_LENGTH = 200
+# Two full rows of three on a wide screen.
+TOP_STORIES = 6
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class HomeView(ArticleListMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if context["page_obj"].number == 1:
-            context["top_stories"] = Article.objects.top_stories()
+            context["top_stories"] = Article.objects.top_stories(limit=TOP_STORIES)
         context["meta"] = PageMeta(
             title=settings.SITE_NAME,
             description=_("The newest stories from %(site)s.") % {"site": settings.SITE_NAME},

@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.views.defaults import server_error
@@ -114,8 +115,6 @@ def test_home_card_shows_standfirst_date_impact_and_topics(client):
 
 
 def test_scheduled_story_appears_on_the_home_page_by_itself():
-    from django.test import Client
-
     publish_at = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
     with time_machine.travel(publish_at - dt.timedelta(hours=1), tick=False):
         story = ArticleFactory(publish_at=publish_at)
@@ -489,6 +488,7 @@ def test_404_page_is_the_sites(client):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+    assert head_of(response).meta["description"]
 
 
 def test_500_page_renders_without_context_or_database(rf, django_assert_num_queries):
@@ -534,6 +534,20 @@ def test_public_pages_ignore_a_signed_in_visitor(staff_client, path):
 
     assert "cookie" not in response.get("Vary", "").lower()
     assert not response.cookies
+
+
+@pytest.mark.parametrize("path", ["/", "/articles/story/", "/topics/climate/", "/search/?q=a"])
+def test_pages_have_no_inline_script_or_style_and_no_cdn(client, path):
+    ArticleFactory(slug="story", title="A story", topics=[TopicFactory(slug="climate")])
+
+    content = client.get(path).content.decode()
+
+    assert "<script" not in content
+    assert not re.search(r"\sstyle=", content)
+    assert "<style" not in content
+    stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', content)
+    assert stylesheets == ["/static/bootstrap/css/bootstrap.min.css", "/static/articles/site.css"]
+    assert 'name="viewport" content="width=device-width, initial-scale=1"' in content
 
 
 # Query budgets
