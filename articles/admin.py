@@ -42,7 +42,7 @@ class AuthorAdmin(admin.ModelAdmin):
 class VisibilityFilter(admin.SimpleListFilter):
     """What the public sees now, which the status alone does not tell."""
 
-    title = _("on the live site")
+    title = _("visibility")
     parameter_name = "visibility"
 
     def lookups(self, request, model_admin):

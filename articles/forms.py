@@ -4,6 +4,7 @@ from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -49,6 +50,9 @@ class ArticleAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.next_version: int | None = None
+        if "slug" in self.fields:
+            # The admin renders help texts as HTML; "<slug>" would vanish.
+            self.fields["slug"].help_text = escape(self.fields["slug"].help_text)
         if "publish_at" in self.fields:
             self.fields["publish_at"].help_text = _("%(help)s Enter it in %(zone)s time.") % {
                 "help": Article._meta.get_field("publish_at").help_text,
