@@ -8,10 +8,31 @@ admin (imports, bulk loads) are safe too.
 
 import nh3
 
-ALLOWED_TAGS = {
-    "p", "br", "hr", "h2", "h3", "h4", "strong", "b", "em", "i", "u", "s", "sub", "sup",
-    "a", "ul", "ol", "li", "blockquote", "code", "pre",
-}
+ALLOWED_TAGS = set(
+    [
+        "p",
+        "br",
+        "hr",
+        "h2",
+        "h3",
+        "h4",
+        "strong",
+        "b",
+        "em",
+        "i",
+        "u",
+        "s",
+        "sub",
+        "sup",
+        "a",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "code",
+        "pre",
+    ]
+)
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 

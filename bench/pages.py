@@ -23,7 +23,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("STATIC_NO_MANIFEST", "1")
 
-import django  # noqa: E402 - settings must be configured first
+import django
 
 django.setup()
 

@@ -17,6 +17,8 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on every page that names no icon (the admin).
+    path("favicon.ico", health.favicon, name="favicon"),
     path("admin/", admin.site.urls),
 ]
 

@@ -6,3 +6,12 @@ def test_healthz_answers_without_touching_the_database(client):
     assert response.status_code == 200
     assert response.content == b"ok\n"
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_favicon_redirects_to_the_static_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/articles/favicon.svg"
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("articles/favicon.svg")

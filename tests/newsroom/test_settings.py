@@ -33,7 +33,7 @@ def run_manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Co
 
 _SETTINGS_VARS = {
     "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL",
-    "EMAIL_HOST", "SITE_URL", "DJANGO_SETTINGS_MODULE",
+    "EMAIL_HOST", "SITE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE",
 }  # fmt: skip
 
 
@@ -108,3 +108,16 @@ def test_real_services_from_environment(tmp_path):
     assert cache.endswith("RedisCache")
     assert broker == "redis://127.0.0.1:6379/3"
     assert mail.endswith("smtp.EmailBackend")
+
+
+def test_collectstatic_builds_the_production_manifest(tmp_path):
+    """Production serves hashed, compressed files through whitenoise: no CDN."""
+    import json
+
+    env = production_env() | {"STATIC_ROOT": str(tmp_path / "static")}
+    result = run_manage("collectstatic", "--noinput", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
+    for name in ("bootstrap/css/bootstrap.min.css", "articles/site.css", "articles/favicon.svg"):
+        assert name in manifest
+        assert (tmp_path / "static" / (manifest[name] + ".gz")).exists()

@@ -1,0 +1,79 @@
+"""An editor's journey through the admin in a real browser."""
+
+import pytest
+from playwright.sync_api import expect
+
+from articles.models import Article
+from tests.factories import ArticleFactory, EditorFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+PASSWORD = "a-long-editor-passphrase"
+
+
+def choose(page, row_selector: str, text: str) -> None:
+    """Pick ``text`` in the select2 autocomplete box of a form row."""
+    page.locator(f"{row_selector} .select2-selection").first.click()
+    page.locator(".select2-container--open .select2-search__field").fill(text)
+    page.locator(".select2-results__option", has_text=text).first.click()
+
+
+def test_editor_writes_links_and_publishes_a_story(live_server, page, shot):
+    EditorFactory(username="rosa", password=PASSWORD)
+    topic = TopicFactory(name="Climate", slug="climate")
+    first = ArticleFactory(title="Floods reshape the river valley", slug="floods", topics=[topic])
+    second = ArticleFactory(title="Drought tests the farmers", slug="drought", topics=[topic])
+
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "rosa")
+    page.fill("#id_password", PASSWORD)
+    shot("login")
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_be_visible()
+    shot("admin-index")
+
+    page.goto(f"{live_server.url}/admin/articles/article/add/")
+    page.locator("#id_title").press_sequentially("Town votes to restore its wetlands")
+    expect(page.locator("#id_slug")).to_have_value("town-votes-to-restore-its-wetlands")
+    page.fill("#id_standfirst", "A marsh drained a century ago will flood again by design.")
+    page.locator(".field-body [contenteditable=true]").click()
+    page.keyboard.type("The council voted on Monday to restore the marsh.")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Work starts in spring.")
+    page.fill("#id_why_it_matters", "Wetlands store water that would otherwise flood homes.")
+    page.fill("#id_impact_score", "73")
+    choose(page, ".field-topics", "Climate")
+    page.select_option("#id_status", "published")
+    page.locator(".field-publish_at .datetimeshortcuts a", has_text="Today").click()
+    page.locator(".field-publish_at .datetimeshortcuts a", has_text="Now").click()
+
+    page.locator("#related_links-group .add-row a").click()
+    page.locator("#related_links-group .add-row a").click()
+    choose(page, "#related_links-0", "Floods reshape")
+    page.fill("#id_related_links-0-position", "1")
+    choose(page, "#related_links-1", "Drought tests")
+    page.fill("#id_related_links-1-position", "2")
+    shot("article-form")
+    page.click("input[name=_save]")
+
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    shot("changelist")
+    article = Article.objects.get(slug="town-votes-to-restore-its-wetlands")
+    assert article.is_published()
+    assert article.body == (
+        "<p>The council voted on Monday to restore the marsh.</p><p>Work starts in spring.</p>"
+    )
+    assert [link.target_article for link in article.related_links.all()] == [first, second]
+
+    page.goto(f"{live_server.url}/")
+    card = page.locator(
+        'article.article-card[data-article-slug="town-votes-to-restore-its-wetlands"]'
+    )
+    expect(card).to_be_visible()
+    shot("home")
+    card.locator("a.article-card-link").click()
+    cards = page.locator("section.related-content .related-card[data-curated=true]")
+    expect(cards.nth(0)).to_contain_text("Floods reshape the river valley")
+    expect(cards.nth(1)).to_contain_text("Drought tests the farmers")
+    expect(page.locator(".impact-score-value").first).to_have_text("73")
+    shot("published-article")

@@ -1,0 +1,73 @@
+"""A reader's journey through the public site in a real browser."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+# serialized_rollback: keep the Editors group (a data migration) for the tests after these.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+LEAD = "halvard-labs-refuses-eu-ai-code-of-practice"
+
+
+@pytest.fixture
+def demo_site(live_server):
+    call_command("load_demo", "--force", verbosity=0)
+    return live_server
+
+
+def test_home_article_related_topic_search(demo_site, page, shot):
+    page.goto(demo_site.url + "/")
+    expect(page.locator("h1, .site-name").first).to_contain_text("Newsroom")
+    expect(page.locator("section.top-stories")).to_be_visible()
+    shot("home")
+
+    page.locator(f'article.article-card[data-article-slug="{LEAD}"] a.article-card-link').click()
+    expect(page).to_have_url(f"{demo_site.url}/articles/{LEAD}/")
+    expect(page.locator("h1.article-title")).to_contain_text("Halvard Labs")
+    expect(page.locator(".article-standfirst")).to_be_visible()
+    expect(page.locator("aside.why-it-matters")).to_contain_text("Why it matters")
+    expect(page.locator(".impact-score-value").first).to_have_text("68")
+    cards = page.locator("section.related-content .related-card")
+    expect(cards.nth(0)).to_contain_text("retrieval-augmented generation")
+    expect(cards.nth(1)).to_contain_text("biomedical")
+    contact = page.locator("section.contact-us a.contact-us-link")
+    expect(contact).to_have_attribute("href", f"/contact/?article={LEAD}")
+    shot("article")
+
+    cards.nth(0).locator("a.related-card-link").click()
+    expect(page).to_have_url(f"{demo_site.url}/articles/retrieval-augmented-generation-at-scale/")
+    expect(page.locator("h1.article-title")).to_contain_text("retrieval-augmented generation")
+    shot("related-article")
+
+    page.locator('nav.topic-nav a.topic-nav-link:has-text("Science & Health")').click()
+    expect(page.locator("nav.topic-nav a.topic-nav-link.active")).to_have_text("Science & Health")
+    expect(page.locator("article.article-card").first).to_be_visible()
+    shot("topic")
+
+    page.locator("form.site-search input[name=q]").fill("biomedical")
+    page.locator("form.site-search input[name=q]").press("Enter")
+    expect(page).to_have_url(f"{demo_site.url}/search/?q=biomedical")
+    expect(
+        page.locator(
+            'article.article-card[data-article-slug="ai-models-reshape-biomedical-research"]'
+        )
+    ).to_be_visible()
+    shot("search")
+
+
+def test_article_page_reads_on_a_phone(demo_site, browser, shot):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+    try:
+        phone = context.new_page()
+        phone.goto(f"{demo_site.url}/articles/{LEAD}/")
+        expect(phone.locator("h1.article-title")).to_be_visible()
+        # Nothing wider than the screen: no sideways scrolling of the whole page.
+        overflow = phone.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+        shot.page = phone
+        shot("article-phone")
+    finally:
+        context.close()
