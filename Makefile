@@ -19,7 +19,8 @@ run: export DEBUG ?= 1
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	$(BIN)/honcho start
+	@echo "Starting web (http://127.0.0.1:8000/) and worker; Ctrl-C stops both."
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
