@@ -71,7 +71,8 @@ def test_debug_is_off_unless_asked_for(tmp_path):
     assert asked.stdout.strip() == "True", asked.stderr
 
 
-def test_embedded_defaults_without_environment(tmp_path):
+def backends(env: dict[str, str], tmp_path: Path) -> list[str]:
+    """The database engine, cache, broker and mail backend a process starts with."""
     code = (
         "from django.conf import settings; "
         "print(settings.DATABASES['default']['ENGINE']); "
@@ -79,8 +80,13 @@ def test_embedded_defaults_without_environment(tmp_path):
         "print(settings.CELERY_BROKER_URL); "
         "print(settings.EMAIL_BACKEND)"
     )
-    result = run_manage("shell", "--no-imports", "-c", code, env={"DEBUG": "1"}, tmp_path=tmp_path)
-    engine, cache, broker, mail = result.stdout.split()
+    result = run_manage("shell", "--no-imports", "-c", code, env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_embedded_defaults_without_environment(tmp_path):
+    engine, cache, broker, mail = backends({"DEBUG": "1"}, tmp_path)
     assert engine == "django.db.backends.sqlite3"
     assert cache.endswith("LocMemCache")
     assert broker == "filesystem://"
@@ -89,21 +95,13 @@ def test_embedded_defaults_without_environment(tmp_path):
 
 
 def test_real_services_from_environment(tmp_path):
-    code = (
-        "from django.conf import settings; "
-        "print(settings.DATABASES['default']['ENGINE']); "
-        "print(settings.CACHES['default']['BACKEND']); "
-        "print(settings.CELERY_BROKER_URL); "
-        "print(settings.EMAIL_BACKEND)"
-    )
     env = {
         "DEBUG": "1",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
         "REDIS_URL": "redis://127.0.0.1:6379/3",
         "EMAIL_HOST": "127.0.0.1",
     }
-    result = run_manage("shell", "--no-imports", "-c", code, env=env, tmp_path=tmp_path)
-    engine, cache, broker, mail = result.stdout.split()
+    engine, cache, broker, mail = backends(env, tmp_path)
     assert engine == "django.db.backends.postgresql"
     assert cache.endswith("RedisCache")
     assert broker == "redis://127.0.0.1:6379/3"
