@@ -89,6 +89,10 @@ class RelatedLinkInline(admin.TabularInline):
 @admin.register(Article)
 class ArticleAdmin(CompareVersionAdmin):
     form = ArticleAdminForm
+
+    class Media:
+        css = {"all": ["articles/admin/article.css"]}
+
     inlines = [RelatedLinkInline]
     list_display = [
         "title",
