@@ -3,7 +3,13 @@ from django.views.generic import TemplateView
 
 app_name = "contact"
 
-# The verified contact flow (issue 3) replaces this placeholder page.
+# Placeholders: the contact views replace them (same names and paths).
+_placeholder = TemplateView.as_view(template_name="contact/placeholder.html")
+
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="contact/placeholder.html"), name="start"),
+    path("", _placeholder, name="start"),
+    path("verify/", _placeholder, name="verify"),
+    path("verify/resend/", _placeholder, name="resend"),
+    path("message/", _placeholder, name="message"),
+    path("thanks/", _placeholder, name="thanks"),
 ]

@@ -159,6 +159,15 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Fail fast when Redis is unreachable: a visitor's request is waiting.
+        "socket_connect_timeout": 3,
+    }
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "contact.outbox_sweep", "schedule": 60.0},
+    "purge-verifications": {"task": "contact.purge_verifications", "schedule": 60.0 * 60},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
@@ -180,6 +189,28 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Newsroom <newsroom@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CONTACT_RECIPIENTS = env_list("CONTACT_RECIPIENTS")
+
+# Contact flow: the rules live in contact/services.py; these numbers tune them.
+CONTACT_CODE_TTL = 10 * 60  # a code works for this many seconds after it is sent
+CONTACT_VERIFIED_TTL = 30 * 60  # time to write the message once verified
+CONTACT_MAX_WRONG_TRIES = 5  # the 5th wrong code ends the verification
+CONTACT_RESEND_COOLDOWN = 60
+CONTACT_MAX_RESENDS = 3
+CONTACT_CODES_PER_EMAIL_PER_HOUR = int(os.environ.get("CONTACT_CODES_PER_EMAIL_PER_HOUR", "5"))
+CONTACT_VERIFICATIONS_PER_IP_PER_HOUR = int(
+    os.environ.get("CONTACT_VERIFICATIONS_PER_IP_PER_HOUR", "20")
+)
+CONTACT_CHECKS_PER_IP_PER_HOUR = int(os.environ.get("CONTACT_CHECKS_PER_IP_PER_HOUR", "60"))
+# How many reverse proxies in front of the site append to X-Forwarded-For. 0: the
+# header is ignored and REMOTE_ADDR is the client, so nobody can forge their address.
+CONTACT_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+CONTACT_MIN_FORM_SECONDS = 2  # faster than this is a bot, not a person
+CONTACT_OUTBOX_STALE_AFTER = 2 * 60  # queued longer than this: the sweep re-enqueues
+# Mail tasks retry transient SMTP/connection errors with capped exponential backoff
+# and jitter, then mark the row failed.
+CONTACT_MAIL_MAX_RETRIES = int(os.environ.get("CONTACT_MAIL_MAX_RETRIES", "6"))
+CONTACT_MAIL_RETRY_BASE = float(os.environ.get("CONTACT_MAIL_RETRY_BASE", "10"))
+CONTACT_MAIL_RETRY_MAX = float(os.environ.get("CONTACT_MAIL_RETRY_MAX", "300"))
 
 # Passwords
 AUTH_PASSWORD_VALIDATORS = [

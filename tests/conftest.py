@@ -96,3 +96,17 @@ def make_editor_client(db):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Unit tests run tasks inline, at enqueue time, with Django's test mail outbox.
+
+    Integration tests (tests/contact/integration/) switch this off and use a real
+    worker process and broker instead.
+    """
+    from newsroom.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

@@ -1,0 +1,149 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Delivery(models.TextChoices):
+    """Where an email stands in the outbox."""
+
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxFields(models.Model):
+    """An email to send is a row first: its delivery state is data, not a log line."""
+
+    delivery_state = models.CharField(
+        _("delivery"), max_length=10, choices=Delivery.choices, default=Delivery.QUEUED
+    )
+    delivery_attempts = models.PositiveIntegerField(_("delivery attempts"), default=0)
+    delivery_error = models.TextField(_("last delivery error"), blank=True)
+    # When the next send attempt is due: now when enqueued, later while a retry
+    # waits out its backoff. A queued row overdue by minutes lost its task, and the
+    # outbox sweep enqueues it again.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Verification(OutboxFields):
+    """A visitor proving they own an email address before they may write to us.
+
+    The code is never stored: it is derived from the site's secret and
+    ``code_nonce`` (see ``contact.services``), so the database and the broker
+    only ever hold a random value that is useless without the secret.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for the code")
+        VERIFIED = "verified", _("Verified")
+        USED = "used", _("Used for a message")
+        LOCKED = "locked", _("Ended: too many wrong codes")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    email = models.EmailField(_("email"), max_length=254)
+    article = models.ForeignKey(
+        "articles.Article",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("article"),
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    code_nonce = models.CharField(max_length=64, editable=False)
+    code_issued_at = models.DateTimeField(_("code issued"), default=timezone.now)
+    wrong_tries = models.PositiveSmallIntegerField(_("wrong tries"), default=0)
+    resends = models.PositiveSmallIntegerField(_("resends"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("verification")
+        verbose_name_plural = _("verifications")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(delivery_state="queued"),
+                name="verification_queued_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def code_expires_at(self):
+        """A code is valid for CONTACT_CODE_TTL seconds after it is sent."""
+        start = self.sent_at or self.code_issued_at
+        return start + timezone.timedelta(seconds=settings.CONTACT_CODE_TTL)
+
+    def verified_expires_at(self):
+        if self.verified_at is None:
+            return None
+        return self.verified_at + timezone.timedelta(seconds=settings.CONTACT_VERIFIED_TTL)
+
+
+class Message(OutboxFields):
+    """A visitor's message, accepted only with a verified verification.
+
+    The outbox fields track the editors' notification mail.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        READ = "read", _("Read")
+        ANSWERED = "answered", _("Answered")
+        SPAM = "spam", _("Spam")
+
+    # One message per verification: a double click or a resubmit cannot store two.
+    verification = models.OneToOneField(
+        Verification,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="message",
+        verbose_name=_("verification"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    email = models.EmailField(_("email"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), max_length=5000)
+    article = models.ForeignKey(
+        "articles.Article",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contact_messages",
+        verbose_name=_("article"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.NEW, db_index=True
+    )
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("contact message")
+        verbose_name_plural = _("contact messages")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(delivery_state="queued"),
+                name="message_queued_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,594 @@
+"""Every rule of the verified contact flow lives here.
+
+Views, tasks, the admin and tests all call these functions, so a rule is
+written once. The flow:
+
+1. ``verification_start`` stores a pending verification and, after commit,
+   enqueues the task that mails the code.
+2. ``verification_check`` compares a typed code; ``verification_resend``
+   replaces the code.
+3. ``message_submit`` stores the message, uses the verification up and, after
+   commit, enqueues the editors' notification.
+
+A code is never stored or enqueued in clear: it is derived from the site's
+secret and the verification's random ``code_nonce`` (``_code_for``), so a
+retried or redelivered task mails the same code and the database and broker
+hold nothing a thief could type in.
+"""
+
+import logging
+import random
+import re
+import secrets
+import smtplib
+from datetime import timedelta
+from email.utils import formataddr
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from kombu.exceptions import OperationalError as BrokerError
+
+from articles.models import Article
+
+from . import throttle
+from .models import Delivery, Message, Verification
+
+logger = logging.getLogger(__name__)
+
+CODE_DIGITS = 6
+OutboxRow = TypeVar("OutboxRow", Verification, Message)
+
+
+# Errors the views turn into pages -------------------------------------------------
+
+
+class ContactError(Exception):
+    """A rule refused the visitor's request; ``str()`` is the message to show."""
+
+
+class Throttled(ContactError):
+    """Over a rate limit. Deliberately does not say which one."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(int(retry_after), 1)
+        super().__init__(_("Too many attempts. Please try again later."))
+
+
+class WrongCode(ContactError):
+    def __init__(self, tries_left: int) -> None:
+        self.tries_left = tries_left
+        super().__init__(
+            _("That code is not right. You have %(n)d more tries.") % {"n": tries_left}
+            if tries_left != 1
+            else _("That code is not right. You have 1 more try.")
+        )
+
+
+class VerificationEnded(ContactError):
+    """The verification cannot be used any more; the visitor starts again at step 1."""
+
+    MESSAGES = {
+        "locked": gettext_lazy("Too many wrong codes. Please start again."),
+        "expired": gettext_lazy("Your code has expired. Please start again."),
+        "used": gettext_lazy("This verification was already used for a message."),
+        "missing": gettext_lazy("Please enter your name and email first."),
+    }
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(str(self.MESSAGES[reason]))
+
+
+class NotVerified(ContactError):
+    def __init__(self) -> None:
+        super().__init__(_("Please enter the code we emailed you first."))
+
+
+class ResendRefused(ContactError):
+    def __init__(self, *, reason: str, retry_after: int = 0) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        if reason == "cooldown":
+            message = _("You can ask for a new code in %(s)d seconds.") % {"s": retry_after}
+        else:
+            message = _("No more new codes for this attempt. Please start again.")
+        super().__init__(message)
+
+
+class DeliveryImpossible(Exception):
+    """A mail cannot be sent whatever we retry (nobody to send it to)."""
+
+
+# Small helpers ----------------------------------------------------------------------
+
+
+def mask_email(email: str) -> str:
+    """``jane@example.com`` -> ``j***@example.com``, for logs."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}" if local else "***"
+
+
+def normalize_email(email: str) -> str:
+    """Trim, and lower-case the domain (the local part may be case-sensitive)."""
+    local, _, domain = email.strip().rpartition("@")
+    return f"{local}@{domain.lower()}" if local else email.strip()
+
+
+def normalize_code(code: str) -> str:
+    """What a person types: allow spaces and dashes between digits."""
+    return re.sub(r"[\s-]", "", code or "")
+
+
+def client_ip(request) -> str:
+    """The visitor's address for the per-IP limits.
+
+    ``REMOTE_ADDR`` unless the operator said how many reverse proxies sit in
+    front (``CONTACT_TRUSTED_PROXY_COUNT``). Each proxy appends the address it
+    saw to X-Forwarded-For, so the client is that many entries from the right;
+    anything further left was written by the visitor and is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.CONTACT_TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [hop for hop in hops if hop]
+    if len(hops) < proxies:
+        return remote
+    return hops[-proxies]
+
+
+def _code_for(verification: Verification) -> str:
+    mac = salted_hmac(
+        "newsroom.contact.code",
+        f"{verification.pk}:{verification.code_nonce}",
+        algorithm="sha256",
+    ).digest()
+    return f"{int.from_bytes(mac[:8], 'big') % 10**CODE_DIGITS:0{CODE_DIGITS}d}"
+
+
+def _new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def _limit(scope: str, per_hour: int) -> throttle.Limit:
+    return throttle.Limit(scope=scope, limit=per_hour)
+
+
+def _enqueue(task, **kwargs) -> None:
+    """Hand ``task`` to the broker once the transaction commits.
+
+    An unreachable broker must not break the visitor's request: the row is
+    already stored as queued, and the outbox sweep enqueues it again later.
+    """
+
+    def publish() -> None:
+        try:
+            # retry=False: fail at once rather than keep the visitor waiting.
+            task.apply_async(kwargs=kwargs, retry=False)
+        except (BrokerError, OSError) as exc:
+            logger.warning("broker unreachable; %s %s stays queued: %s", task.name, kwargs, exc)
+
+    transaction.on_commit(publish)
+
+
+# Step 1: identify -------------------------------------------------------------------
+
+
+def verification_start(
+    *, name: str, email: str, article: Article | None, client_ip: str
+) -> Verification:
+    """Store a pending verification and have its code mailed.
+
+    Every well-formed address takes the same path, so the answer does not tell
+    whether an address was seen before. Raises ``Throttled``.
+    """
+    email = normalize_email(email)
+    wait = throttle.take(
+        _limit("ip-verifications", settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR), client_ip
+    ) or throttle.take(_limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR), email)
+    if wait:
+        logger.info("verification refused: throttled email=%s", mask_email(email))
+        raise Throttled(wait)
+
+    now = timezone.now()
+    with transaction.atomic():
+        verification = Verification(
+            name=name,
+            email=email,
+            article=article,
+            code_nonce=_new_nonce(),
+            code_issued_at=now,
+            next_attempt_at=now,
+        )
+        verification.full_clean()
+        verification.save()
+        _enqueue(_tasks().send_verification_code, verification_id=str(verification.pk))
+    logger.info("verification started id=%s email=%s", verification.pk, mask_email(email))
+    return verification
+
+
+# Step 2: verify ---------------------------------------------------------------------
+
+
+def verification_get(*, verification_id) -> Verification:
+    """The verification a session points at. Raises ``VerificationEnded("missing")``."""
+    verification = (
+        Verification.objects.filter(pk=verification_id).first() if verification_id else None
+    )
+    if verification is None:
+        raise VerificationEnded("missing")
+    return verification
+
+
+def verification_check(*, verification_id, code: str, client_ip: str) -> Verification:
+    """Compare a typed code, in constant time.
+
+    Raises ``Throttled``, ``WrongCode`` (with the tries left) or
+    ``VerificationEnded`` (locked after the last wrong try, expired, used).
+    """
+    wait = throttle.take(_limit("ip-checks", settings.CONTACT_CHECKS_PER_IP_PER_HOUR), client_ip)
+    if wait:
+        raise Throttled(wait)
+
+    now = timezone.now()
+    with transaction.atomic():
+        verification = Verification.objects.select_for_update().filter(pk=verification_id).first()
+        if verification is None:
+            raise VerificationEnded("missing")
+        if verification.state == Verification.State.VERIFIED:
+            return verification  # a double click on "Verify"
+        if verification.state != Verification.State.PENDING:
+            raise VerificationEnded(verification.state)
+        if now > verification.code_expires_at():
+            raise VerificationEnded("expired")
+
+        if constant_time_compare(normalize_code(code), _code_for(verification)):
+            verification.state = Verification.State.VERIFIED
+            verification.verified_at = now
+            verification.save(update_fields=["state", "verified_at"])
+            logger.info("verification verified id=%s", verification.pk)
+            return verification
+
+        verification.wrong_tries += 1
+        tries_left = settings.CONTACT_MAX_WRONG_TRIES - verification.wrong_tries
+        if tries_left <= 0:
+            verification.state = Verification.State.LOCKED
+        verification.save(update_fields=["wrong_tries", "state"])
+    # Raised after the block so the counted try is committed, not rolled back.
+    logger.info("verification wrong code id=%s tries_left=%d", verification.pk, max(tries_left, 0))
+    if tries_left <= 0:
+        raise VerificationEnded("locked")
+    raise WrongCode(tries_left)
+
+
+def verification_resend(*, verification_id, client_ip: str) -> Verification:
+    """Replace the code with a new one and mail it; the old code stops working.
+
+    At most ``CONTACT_MAX_RESENDS`` times, ``CONTACT_RESEND_COOLDOWN`` seconds
+    apart, within the per-address hourly limit. Wrong tries are not reset.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        verification = Verification.objects.select_for_update().filter(pk=verification_id).first()
+        if verification is None:
+            raise VerificationEnded("missing")
+        if verification.state != Verification.State.PENDING:
+            raise VerificationEnded(verification.state)
+        if verification.resends >= settings.CONTACT_MAX_RESENDS:
+            raise ResendRefused(reason="cap")
+        waited = (now - verification.code_issued_at).total_seconds()
+        if waited < settings.CONTACT_RESEND_COOLDOWN:
+            raise ResendRefused(
+                reason="cooldown", retry_after=int(settings.CONTACT_RESEND_COOLDOWN - waited) + 1
+            )
+        wait = throttle.take(
+            _limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR), verification.email
+        )
+        if wait:
+            raise Throttled(wait)
+
+        verification.code_nonce = _new_nonce()
+        verification.code_issued_at = now
+        verification.resends += 1
+        verification.delivery_state = Delivery.QUEUED
+        verification.delivery_attempts = 0
+        verification.delivery_error = ""
+        verification.sent_at = None
+        verification.next_attempt_at = now
+        verification.save()
+        _enqueue(_tasks().send_verification_code, verification_id=str(verification.pk))
+    logger.info("verification code resent id=%s resends=%d", verification.pk, verification.resends)
+    return verification
+
+
+def resend_wait(verification: Verification) -> int:
+    """Seconds before the visitor may ask for a new code (0: now)."""
+    waited = (timezone.now() - verification.code_issued_at).total_seconds()
+    return (
+        max(int(settings.CONTACT_RESEND_COOLDOWN - waited) + 1, 0)
+        if waited < settings.CONTACT_RESEND_COOLDOWN
+        else 0
+    )
+
+
+# Step 3: write ----------------------------------------------------------------------
+
+
+def verification_for_message(*, verification_id) -> Verification:
+    """The verified, unexpired, unused verification a message may be written with.
+
+    Raises ``VerificationEnded`` or ``NotVerified``, which tell the view which
+    step to send the visitor back to.
+    """
+    verification = verification_get(verification_id=verification_id)
+    if verification.state == Verification.State.PENDING:
+        raise NotVerified()
+    if verification.state != Verification.State.VERIFIED:
+        raise VerificationEnded(verification.state)
+    if timezone.now() > verification.verified_expires_at():
+        raise VerificationEnded("expired")
+    return verification
+
+
+def message_submit(*, verification_id, subject: str, body: str) -> Message:
+    """Store the message, use the verification up, and have the editors notified.
+
+    A second submit with the same verification (double click, browser resubmit)
+    returns the message already stored instead of storing another.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        verification = Verification.objects.select_for_update().filter(pk=verification_id).first()
+        if verification is None:
+            raise VerificationEnded("missing")
+        if verification.state == Verification.State.USED:
+            existing = Message.objects.filter(verification=verification).first()
+            if existing is not None:
+                return existing
+            raise VerificationEnded("used")
+        if verification.state == Verification.State.PENDING:
+            raise NotVerified()
+        if verification.state != Verification.State.VERIFIED:
+            raise VerificationEnded(verification.state)
+        if now > verification.verified_expires_at():
+            raise VerificationEnded("expired")
+
+        message = Message(
+            verification=verification,
+            name=verification.name,
+            email=verification.email,
+            subject=subject,
+            body=body,
+            article=verification.article,
+            received_at=now,
+            next_attempt_at=now,
+        )
+        message.full_clean()
+        message.save()
+        verification.state = Verification.State.USED
+        verification.used_at = now
+        verification.save(update_fields=["state", "used_at"])
+        _enqueue(_tasks().notify_editors, message_id=message.pk)
+    logger.info("message stored id=%s verification=%s", message.pk, verification.pk)
+    return message
+
+
+# Mail: what the tasks call ----------------------------------------------------------
+
+
+def _absolute(path: str) -> str:
+    """Links in mail are built from SITE_URL, never from a request's Host header."""
+    return settings.SITE_URL + path
+
+
+def _one_line(text: str) -> str:
+    """Collapse anything that could break a mail header to single spaces."""
+    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())
+
+
+def verification_send_code(*, verification_id) -> bool:
+    """Mail the current code of a pending verification. True when a mail was sent.
+
+    Idempotent: a row already sent, used up or gone is skipped. Mail errors
+    propagate to the task, which decides about retrying.
+    """
+    verification = Verification.objects.filter(pk=verification_id).first()
+    if verification is None:
+        logger.info("verification mail skipped: id=%s is gone", verification_id)
+        return False
+    if verification.delivery_state == Delivery.SENT:
+        logger.info("verification mail skipped: id=%s already sent", verification.pk)
+        return False
+    if verification.state != Verification.State.PENDING:
+        logger.info("verification mail skipped: id=%s is %s", verification.pk, verification.state)
+        return False
+
+    context = {
+        "name": verification.name,
+        "code": _code_for(verification),
+        "minutes": settings.CONTACT_CODE_TTL // 60,
+        "verify_url": _absolute(reverse("contact:verify")),
+        "site_name": settings.SITE_NAME,
+    }
+    mail = EmailMultiAlternatives(
+        subject=_("Your %(site)s verification code") % {"site": settings.SITE_NAME},
+        body=render_to_string("emails/verification_code.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[verification.email],
+    )
+    mail.attach_alternative(render_to_string("emails/verification_code.html", context), "text/html")
+    mail.send(fail_silently=False)
+
+    # Matched on the nonce: if a resend replaced the code meanwhile, that newer
+    # code's own task records its delivery.
+    Verification.objects.filter(pk=verification.pk, code_nonce=verification.code_nonce).update(
+        delivery_state=Delivery.SENT,
+        sent_at=timezone.now(),
+        delivery_attempts=F("delivery_attempts") + 1,
+        delivery_error="",
+    )
+    logger.info(
+        "verification mail sent id=%s email=%s", verification.pk, mask_email(verification.email)
+    )
+    return True
+
+
+def message_notify_editors(*, message_id) -> bool:
+    """Mail the editors a new message, Reply-To the verified sender. True when sent."""
+    message = Message.objects.select_related("article").filter(pk=message_id).first()
+    if message is None:
+        logger.info("notification skipped: message id=%s is gone", message_id)
+        return False
+    if message.delivery_state == Delivery.SENT:
+        logger.info("notification skipped: message id=%s already sent", message.pk)
+        return False
+    if not settings.CONTACT_RECIPIENTS:
+        raise DeliveryImpossible("CONTACT_RECIPIENTS is empty: nobody to notify.")
+
+    context = {
+        "message": message,
+        "article_url": _absolute(message.article.get_absolute_url()) if message.article else "",
+        "admin_url": _absolute(reverse("admin:contact_message_change", args=[message.pk])),
+        "site_name": settings.SITE_NAME,
+    }
+    mail = EmailMultiAlternatives(
+        subject=_("[%(site)s contact] %(subject)s")
+        % {"site": settings.SITE_NAME, "subject": _one_line(message.subject)},
+        body=render_to_string("emails/contact_notification.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=settings.CONTACT_RECIPIENTS,
+        # formataddr quotes or encodes the name: it can never add a header.
+        reply_to=[formataddr((_one_line(message.name), message.email))],
+    )
+    mail.attach_alternative(
+        render_to_string("emails/contact_notification.html", context), "text/html"
+    )
+    mail.send(fail_silently=False)
+    Message.objects.filter(pk=message.pk).update(
+        delivery_state=Delivery.SENT,
+        sent_at=timezone.now(),
+        delivery_attempts=F("delivery_attempts") + 1,
+        delivery_error="",
+    )
+    logger.info("notification sent message=%s", message.pk)
+    return True
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a mail error may go away by itself (retry) or not (fail now).
+
+    4xx SMTP replies and connection trouble are transient; 5xx replies are not.
+    """
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, (smtplib.SMTPServerDisconnected, OSError))
+
+
+def retry_delay(attempt: int) -> float:
+    """Capped exponential backoff with full jitter, in seconds, for retry ``attempt`` (0-based)."""
+    ceiling = min(settings.CONTACT_MAIL_RETRY_MAX, settings.CONTACT_MAIL_RETRY_BASE * 2**attempt)
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
+def delivery_record_failure(
+    *, model: type[OutboxRow], pk, error: BaseException, retry_in: float | None
+) -> None:
+    """Record a failed send: still queued with the next attempt due, or failed for good."""
+    changes = {
+        "delivery_attempts": F("delivery_attempts") + 1,
+        "delivery_error": f"{type(error).__name__}: {error}"[:2000],
+    }
+    if retry_in is None:
+        changes["delivery_state"] = Delivery.FAILED
+        changes["next_attempt_at"] = None
+    else:
+        changes["next_attempt_at"] = timezone.now() + timedelta(seconds=retry_in)
+    model.objects.filter(pk=pk).exclude(delivery_state=Delivery.SENT).update(**changes)
+
+
+def delivery_retry(*, rows) -> int:
+    """Queue failed rows again (editors' admin action, ``outbox --retry``)."""
+    count = 0
+    now = timezone.now()
+    for row in rows:
+        if row.delivery_state != Delivery.FAILED:
+            continue
+        type(row).objects.filter(pk=row.pk).update(
+            delivery_state=Delivery.QUEUED, next_attempt_at=now, delivery_error=""
+        )
+        _enqueue_row(row)
+        count += 1
+    return count
+
+
+def _enqueue_row(row: Verification | Message) -> None:
+    tasks = _tasks()
+    if isinstance(row, Verification):
+        _enqueue(tasks.send_verification_code, verification_id=str(row.pk))
+    else:
+        _enqueue(tasks.notify_editors, message_id=row.pk)
+
+
+# Housekeeping (periodic tasks) --------------------------------------------------------
+
+
+def outbox_sweep(*, batch: int = 500) -> int:
+    """Enqueue again every queued mail whose send is overdue. Returns how many.
+
+    A broker outage at enqueue time, or a task lost with its worker, leaves a
+    row queued; this delays such a mail but never loses it.
+    """
+    now = timezone.now()
+    overdue = now - timedelta(seconds=settings.CONTACT_OUTBOX_STALE_AFTER)
+    count = 0
+    for model, extra in (
+        (Verification, Q(state=Verification.State.PENDING)),
+        (Message, Q()),
+    ):
+        with transaction.atomic():
+            rows = list(
+                model.objects.select_for_update(skip_locked=True)
+                .filter(extra, delivery_state=Delivery.QUEUED, next_attempt_at__lt=overdue)
+                .order_by("next_attempt_at")[:batch]
+            )
+            model.objects.filter(pk__in=[row.pk for row in rows]).update(next_attempt_at=now)
+            for row in rows:
+                _enqueue_row(row)
+        count += len(rows)
+    if count:
+        logger.info("outbox sweep re-enqueued %d mails", count)
+    return count
+
+
+def verifications_purge() -> int:
+    """Delete verifications nobody can use any more. Messages are kept."""
+    now = timezone.now()
+    dead = Verification.objects.filter(
+        ~Q(state=Verification.State.USED), created_at__lt=now - timedelta(days=1)
+    )
+    used = Verification.objects.filter(
+        state=Verification.State.USED, used_at__lt=now - timedelta(days=30)
+    )
+    count = dead.delete()[0] + used.delete()[0]
+    if count:
+        logger.info("purged %d verifications", count)
+    return count
+
+
+def _tasks():
+    # Tasks import this module; importing them lazily keeps the dependency one-way.
+    from . import tasks
+
+    return tasks
