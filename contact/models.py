@@ -73,6 +73,8 @@ class Verification(OutboxFields):
         ordering = ["-created_at"]
         verbose_name = _("verification")
         verbose_name_plural = _("verifications")
+        # The admin shows verifications read-only; mailing a code again is its one action.
+        permissions = [("retry_delivery", _("Can retry a failed code mail"))]
         indexes = [
             models.Index(
                 fields=["next_attempt_at"],

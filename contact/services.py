@@ -383,6 +383,20 @@ def message_submit(*, verification_id, subject: str, body: str) -> Message:
     return message
 
 
+# Editors' inbox ---------------------------------------------------------------------
+
+
+def message_mark(*, messages, status: str) -> int:
+    """Set the editors' triage status (new, read, answered, spam) of ``messages``.
+
+    Only rows whose status differs are written, so marking a message it already
+    has changes nothing. Returns how many changed.
+    """
+    if status not in Message.Status.values:
+        raise ValueError(f"Unknown message status: {status!r}")
+    return messages.exclude(status=status).update(status=status)
+
+
 # Mail: what the tasks call ----------------------------------------------------------
 
 
