@@ -1,0 +1,410 @@
+import re
+import smtplib
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from contact import services
+from contact.models import Delivery, Message, Verification
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+IP = "203.0.113.7"
+
+
+def code_from(mail) -> str:
+    return re.search(r"\b(\d{6})\b", mail.body).group(1)
+
+
+@pytest.fixture
+def start(django_capture_on_commit_callbacks, mailoutbox):
+    """Run step 1 as the site does, with the task run at commit (eagerly)."""
+
+    def start(email="jane@example.com", name="Jane Reader", ip=IP, article=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.verification_start(
+                name=name, email=email, article=article, client_ip=ip
+            )
+
+    return start
+
+
+@pytest.fixture
+def verified(start, mailoutbox):
+    verification = start()
+    services.verification_check(
+        verification_id=verification.pk, code=code_from(mailoutbox[-1]), client_ip=IP
+    )
+    return verification
+
+
+def test_start_mails_a_six_digit_code_that_verifies(start, mailoutbox):
+    verification = start(email="Jane+news@EXAMPLE.com")
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["Jane+news@example.com"]
+    code = code_from(mail)
+    assert re.fullmatch(r"\d{6}", code)
+    assert "10 minutes" in mail.body
+    assert "did not ask" in mail.body
+    assert code in mail.alternatives[0][0]
+
+    verification.refresh_from_db()
+    assert verification.delivery_state == Delivery.SENT
+    checked = services.verification_check(verification_id=verification.pk, code=code, client_ip=IP)
+    assert checked.state == Verification.State.VERIFIED
+
+
+def test_code_is_never_stored_or_enqueued_in_clear(start, mailoutbox, monkeypatch):
+    enqueued = []
+    monkeypatch.setattr(
+        services, "_enqueue", lambda task, **kwargs: enqueued.append((task.name, kwargs))
+    )
+    verification = start()
+    code = services._code_for(verification)
+    row = Verification.objects.filter(pk=verification.pk).values().get()
+    assert not any(code in str(value) for value in row.values())
+    assert enqueued == [
+        ("contact.send_verification_code", {"verification_id": str(verification.pk)})
+    ]
+
+
+def test_a_redelivered_task_mails_the_same_code(start, mailoutbox):
+    verification = start()
+    Verification.objects.filter(pk=verification.pk).update(delivery_state=Delivery.QUEUED)
+    services.verification_send_code(verification_id=verification.pk)
+    assert code_from(mailoutbox[0]) == code_from(mailoutbox[1])
+
+
+def test_a_sent_row_is_not_sent_again(start, mailoutbox):
+    verification = start()
+    assert services.verification_send_code(verification_id=verification.pk) is False
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize("typed", ["{code}", " {code} ", "{a} {b}", "{a}-{b}"])
+def test_codes_may_be_typed_with_spaces_and_dashes(start, mailoutbox, typed):
+    verification = start()
+    code = code_from(mailoutbox[0])
+    typed = typed.format(code=code, a=code[:3], b=code[3:])
+    assert (
+        services.verification_check(verification_id=verification.pk, code=typed, client_ip=IP).state
+        == Verification.State.VERIFIED
+    )
+
+
+def test_wrong_codes_count_down_and_the_fifth_ends_the_verification(start, mailoutbox):
+    verification = start()
+    wrong = "000000" if code_from(mailoutbox[0]) != "000000" else "111111"
+    for left in (4, 3, 2, 1):
+        with pytest.raises(services.WrongCode) as excinfo:
+            services.verification_check(verification_id=verification.pk, code=wrong, client_ip=IP)
+        assert excinfo.value.tries_left == left
+    with pytest.raises(services.VerificationEnded) as excinfo:
+        services.verification_check(verification_id=verification.pk, code=wrong, client_ip=IP)
+    assert excinfo.value.reason == "locked"
+    # Even the right code no longer works.
+    with pytest.raises(services.VerificationEnded):
+        services.verification_check(
+            verification_id=verification.pk, code=code_from(mailoutbox[0]), client_ip=IP
+        )
+
+
+def test_a_code_expires_ten_minutes_after_it_is_sent(start, mailoutbox):
+    verification = start()
+    code = code_from(mailoutbox[0])
+    with (
+        time_machine.travel(timezone.now() + timedelta(minutes=10, seconds=1)),
+        pytest.raises(services.VerificationEnded) as excinfo,
+    ):
+        services.verification_check(verification_id=verification.pk, code=code, client_ip=IP)
+    assert excinfo.value.reason == "expired"
+
+
+def test_a_code_still_works_just_before_expiry(start, mailoutbox):
+    verification = start()
+    with time_machine.travel(timezone.now() + timedelta(minutes=9, seconds=50)):
+        services.verification_check(
+            verification_id=verification.pk, code=code_from(mailoutbox[0]), client_ip=IP
+        )
+
+
+def test_resend_waits_a_minute_replaces_the_code_and_keeps_wrong_tries(
+    start, mailoutbox, django_capture_on_commit_callbacks
+):
+    verification = start()
+    old_code = code_from(mailoutbox[0])
+    with pytest.raises(services.WrongCode):
+        services.verification_check(
+            verification_id=verification.pk,
+            code="999999" if old_code != "999999" else "888888",
+            client_ip=IP,
+        )
+    with pytest.raises(services.ResendRefused) as excinfo:
+        services.verification_resend(verification_id=verification.pk, client_ip=IP)
+    assert excinfo.value.reason == "cooldown"
+    assert 0 < excinfo.value.retry_after <= 60
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.verification_resend(verification_id=verification.pk, client_ip=IP)
+        new_code = code_from(mailoutbox[1])
+        verification.refresh_from_db()
+        assert verification.wrong_tries == 1
+        if new_code != old_code:  # one in a million they coincide
+            with pytest.raises(services.WrongCode):
+                services.verification_check(
+                    verification_id=verification.pk, code=old_code, client_ip=IP
+                )
+        services.verification_check(verification_id=verification.pk, code=new_code, client_ip=IP)
+
+
+def test_resend_is_capped_at_three(start, mailoutbox, django_capture_on_commit_callbacks, settings):
+    settings.CONTACT_CODES_PER_EMAIL_PER_HOUR = 100
+    verification = start()
+    now = timezone.now()
+    for n in range(1, 4):
+        with (
+            time_machine.travel(now + timedelta(minutes=2 * n)),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            services.verification_resend(verification_id=verification.pk, client_ip=IP)
+    with (
+        time_machine.travel(now + timedelta(minutes=9)),
+        pytest.raises(services.ResendRefused) as excinfo,
+    ):
+        services.verification_resend(verification_id=verification.pk, client_ip=IP)
+    assert excinfo.value.reason == "cap"
+    assert len(mailoutbox) == 4
+
+
+def test_five_codes_an_hour_per_address(start, mailoutbox):
+    for _ in range(5):
+        start(email="busy@example.com")
+    with pytest.raises(services.Throttled) as excinfo:
+        start(email="busy@example.com")
+    assert 0 < excinfo.value.retry_after <= 3600
+    assert len(mailoutbox) == 5
+    start(email="other@example.com")  # another address is not affected
+    assert len(mailoutbox) == 6
+
+
+def test_twenty_verifications_an_hour_per_ip(start, mailoutbox):
+    for n in range(20):
+        start(email=f"reader{n}@example.com", ip="198.51.100.1")
+    with pytest.raises(services.Throttled):
+        start(email="reader99@example.com", ip="198.51.100.1")
+    assert len(mailoutbox) == 20
+    assert Verification.objects.count() == 20
+    start(email="reader99@example.com", ip="198.51.100.2")
+
+
+def test_sixty_code_checks_an_hour_per_ip(start, mailoutbox, settings):
+    settings.CONTACT_MAX_WRONG_TRIES = 1000
+    verification = start()
+    wrong = "000000" if code_from(mailoutbox[0]) != "000000" else "111111"
+    for _ in range(60):
+        with pytest.raises(services.WrongCode):
+            services.verification_check(verification_id=verification.pk, code=wrong, client_ip=IP)
+    with pytest.raises(services.Throttled):
+        services.verification_check(
+            verification_id=verification.pk, code=code_from(mailoutbox[0]), client_ip=IP
+        )
+
+
+def test_throttles_count_in_the_shared_cache(start, mailoutbox, settings):
+    """Another process sees the same counts: the limit lives in the cache, not in memory."""
+    from django.core.cache import cache
+
+    settings.CONTACT_CODES_PER_EMAIL_PER_HOUR = 1
+    start(email="once@example.com")
+    assert any(key for key in _cache_keys(cache) if "email-codes" in key)
+
+
+def _cache_keys(cache):
+    if hasattr(cache, "_cache") and isinstance(cache._cache, dict):  # locmem
+        return list(cache._cache)
+    client = cache._cache.get_client()  # Redis
+    return [key.decode() for key in client.keys("*throttle*")]
+
+
+def test_message_needs_a_verified_verification(start):
+    verification = start()
+    with pytest.raises(services.NotVerified):
+        services.message_submit(verification_id=verification.pk, subject="Hi", body="Hello")
+    assert not Message.objects.exists()
+
+
+def test_message_is_stored_once_and_notifies_the_editors(
+    verified, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.CONTACT_RECIPIENTS = ["desk@newsroom.test", "editor@newsroom.test"]
+    with django_capture_on_commit_callbacks(execute=True):
+        message = services.message_submit(
+            verification_id=verified.pk, subject="A tip", body="Line one\nLine two"
+        )
+    again = services.message_submit(verification_id=verified.pk, subject="A tip", body="again")
+    assert again.pk == message.pk
+    assert Message.objects.count() == 1
+    verified.refresh_from_db()
+    assert verified.state == Verification.State.USED
+
+    notification = mailoutbox[-1]
+    assert notification.to == settings.CONTACT_RECIPIENTS
+    assert notification.reply_to == ["Jane Reader <jane@example.com>"]
+    assert notification.from_email == settings.DEFAULT_FROM_EMAIL
+    assert "Line one\nLine two" in notification.body
+    assert f"/admin/contact/message/{message.pk}/change/" in notification.body
+    message.refresh_from_db()
+    assert message.delivery_state == Delivery.SENT
+
+
+def test_message_records_the_article(start, mailoutbox):
+    article = ArticleFactory()
+    verification = start(article=article)
+    services.verification_check(
+        verification_id=verification.pk, code=code_from(mailoutbox[0]), client_ip=IP
+    )
+    message = services.message_submit(verification_id=verification.pk, subject="S", body="B")
+    assert message.article == article
+
+
+def test_verified_verification_expires_for_writing(verified):
+    with (
+        time_machine.travel(timezone.now() + timedelta(minutes=31)),
+        pytest.raises(services.VerificationEnded) as excinfo,
+    ):
+        services.verification_for_message(verification_id=verified.pk)
+    assert excinfo.value.reason == "expired"
+
+
+@pytest.mark.parametrize(
+    ("name", "subject"),
+    [
+        ("Eve\nBcc: victim@example.org", "Hello"),
+        ("Eve", "Hello\r\nBcc: victim@example.org"),
+        ('"Evil, Inc." <x@y.z>', "=?utf-8?q?encoded?="),
+    ],
+)
+def test_no_visitor_text_reaches_a_mail_header_unescaped(
+    name, subject, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    """Forms refuse line breaks; the services hold even if something slipped through."""
+    settings.CONTACT_RECIPIENTS = ["desk@newsroom.test"]
+    verification = Verification.objects.create(
+        name=name,
+        email="eve@example.com",
+        code_nonce="n",
+        state=Verification.State.VERIFIED,
+        verified_at=timezone.now(),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_submit(verification_id=verification.pk, subject=subject, body="x")
+    raw = mailoutbox[-1].message().as_bytes().decode()
+    headers = raw.split("\n\n", 1)[0]
+    assert "\nBcc:" not in headers
+    assert mailoutbox[-1].bcc == []
+    assert mailoutbox[-1].recipients() == ["desk@newsroom.test"]
+
+
+def test_no_recipients_configured_fails_the_notification(verified, settings, mailoutbox):
+    settings.CONTACT_RECIPIENTS = []
+    message = services.message_submit(verification_id=verified.pk, subject="S", body="B")
+    from contact import tasks
+
+    tasks.notify_editors.apply(kwargs={"message_id": message.pk})
+    message.refresh_from_db()
+    assert message.delivery_state == Delivery.FAILED
+    assert "CONTACT_RECIPIENTS" in message.delivery_error
+
+
+@pytest.mark.parametrize(
+    ("exc", "transient"),
+    [
+        (smtplib.SMTPServerDisconnected("gone"), True),
+        (ConnectionRefusedError(111, "refused"), True),
+        (TimeoutError(), True),
+        (smtplib.SMTPResponseException(451, b"try later"), True),
+        (smtplib.SMTPResponseException(554, b"no"), False),
+        (smtplib.SMTPRecipientsRefused({"a@b.c": (450, b"busy")}), True),
+        (smtplib.SMTPRecipientsRefused({"a@b.c": (550, b"no such user")}), False),
+    ],
+)
+def test_which_mail_errors_are_retried(exc, transient):
+    assert services.is_transient(exc) is transient
+
+
+def test_retry_delays_grow_with_jitter_and_a_cap(settings):
+    settings.CONTACT_MAIL_RETRY_BASE = 10
+    settings.CONTACT_MAIL_RETRY_MAX = 300
+    for attempt, (low, high) in enumerate([(5, 10), (10, 20), (20, 40), (40, 80)]):
+        delays = {services.retry_delay(attempt) for _ in range(20)}
+        assert all(low <= delay <= high for delay in delays)
+        assert len(delays) > 1  # jitter
+    assert all(services.retry_delay(20) <= 300 for _ in range(20))
+
+
+def test_outbox_sweep_re_enqueues_only_overdue_queued_rows(start, monkeypatch):
+    enqueued = []
+    monkeypatch.setattr(
+        services, "_enqueue", lambda task, **kwargs: enqueued.append((task.name, kwargs))
+    )
+    fresh = start(email="fresh@example.com")
+    stale = start(email="stale@example.com")
+    locked = start(email="locked@example.com")
+    long_ago = timezone.now() - timedelta(minutes=3)
+    Verification.objects.filter(pk__in=[stale.pk, locked.pk]).update(next_attempt_at=long_ago)
+    Verification.objects.filter(pk=locked.pk).update(state=Verification.State.LOCKED)
+    enqueued.clear()
+
+    assert services.outbox_sweep() == 1
+    assert enqueued == [("contact.send_verification_code", {"verification_id": str(stale.pk)})]
+    assert services.outbox_sweep() == 0  # its next attempt is now due again, not overdue
+    fresh.refresh_from_db()
+    assert fresh.delivery_state == Delivery.QUEUED
+
+
+def test_purge_keeps_messages_and_fresh_verifications(verified, start):
+    message = services.message_submit(verification_id=verified.pk, subject="S", body="B")
+    pending = start(email="pending@example.com")
+    old_pending = start(email="old@example.com")
+    Verification.objects.filter(pk=old_pending.pk).update(
+        created_at=timezone.now() - timedelta(days=1, minutes=1)
+    )
+    assert services.verifications_purge() == 1
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        assert services.verifications_purge() == 2  # the used one and the now-old pending one
+    assert Message.objects.filter(pk=message.pk).exists()
+    assert not Verification.objects.filter(pk__in=[pending.pk, verified.pk]).exists()
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "proxies", "expected"),
+    [
+        ("198.51.100.9", 0, "10.0.0.1"),  # no proxy configured: the header is ignored
+        ("198.51.100.9", 1, "198.51.100.9"),
+        ("6.6.6.6, 198.51.100.9", 1, "198.51.100.9"),  # the visitor's forged entry is ignored
+        ("6.6.6.6, 198.51.100.9, 10.0.0.2", 2, "198.51.100.9"),
+        ("", 1, "10.0.0.1"),
+    ],
+)
+def test_client_ip_trusts_forwarded_for_only_as_configured(
+    rf, settings, forwarded, proxies, expected
+):
+    settings.CONTACT_TRUSTED_PROXY_COUNT = proxies
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert services.client_ip(request) == expected
+
+
+def test_logs_mask_addresses_and_never_show_a_code(start, mailoutbox, caplog):
+    caplog.set_level("DEBUG")
+    verification = start(email="jane.doe@example.com")
+    code = code_from(mailoutbox[0])
+    services.verification_check(verification_id=verification.pk, code=code, client_ip=IP)
+    text = caplog.text
+    assert "j***@example.com" in text
+    assert "jane.doe@example.com" not in text
+    assert code not in text
