@@ -19,7 +19,7 @@ run: export DEBUG ?= 1
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	@echo "Starting web (http://127.0.0.1:8000/) and worker; Ctrl-C stops both."
+	@echo "Starting web (http://127.0.0.1:8000/), worker and beat; Ctrl-C stops them."
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start
 
 test: $(STAMP)

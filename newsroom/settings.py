@@ -168,6 +168,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "contact.outbox_sweep", "schedule": 60.0},
     "purge-verifications": {"task": "contact.purge_verifications", "schedule": 60.0 * 60},
 }
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
