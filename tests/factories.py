@@ -77,3 +77,32 @@ class EditorFactory(UserFactory):
             from django.contrib.auth.models import Group
 
             self.groups.add(Group.objects.get(name="Editors"))
+
+
+class VerificationFactory(factory.django.DjangoModelFactory):
+    """A pending verification whose code mail went out."""
+
+    class Meta:
+        model = "contact.Verification"
+
+    name = factory.Sequence(lambda n: f"Visitor {n}")
+    email = factory.Sequence(lambda n: f"visitor{n}@example.com")
+    code_nonce = factory.Faker("hexify", text="^" * 32)
+    delivery_state = "sent"
+    delivery_attempts = 1
+    sent_at = factory.LazyFunction(timezone.now)
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """A new message whose editors' notification went out."""
+
+    class Meta:
+        model = "contact.Message"
+
+    name = factory.Sequence(lambda n: f"Reader {n}")
+    email = factory.Sequence(lambda n: f"reader{n}@example.com")
+    subject = factory.Sequence(lambda n: f"A question about story {n}")
+    body = "Hello newsroom,\nI have a question about your story."
+    delivery_state = "sent"
+    delivery_attempts = 1
+    sent_at = factory.LazyFunction(timezone.now)
