@@ -282,6 +282,8 @@ def verification_resend(*, verification_id, client_ip: str) -> Verification:
         verification = Verification.objects.select_for_update().filter(pk=verification_id).first()
         if verification is None:
             raise VerificationEnded("missing")
+        if verification.state == Verification.State.VERIFIED:
+            return verification  # verified meanwhile (another tab): no new code needed
         if verification.state != Verification.State.PENDING:
             raise VerificationEnded(verification.state)
         if verification.resends >= settings.CONTACT_MAX_RESENDS:

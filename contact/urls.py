@@ -1,15 +1,13 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "contact"
 
-# Placeholders: the contact views replace them (same names and paths).
-_placeholder = TemplateView.as_view(template_name="contact/placeholder.html")
-
 urlpatterns = [
-    path("", _placeholder, name="start"),
-    path("verify/", _placeholder, name="verify"),
-    path("verify/resend/", _placeholder, name="resend"),
-    path("message/", _placeholder, name="message"),
-    path("thanks/", _placeholder, name="thanks"),
+    path("", views.start, name="start"),
+    path("verify/", views.verify, name="verify"),
+    path("verify/resend/", views.resend, name="resend"),
+    path("message/", views.message, name="message"),
+    path("thanks/", views.thanks, name="thanks"),
 ]

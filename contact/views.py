@@ -1,0 +1,254 @@
+"""The three steps of the verified contact flow, and the pages around them.
+
+Each view turns what ``contact.services`` answers (or raises) into a page or a
+redirect; the rules themselves live there. The verification a visitor works
+on is bound to their server-side session, never to a URL or form field, so
+another browser cannot continue it. None of these pages may be cached.
+"""
+
+import math
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from articles.views import PageMeta
+
+from . import services
+from .forms import CodeForm, MessageForm, StartForm, published_article
+from .models import Message, Verification
+
+# Session keys. A verification id, the id of the last one used for a message
+# (a resubmitted step 3 lands on the thanks page instead of storing twice), the
+# message stored with it, and what to prefill when a visitor must start again.
+SESSION_VERIFICATION = "contact_verification"
+SESSION_SUBMITTED = "contact_submitted"
+SESSION_MESSAGE = "contact_message"
+SESSION_PREFILL = "contact_prefill"
+
+STEPS = (
+    gettext_lazy("Your details"),
+    gettext_lazy("Verify your email"),
+    gettext_lazy("Your message"),
+)
+
+
+def _page(request, template: str, *, title: str, step: int | None = None, status=200, **context):
+    context["meta"] = PageMeta(
+        title=title,
+        description=_("Write to the newsroom."),
+        path=request.path,
+        noindex=True,
+    )
+    if step is not None:
+        context["step"] = step
+        context["steps"] = [
+            {"number": number, "label": label, "done": number < step, "current": number == step}
+            for number, label in enumerate(STEPS, start=1)
+        ]
+    return render(request, template, context, status=status)
+
+
+def _throttled(request, exc: services.Throttled):
+    """HTTP 429 with Retry-After; the page does not say which limit fired."""
+    response = _page(
+        request,
+        "contact/throttled.html",
+        title=_("Please wait"),
+        status=429,
+        retry_minutes=math.ceil(exc.retry_after / 60),
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _start_again(request, exc: services.ContactError):
+    """Back to step 1 with the reason, keeping the name, email and article typed before."""
+    verification_id = request.session.pop(SESSION_VERIFICATION, None)
+    verification = (
+        Verification.objects.select_related("article").filter(pk=verification_id).first()
+        if verification_id
+        else None
+    )
+    messages.warning(request, str(exc))
+    url = reverse("contact:start")
+    if verification is not None:
+        request.session[SESSION_PREFILL] = {"name": verification.name, "email": verification.email}
+        if verification.article is not None:
+            url += "?" + urlencode({"article": verification.article.slug})
+    return redirect(url)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def start(request):
+    """Step 1: name and email. Every well-formed address gets the same answer."""
+    if request.method == "POST":
+        form = StartForm(request.POST)
+        if form.is_valid():
+            try:
+                verification = services.verification_start(
+                    name=form.cleaned_data["name"],
+                    email=form.cleaned_data["email"],
+                    article=form.cleaned_data["article"],
+                    client_ip=services.client_ip(request),
+                )
+            except services.Throttled as exc:
+                return _throttled(request, exc)
+            # A new session key for a new verification: nobody who planted a
+            # session id in this browser can follow it into the flow.
+            request.session.cycle_key()
+            for key in (SESSION_SUBMITTED, SESSION_MESSAGE, SESSION_PREFILL):
+                request.session.pop(key, None)
+            request.session[SESSION_VERIFICATION] = str(verification.pk)
+            return redirect("contact:verify")
+        form.prepare_retry()
+        article = published_article(request.POST.get("article"))
+    else:
+        article = published_article(request.GET.get("article"))
+        initial = request.session.get(SESSION_PREFILL) or {}
+        form = StartForm(initial={**initial, "article": article.slug if article else ""})
+    return _page(
+        request, "contact/start.html", title=_("Contact us"), step=1, form=form, article=article
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify(request):
+    """Step 2: the code from the mail."""
+    try:
+        verification = services.verification_get(
+            verification_id=request.session.get(SESSION_VERIFICATION)
+        )
+    except services.VerificationEnded as exc:
+        return _start_again(request, exc)
+    if verification.state == Verification.State.VERIFIED:
+        return redirect("contact:message")
+    if verification.state != Verification.State.PENDING:
+        return _start_again(request, services.VerificationEnded(verification.state))
+
+    if request.method == "POST":
+        form = CodeForm(request.POST)
+        if form.is_valid():
+            try:
+                services.verification_check(
+                    verification_id=verification.pk,
+                    code=form.cleaned_data["code"],
+                    client_ip=services.client_ip(request),
+                )
+            except services.Throttled as exc:
+                return _throttled(request, exc)
+            except services.VerificationEnded as exc:
+                return _start_again(request, exc)
+            except services.WrongCode as exc:
+                form.add_error("code", ValidationError(str(exc), code="wrong_code"))
+            else:
+                return redirect("contact:message")
+    else:
+        form = CodeForm()
+    return _page(
+        request,
+        "contact/verify.html",
+        title=_("Verify your email"),
+        step=2,
+        form=form,
+        verification=verification,
+        resend_wait=services.resend_wait(verification),
+        resends_left=max(settings.CONTACT_MAX_RESENDS - verification.resends, 0),
+    )
+
+
+@never_cache
+@require_POST
+def resend(request):
+    """Step 2's "send a new code" button. The service judges the cooldown and the cap."""
+    try:
+        verification = services.verification_resend(
+            verification_id=request.session.get(SESSION_VERIFICATION),
+            client_ip=services.client_ip(request),
+        )
+    except services.ResendRefused as exc:
+        messages.warning(request, str(exc))
+        return redirect("contact:verify")
+    except services.Throttled as exc:
+        return _throttled(request, exc)
+    except services.VerificationEnded as exc:
+        return _start_again(request, exc)
+    if verification.state == Verification.State.VERIFIED:
+        return redirect("contact:message")
+    messages.success(request, _("We sent a new code to %(email)s.") % {"email": verification.email})
+    return redirect("contact:verify")
+
+
+def _sent(request, verification_id: str, message: Message):
+    request.session.pop(SESSION_VERIFICATION, None)
+    request.session[SESSION_SUBMITTED] = verification_id
+    request.session[SESSION_MESSAGE] = message.pk
+    return redirect("contact:thanks")
+
+
+def _message_refused(request, verification_id, exc: services.ContactError):
+    """Where a visitor goes when step 3 is not (or no longer) theirs to use."""
+    if isinstance(exc, services.NotVerified):
+        messages.info(request, str(exc))
+        return redirect("contact:verify")
+    if exc.reason == "used":
+        # A second tab or a resubmit racing the first submit: it is done.
+        message = Message.objects.filter(verification_id=verification_id).first()
+        if message is not None:
+            return _sent(request, verification_id, message)
+    return _start_again(request, exc)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def message(request):
+    """Step 3: subject and message; name and email come from the verification."""
+    verification_id = request.session.get(SESSION_VERIFICATION)
+    if verification_id is None and request.session.get(SESSION_SUBMITTED):
+        # Sent already: a double click or the browser's resubmit must not store twice.
+        return redirect("contact:thanks")
+    try:
+        verification = services.verification_for_message(verification_id=verification_id)
+    except (services.NotVerified, services.VerificationEnded) as exc:
+        return _message_refused(request, verification_id, exc)
+
+    if request.method == "POST":
+        form = MessageForm(request.POST)
+        if form.is_valid():
+            try:
+                stored = services.message_submit(
+                    verification_id=verification.pk,
+                    subject=form.cleaned_data["subject"],
+                    body=form.cleaned_data["message"],
+                )
+            except (services.NotVerified, services.VerificationEnded) as exc:
+                return _message_refused(request, verification_id, exc)
+            return _sent(request, verification_id, stored)
+    else:
+        form = MessageForm()
+    return _page(
+        request,
+        "contact/message.html",
+        title=_("Write your message"),
+        step=3,
+        form=form,
+        verification=verification,
+        article=verification.article,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def thanks(request):
+    message_id = request.session.get(SESSION_MESSAGE)
+    sent = Message.objects.filter(pk=message_id).first() if message_id else None
+    return _page(request, "contact/thanks.html", title=_("Thank you"), sent=sent)

@@ -1,0 +1,207 @@
+"""Whatever a browser or a robot posts to the contact steps: never a 500, never a
+message without a verified verification, never a line break in a mail header.
+
+Each example starts from a clean slate (rows, cache, outbox, a new browser),
+because Hypothesis runs many examples inside one test and its database
+transaction.
+"""
+
+import email
+import email.policy
+import re
+import time
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from contact import services
+from contact.forms import started_token
+from contact.models import Message, Verification
+from contact.views import SESSION_VERIFICATION
+
+pytestmark = pytest.mark.django_db
+
+START = reverse("contact:start")
+VERIFY = reverse("contact:verify")
+MESSAGE = reverse("contact:message")
+
+# Bounded and fast; database=None keeps Hypothesis from writing a .hypothesis/ folder.
+bounded = settings(
+    max_examples=50,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+HOSTILE = [
+    "x\nBcc: victim@example.com",
+    "x\r\nBcc: victim@example.com",
+    "=?utf-8?q?x=0ABcc=3A_victim=40example=2Ecom?=",
+    "\u2028Bcc: victim@example.com",
+    "a\x00b",
+    "\ud7ff\ue000\uffff",
+    "x" * 6000,
+    "",
+]
+# Surrogates cannot be sent in a UTF-8 request body, so a browser never sends them.
+text = st.one_of(
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=300),
+    st.sampled_from(HOSTILE),
+)
+# What people type: letters, digits, punctuation, symbols (emoji) and spaces.
+plausible = st.text(st.characters(categories=["L", "M", "N", "P", "S", "Zs"]), min_size=1)
+# Half plausible, half anything: enough examples get through to send mail.
+anything = st.one_of(plausible, text)
+empty_mostly = st.one_of(st.just(""), st.just(""), st.just(""), text)
+ALLOWED_HEADERS = {
+    "content-type",
+    "mime-version",
+    "content-transfer-encoding",
+    "subject",
+    "from",
+    "to",
+    "reply-to",
+    "date",
+    "message-id",
+}
+
+
+@pytest.fixture
+def fresh(django_capture_on_commit_callbacks, settings):
+    """Reset everything an example leaves behind; POST and run on-commit tasks."""
+    settings.CONTACT_RECIPIENTS = ["desk@newsroom.test"]
+
+    def reset() -> Client:
+        Message.objects.all().delete()
+        Verification.objects.all().delete()
+        cache.clear()
+        mail.outbox = []
+        return Client()
+
+    def post(client, url, data):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, data)
+        assert response.status_code in (200, 302, 429), response.status_code
+        return response
+
+    return reset, post
+
+
+def valid_started() -> str:
+    with time_machine.travel(time.time() - 30):
+        return started_token()
+
+
+def assert_headers_are_single_lines() -> None:
+    """On the wire, as an SMTP server reads it: no header the site did not write.
+
+    Encoded words (``=?utf-8?q?...?=``) may decode to anything for display, but
+    headers are split before decoding, so only raw line breaks could add one.
+    """
+    for sent in mail.outbox:
+        raw = sent.message().as_bytes()
+        head = raw.split(b"\n\n", 1)[0].decode("ascii")  # headers are 7-bit on the wire
+        lines = re.sub(r"\r?\n[ \t]+", " ", head).split("\n")
+        names = [line.split(":", 1)[0].lower() for line in lines]
+        assert set(names) <= ALLOWED_HEADERS, names
+        assert len(names) == len(set(names)), names
+        parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+        assert parsed.get_all("to") == [", ".join(sent.to)]
+
+
+def verified_client(reset, post) -> Client:
+    client = reset()
+    post(
+        client,
+        START,
+        {"name": "Jane", "email": "jane@example.com", "started": valid_started()},
+    )
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    assert post(client, VERIFY, {"code": code}).url == MESSAGE
+    return client
+
+
+@bounded
+@given(
+    name=anything,
+    address=st.one_of(st.emails(), st.emails(), text),
+    website=empty_mostly,
+    article=text,
+    started=st.one_of(st.none(), st.none(), st.none(), text),
+)
+def test_step_one_never_fails_and_mails_only_safe_headers(
+    fresh, name, address, website, article, started
+):
+    reset, post = fresh
+    client = reset()
+    data = {"name": name, "email": address, "website": website, "article": article}
+    data["started"] = valid_started() if started is None else started
+
+    response = post(client, START, data)
+
+    event(f"status {response.status_code}")
+    if response.status_code == 302:
+        assert response.url == VERIFY
+        verification = Verification.objects.get()
+        assert client.session[SESSION_VERIFICATION] == str(verification.pk)
+        # Every accepted visitor gets exactly one mail, with nothing added to its headers.
+        assert len(mail.outbox) == 1
+        assert mail.outbox[0].to == [verification.email]
+    else:
+        assert Verification.objects.count() == 0
+        assert mail.outbox == []
+    assert_headers_are_single_lines()
+
+
+@bounded
+@given(code=text)
+def test_step_two_never_fails_and_only_the_mailed_code_verifies(fresh, code):
+    reset, post = fresh
+    client = reset()
+    post(client, START, {"name": "Jane", "email": "jane@example.com", "started": valid_started()})
+    mailed = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+
+    response = post(client, VERIFY, {"code": code})
+
+    verification = Verification.objects.get()
+    if services.normalize_code(code) == mailed:
+        assert response.url == MESSAGE
+    else:
+        assert verification.state != Verification.State.VERIFIED
+        assert response.status_code == 200 or response.url == START
+
+
+@bounded
+@given(subject=anything, body=anything, verify_first=st.booleans())
+def test_step_three_never_fails_and_stores_only_verified_messages(
+    fresh, subject, body, verify_first
+):
+    reset, post = fresh
+    if verify_first:
+        client = verified_client(reset, post)
+    else:
+        client = reset()
+        post(
+            client, START, {"name": "Jane", "email": "jane@example.com", "started": valid_started()}
+        )
+
+    response = post(client, MESSAGE, {"subject": subject, "message": body})
+    event(f"verified={verify_first} status {response.status_code}")
+
+    for message in Message.objects.select_related("verification"):
+        assert message.verification.verified_at is not None
+        assert message.verification.state == Verification.State.USED
+    if not verify_first:
+        assert Message.objects.count() == 0
+        assert response.url == VERIFY
+    elif response.status_code == 302:
+        assert Message.objects.count() == 1
+    else:
+        assert Message.objects.count() == 0
+    assert_headers_are_single_lines()

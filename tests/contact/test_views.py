@@ -1,0 +1,648 @@
+"""The three contact steps through the test client, as a visitor's browser uses them.
+
+Tasks run eagerly (tests/conftest.py) and ``on_commit`` callbacks are run by
+``django_capture_on_commit_callbacks``, so a code mail lands in ``mailoutbox``
+during the request that asked for it.
+"""
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import Article
+from contact.forms import started_token
+from contact.models import Message, Verification
+from contact.views import SESSION_VERIFICATION
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+START = reverse("contact:start")
+VERIFY = reverse("contact:verify")
+RESEND = reverse("contact:resend")
+MESSAGE = reverse("contact:message")
+THANKS = reverse("contact:thanks")
+
+NAME = "Jane Reader"
+EMAIL = "jane@example.com"
+
+
+@pytest.fixture(autouse=True)
+def _contact_settings(settings):
+    settings.CONTACT_RECIPIENTS = ["desk@newsroom.test"]
+    settings.DEFAULT_FROM_EMAIL = "Newsroom <newsroom@newsroom.test>"
+    settings.SITE_URL = "https://news.example.org"
+
+
+def token(age: float = 30) -> str:
+    """A step-1 timestamp handed out ``age`` seconds ago."""
+    with time_machine.travel(time.time() - age):
+        return started_token()
+
+
+@pytest.fixture
+def send(django_capture_on_commit_callbacks):
+    """POST like a browser and run what the request queued after commit (the mail tasks)."""
+
+    def post(client, url, data=None, **extra):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, data or {}, **extra)
+
+    return post
+
+
+def start_data(**overrides) -> dict:
+    return {"name": NAME, "email": EMAIL, "website": "", "started": token(), "article": ""} | (
+        overrides
+    )
+
+
+def code_in(mail) -> str:
+    return re.search(r"\b(\d{6})\b", mail.body).group(1)
+
+
+def html_of(mail) -> str:
+    (content, mimetype), *_ = mail.alternatives
+    assert mimetype == "text/html"
+    return content
+
+
+def page_text(response) -> str:
+    """The visible words of a page, tags dropped and whitespace collapsed."""
+    html = response.content.decode()
+    main = html[html.index("<main") : html.index("</main>")]
+    return " ".join(re.sub(r"<[^>]+>", " ", main).split())
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+@pytest.fixture
+def verified(client, send, mailoutbox):
+    """A client that has passed steps 1 and 2."""
+    assert send(client, START, start_data()).url == VERIFY
+    assert send(client, VERIFY, {"code": code_in(mailoutbox[-1])}).url == MESSAGE
+    return client
+
+
+# The happy path ---------------------------------------------------------------------
+
+
+def test_start_page_explains_the_flow(client):
+    response = client.get(START)
+
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "Step 1 of 3" in text
+    assert "When you click Next , we send a verification code to your email" in text
+    html = response.content.decode()
+    assert '<form id="contact-start-form"' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert html.count('name="csrfmiddlewaretoken"') == 1
+    assert '<meta name="robots" content="noindex">' in html
+    assert "no-store" in response["Cache-Control"]
+    assert 'for="id_name"' in html and 'for="id_email"' in html
+    assert 'aria-describedby="id_email_helptext"' in html
+
+
+def test_honeypot_is_hidden_from_people_and_screen_readers(client):
+    html = client.get(START).content.decode()
+
+    wrapper = re.search(r'<div\s+class="contact-hp visually-hidden"\s+aria-hidden="true">', html)
+    assert wrapper, "honeypot wrapper"
+    field = re.search(r'<input type="text" name="website"[^>]*>', html).group(0)
+    assert 'tabindex="-1"' in field
+    assert 'autocomplete="off"' in field
+    assert "style=" not in html.split("<main", 1)[1]
+
+
+def test_whole_flow_from_an_article(client, send, mailoutbox):
+    article = ArticleFactory(title="Flood defences fail")
+
+    page = client.get(f"{START}?article={article.slug}")
+    assert "Flood defences fail" in page_text(page)
+    assert f'name="article" value="{article.slug}"' in page.content.decode()
+
+    response = send(client, START, start_data(article=article.slug))
+    assert response.status_code == 302
+    assert response.url == VERIFY
+
+    (mail,) = mailoutbox
+    assert mail.to == [EMAIL]
+    code = code_in(mail)
+    for part in (mail.body, html_of(mail)):
+        assert code in part
+        assert "valid for 10 minutes" in part
+        assert "If you did not ask for this code, ignore this email" in part
+
+    page = client.get(VERIFY)
+    assert "Step 2 of 3" in page_text(page)
+    assert f"We sent a 6-digit code to {EMAIL}" in page_text(page)
+    html = page.content.decode()
+    assert 'inputmode="numeric"' in html
+    assert 'autocomplete="one-time-code"' in html
+    assert 'maxlength="12"' in html
+
+    response = send(client, VERIFY, {"code": f"{code[:3]} {code[3:]}"})
+    assert response.url == MESSAGE
+
+    page = client.get(MESSAGE)
+    text = page_text(page)
+    assert "Step 3 of 3" in text
+    assert NAME in text and EMAIL in text and "Flood defences fail" in text
+    html = page.content.decode()
+    assert 'name="name"' not in html and 'name="email"' not in html
+
+    response = send(
+        client, MESSAGE, {"subject": "A correction", "message": "Line one.\r\nLine two."}
+    )
+    assert response.url == THANKS
+
+    stored = Message.objects.get()
+    assert (stored.name, stored.email, stored.subject) == (NAME, EMAIL, "A correction")
+    assert stored.body == "Line one.\nLine two."
+    assert stored.article == article
+    assert stored.verification.state == Verification.State.USED
+
+    notification = mailoutbox[-1]
+    assert notification.to == ["desk@newsroom.test"]
+    assert notification.reply_to == [f"{NAME} <{EMAIL}>"]
+
+    thanks = client.get(THANKS)
+    assert thanks.status_code == 200
+    assert f"will reply to {EMAIL}" in page_text(thanks)
+    assert SESSION_VERIFICATION not in client.session
+
+
+@pytest.mark.parametrize("slug", ["no-such-story", "draft", "x" * 5000, "a\x00b"])
+def test_an_article_that_is_not_public_is_ignored_silently(client, send, mailoutbox, slug):
+    ArticleFactory(slug="draft", status=Article.Status.DRAFT)
+
+    page = client.get(START, {"article": slug})
+    assert page.status_code == 200
+    assert "About the story" not in page_text(page)
+
+    response = send(client, START, start_data(article=slug))
+    assert response.url == VERIFY
+    assert Verification.objects.get().article is None
+    assert len(mailoutbox) == 1
+
+
+def test_session_key_changes_when_the_flow_starts(client, send):
+    client.get(START)
+    client.session.save()
+    before = client.cookies["sessionid"].value
+
+    send(client, START, start_data())
+
+    assert client.cookies["sessionid"].value != before
+
+
+def test_email_is_normalized_and_plus_addresses_work(client, send, mailoutbox):
+    send(client, START, start_data(email="  Jane+news@Example.COM "))
+
+    assert Verification.objects.get().email == "Jane+news@example.com"
+    assert mailoutbox[0].to == ["Jane+news@example.com"]
+
+
+# Step 2: wrong codes, expiry, resend -------------------------------------------------
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def test_a_wrong_code_says_how_many_tries_are_left(client, send, mailoutbox):
+    send(client, START, start_data())
+    bad = wrong(code_in(mailoutbox[0]))
+
+    response = send(client, VERIFY, {"code": bad})
+
+    assert response.status_code == 200
+    assert "That code is not right. You have 4 more tries." in page_text(response)
+    html = response.content.decode()
+    assert f'value="{bad}"' in html
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="id_code_helptext id_code_error"' in html
+    assert 'id="id_code_error"' in html
+    assert "<title>Error: " in html
+
+
+def test_the_fifth_wrong_code_ends_the_verification(client, send, mailoutbox):
+    send(client, START, start_data())
+    bad = wrong(code_in(mailoutbox[0]))
+    for tries_left in (4, 3, 2):
+        assert f"You have {tries_left} more tries." in page_text(
+            send(client, VERIFY, {"code": bad})
+        )
+    assert "You have 1 more try." in page_text(send(client, VERIFY, {"code": bad}))
+
+    response = send(client, VERIFY, {"code": bad})
+
+    assert response.url == START
+    assert SESSION_VERIFICATION not in client.session
+    page = client.get(START)
+    assert "Too many wrong codes. Please start again." in messages_of(page)
+    # What the visitor typed is offered again.
+    assert f'value="{NAME}"' in page.content.decode()
+    assert client.get(VERIFY).url == START
+
+
+def test_a_malformed_code_is_an_error_without_costing_a_try(client, send, mailoutbox):
+    send(client, START, start_data())
+
+    response = send(client, VERIFY, {"code": "12ab56"})
+
+    assert response.status_code == 200
+    assert "Enter the 6-digit code from the email." in page_text(response)
+    assert Verification.objects.get().wrong_tries == 0
+
+
+def test_a_code_expires_after_ten_minutes(client, send, mailoutbox):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        send(client, START, start_data())
+        code = code_in(mailoutbox[0])
+        traveller.shift(timedelta(minutes=10, seconds=1))
+
+        response = send(client, VERIFY, {"code": code})
+
+    assert response.url == START
+    assert "Your code has expired. Please start again." in messages_of(client.get(START))
+
+
+def test_resend_obeys_the_cooldown_and_replaces_the_code(client, send, mailoutbox):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        send(client, START, start_data())
+        old_code = code_in(mailoutbox[0])
+
+        page = client.get(VERIFY)
+        assert "You can ask for a new code in 61 seconds." in page_text(page)
+        response = send(client, RESEND)
+        assert response.url == VERIFY
+        assert len(mailoutbox) == 1
+        assert "You can ask for a new code in 61 seconds." in messages_of(client.get(VERIFY))
+
+        traveller.shift(timedelta(seconds=61))
+        assert "You can ask for a new code in" not in page_text(client.get(VERIFY))
+        response = send(client, RESEND)
+        assert response.url == VERIFY
+        assert f"We sent a new code to {EMAIL}." in messages_of(client.get(VERIFY))
+        assert len(mailoutbox) == 2
+        new_code = code_in(mailoutbox[1])
+
+        assert new_code != old_code
+        assert "That code is not right" in page_text(send(client, VERIFY, {"code": old_code}))
+        assert send(client, VERIFY, {"code": new_code}).url == MESSAGE
+
+
+def test_resend_is_capped(client, send, mailoutbox, settings):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        send(client, START, start_data())
+        for _ in range(settings.CONTACT_MAX_RESENDS):
+            traveller.shift(timedelta(seconds=61))
+            send(client, RESEND)
+        assert len(mailoutbox) == 1 + settings.CONTACT_MAX_RESENDS
+        page = client.get(VERIFY)
+        assert "We cannot send more codes for this attempt" in page_text(page)
+        assert 'id="contact-resend-form"' not in page.content.decode()
+
+        traveller.shift(timedelta(seconds=61))
+        response = send(client, RESEND)
+
+    assert response.url == VERIFY
+    assert len(mailoutbox) == 1 + settings.CONTACT_MAX_RESENDS
+    assert "No more new codes for this attempt. Please start again." in messages_of(
+        client.get(VERIFY)
+    )
+
+
+def test_resend_is_post_only(client, send):
+    send(client, START, start_data())
+
+    assert client.get(RESEND).status_code == 405
+
+
+def test_a_verified_visitor_skips_step_two(verified, send, mailoutbox):
+    assert verified.get(VERIFY).url == MESSAGE
+    assert send(verified, RESEND).url == MESSAGE
+    assert len(mailoutbox) == 1
+
+
+# Throttles ---------------------------------------------------------------------------
+
+
+def assert_throttled(response):
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    text = page_text(response)
+    assert "Too many attempts" in text
+    assert "email" not in text.lower().replace("latest stories", "")
+    assert "address" not in text.lower()
+
+
+def test_per_email_limit(client, send, mailoutbox, settings):
+    settings.CONTACT_CODES_PER_EMAIL_PER_HOUR = 2
+    for n in range(2):
+        assert send(client, START, start_data(), REMOTE_ADDR=f"10.0.0.{n}").url == VERIFY
+
+    response = send(client, START, start_data(email="jane@EXAMPLE.com"), REMOTE_ADDR="10.0.0.9")
+
+    assert_throttled(response)
+    assert len(mailoutbox) == 2
+    assert Verification.objects.count() == 2
+
+
+def test_per_ip_limit(client, send, mailoutbox, settings):
+    settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR = 2
+    for n in range(2):
+        assert send(client, START, start_data(email=f"reader{n}@example.com")).url == VERIFY
+
+    response = send(client, START, start_data(email="someone.else@example.com"))
+
+    assert_throttled(response)
+    assert len(mailoutbox) == 2
+
+
+def test_per_ip_code_check_limit(client, send, mailoutbox, settings):
+    settings.CONTACT_CHECKS_PER_IP_PER_HOUR = 1
+    send(client, START, start_data())
+    code = code_in(mailoutbox[0])
+    send(client, VERIFY, {"code": wrong(code)})
+
+    response = send(client, VERIFY, {"code": code})
+
+    assert_throttled(response)
+    assert Verification.objects.get().state == Verification.State.PENDING
+
+
+def test_forwarded_for_is_ignored_unless_proxies_are_configured(client, send, settings):
+    settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR = 1
+    first = send(client, START, start_data(email="a@example.com"), HTTP_X_FORWARDED_FOR="1.1.1.1")
+    second = send(client, START, start_data(email="b@example.com"), HTTP_X_FORWARDED_FOR="2.2.2.2")
+
+    assert first.url == VERIFY
+    assert_throttled(second)
+
+
+def test_forwarded_for_counts_behind_a_configured_proxy(client, send, settings):
+    settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR = 1
+    settings.CONTACT_TRUSTED_PROXY_COUNT = 1
+
+    for n, email in enumerate(["a@example.com", "b@example.com"]):
+        response = send(client, START, start_data(email=email), HTTP_X_FORWARDED_FOR=f"1.1.1.{n}")
+        assert response.url == VERIFY
+    # The visitor may prepend anything; the proxy's entry is the one that counts.
+    response = send(
+        client, START, start_data(email="c@example.com"), HTTP_X_FORWARDED_FOR="9.9.9.9, 1.1.1.1"
+    )
+    assert_throttled(response)
+
+
+# No enumeration ------------------------------------------------------------------------
+
+
+def test_a_known_address_gets_the_same_answer_as_a_new_one(verified, send):
+    send(verified, MESSAGE, {"subject": "Hello", "message": "First message."})
+    assert Message.objects.filter(email=EMAIL).exists()
+
+    known, fresh = Client(), Client()
+    known_response = send(known, START, start_data(email=EMAIL))
+    fresh_response = send(fresh, START, start_data(email="never.seen@example.com"))
+
+    assert known_response.status_code == fresh_response.status_code == 302
+    assert known_response.url == fresh_response.url == VERIFY
+    assert known_response.content == fresh_response.content
+    known_page = page_text(known.get(VERIFY)).replace(EMAIL, "ADDRESS")
+    fresh_page = page_text(fresh.get(VERIFY)).replace("never.seen@example.com", "ADDRESS")
+    assert known_page == fresh_page
+
+
+# Hostile and bad input ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("name", "Jane\nReader", "must be on one line"),
+        ("name", "Jane\rReader", "must be on one line"),
+        ("name", "Jane\x00Reader", "Null characters are not allowed"),
+        ("name", "Jane\u2028Reader", "must be on one line"),
+        ("name", "Jane\u202eReader", "must be on one line"),
+        ("name", "Jane\x1bReader", "must be on one line"),
+        ("name", "x\nBcc: victim@example.com", "must be on one line"),
+        ("name", "Jane\n", "must be on one line"),
+        ("name", "   ", "This field is required"),
+        ("name", "", "This field is required"),
+        ("name", "J" * 101, "at most 100 characters"),
+        ("email", "", "This field is required"),
+        ("email", "not-an-address", "Enter a valid email address"),
+        ("email", "jane@example.com\nBcc: victim@example.com", "Enter a valid email address"),
+        ("email", "jane@example.com,victim@example.com", "Enter a valid email address"),
+        ("email", '"jane\x01"@example.com', "Enter a valid email address"),
+        ("email", "jane@exa mple.com", "Enter a valid email address"),
+        ("email", "j" * 250 + "@example.com", "at most 254 characters"),
+    ],
+)
+def test_bad_details_are_refused_clearly_and_nothing_is_sent(
+    client, send, mailoutbox, field, value, error
+):
+    data = start_data(**{field: value})
+
+    response = send(client, START, data)
+
+    assert response.status_code == 200
+    assert error in page_text(response)
+    assert Verification.objects.count() == 0
+    assert mailoutbox == []
+    # What the visitor typed in the other field is still there.
+    other = "email" if field == "name" else "name"
+    assert f'value="{data[other]}"' in response.content.decode()
+
+
+def test_a_filled_honeypot_is_refused_and_nothing_is_sent(client, send, mailoutbox):
+    response = send(client, START, start_data(website="https://spam.example"))
+
+    assert response.status_code == 200
+    assert "could not be sent" in page_text(response)
+    assert "spam.example" not in response.content.decode()
+    assert Verification.objects.count() == 0
+    assert mailoutbox == []
+
+
+def test_a_form_sent_too_fast_is_refused_until_a_person_could_have_typed_it(
+    client, send, mailoutbox
+):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        html = client.get(START).content.decode()
+        started = re.search(r'name="started" value="([^"]+)"', html).group(1)
+        traveller.shift(timedelta(seconds=1))
+
+        response = send(client, START, start_data(started=started))
+        assert response.status_code == 200
+        assert "quicker than a person types" in page_text(response)
+        assert mailoutbox == []
+        # The same form, a moment later, goes through.
+        assert f'value="{started}"' in response.content.decode()
+        traveller.shift(timedelta(seconds=2))
+        assert send(client, START, start_data(started=started)).url == VERIFY
+
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize(
+    "started",
+    ["", "garbage", token()[:-2] + "xx", token().replace(":", "0:", 1), token(age=7 * 3600)],
+    ids=["missing", "garbage", "bad-signature", "tampered", "too-old"],
+)
+def test_a_tampered_or_stale_timestamp_is_refused(client, send, mailoutbox, started):
+    response = send(client, START, start_data(started=started))
+
+    assert response.status_code == 200
+    assert "Please click Next again" in page_text(response)
+    assert mailoutbox == []
+    # A fresh timestamp comes with the page: after a pause the visitor gets through.
+    fresh = re.search(r'name="started" value="([^"]+)"', response.content.decode()).group(1)
+    assert fresh != started
+    with time_machine.travel(time.time() + 5):
+        assert send(client, START, start_data(started=fresh)).url == VERIFY
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"subject": "Hi\nBcc: victim@example.com", "message": "x"}, "must be on one line"),
+        ({"subject": "Hi\r\nX-Spam: yes", "message": "x"}, "must be on one line"),
+        ({"subject": "Hi\u2029there", "message": "x"}, "must be on one line"),
+        ({"subject": "S" * 201, "message": "x"}, "at most 200 characters"),
+        ({"subject": "", "message": "x"}, "This field is required"),
+        ({"subject": "Hi", "message": ""}, "This field is required"),
+        ({"subject": "Hi", "message": "bell\x07"}, "special characters"),
+        ({"subject": "Hi", "message": "M" * 5001}, "under 5000 characters"),
+        ({"subject": "Hi", "message": "null\x00"}, "Null characters are not allowed"),
+    ],
+)
+def test_a_bad_message_is_refused_and_keeps_what_was_typed(verified, send, mailoutbox, data, error):
+    response = send(verified, MESSAGE, data)
+
+    assert response.status_code == 200
+    assert error in page_text(response)
+    assert Message.objects.count() == 0
+    assert len(mailoutbox) == 1  # the code only
+    assert verified.session[SESSION_VERIFICATION]
+
+
+def test_a_message_may_hold_line_breaks_tabs_and_emoji(verified, send):
+    head = "Line one\r\n\tindented \U0001f469\u200d\U0001f4bb\r\n"
+    # CRLF counts as one character, as a browser's maxlength does.
+    body = head + "x" * (5000 - len(head.replace("\r\n", "\n")))
+
+    assert send(verified, MESSAGE, {"subject": "Hi", "message": body}).url == THANKS
+    assert Message.objects.get().body == body.replace("\r\n", "\n")
+
+
+# Steps out of order, double submit, CSRF, session binding --------------------------------
+
+
+def test_steps_two_and_three_send_a_newcomer_to_step_one(client):
+    for url in (VERIFY, MESSAGE):
+        response = client.get(url)
+        assert response.url == START
+    assert client.post(RESEND).url == START
+    assert "Please enter your name and email first." in messages_of(client.get(START))
+
+
+def test_step_three_before_the_code_sends_the_visitor_to_step_two(client, send):
+    send(client, START, start_data())
+
+    response = client.get(MESSAGE)
+
+    assert response.url == VERIFY
+    assert "Please enter the code we emailed you first." in messages_of(client.get(VERIFY))
+    assert send(client, MESSAGE, {"subject": "Hi", "message": "x"}).url == VERIFY
+    assert Message.objects.count() == 0
+
+
+def test_an_expired_verification_sends_step_three_back_to_step_one(verified, send, settings):
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.CONTACT_VERIFIED_TTL + 1)):
+        response = send(verified, MESSAGE, {"subject": "Hi", "message": "Late."})
+        assert response.url == START
+        assert "Your code has expired. Please start again." in messages_of(verified.get(START))
+    assert Message.objects.count() == 0
+
+
+def test_a_double_submit_stores_one_message(verified, send, mailoutbox):
+    data = {"subject": "Twice", "message": "Clicked twice."}
+
+    first = send(verified, MESSAGE, data)
+    second = send(verified, MESSAGE, data)
+
+    assert first.url == second.url == THANKS
+    assert Message.objects.count() == 1
+    assert len(mailoutbox) == 2  # the code, and one notification
+    assert verified.get(MESSAGE).url == THANKS
+
+
+def test_a_second_tab_that_submits_after_the_first_lands_on_thanks(verified, send):
+    # Two tabs share the session; the second loaded step 3 before the first submitted.
+    verification_id = verified.session[SESSION_VERIFICATION]
+    send(verified, MESSAGE, {"subject": "Tab one", "message": "x"})
+    session = verified.session
+    session[SESSION_VERIFICATION] = verification_id
+    session.save()
+
+    response = send(verified, MESSAGE, {"subject": "Tab two", "message": "y"})
+
+    assert response.url == THANKS
+    assert list(Message.objects.values_list("subject", flat=True)) == ["Tab one"]
+
+
+def test_step_three_is_bound_to_the_browser_session(verified):
+    stranger = Client()
+
+    assert stranger.get(MESSAGE).url == START
+    assert stranger.post(MESSAGE, {"subject": "Hi", "message": "x"}).url == START
+    assert Message.objects.count() == 0
+
+
+def test_every_form_needs_a_csrf_token(send, mailoutbox):
+    browser = Client(enforce_csrf_checks=True)
+    for url, data in (
+        (START, start_data()),
+        (VERIFY, {"code": "123456"}),
+        (RESEND, {}),
+        (MESSAGE, {"subject": "Hi", "message": "x"}),
+    ):
+        assert browser.post(url, data).status_code == 403
+    assert mailoutbox == []
+
+    html = browser.get(START).content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    response = send(browser, START, start_data(csrfmiddlewaretoken=csrf))
+    assert response.url == VERIFY
+
+
+def test_no_code_in_clear_in_the_database(client, send, mailoutbox):
+    send(client, START, start_data())
+    code = code_in(mailoutbox[0])
+
+    row = Verification.objects.values().get()
+    assert not [key for key, value in row.items() if code in str(value)]
+
+
+def test_throttled_page_looks_like_the_site(client, send, settings):
+    settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR = 0
+
+    response = send(client, START, start_data())
+
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert 'class="site-header' in html
+    assert '<meta name="robots" content="noindex">' in html
+    assert "Nothing was sent." in page_text(response)
