@@ -139,6 +139,10 @@ def switch_broker(url: str) -> None:
     app.amqp._producer_pool = None
 
 
+# Where the worker process sends the editors' notifications.
+INTEGRATION_RECIPIENT = "desk@newsroom.test"
+
+
 @pytest.fixture(scope="session")
 def smtp_server():
     from tests.services import SMTPServer
@@ -153,6 +157,7 @@ def smtp(smtp_server):
     """The loopback SMTP server, emptied and accepting mail."""
     smtp_server.messages.clear()
     smtp_server.reply = None
+    smtp_server.refused = 0
     yield smtp_server
     smtp_server.reply = None
 
@@ -188,6 +193,7 @@ def celery_worker(django_db_setup, smtp_server, broker_url, tmp_path_factory):
         CONTACT_MAIL_RETRY_BASE=0.2,
         CONTACT_MAIL_RETRY_MAX=1,
         CONTACT_MAIL_MAX_RETRIES=3,
+        CONTACT_RECIPIENTS=INTEGRATION_RECIPIENT,
     )
     worker = WorkerProcess(env=env, log_path=folder / "worker.log").start()
     yield worker
