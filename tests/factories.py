@@ -74,9 +74,36 @@ class EditorFactory(UserFactory):
     @factory.post_generation
     def editors_group(self, create, extracted, **kwargs):
         if create:
-            from django.contrib.auth.models import Group
+            self.groups.add(editors_group())
 
-            self.groups.add(Group.objects.get(name="Editors"))
+
+def editors_group():
+    """The Editors group, as the data migrations make it.
+
+    A transactional test (live server, worker process) empties every table when
+    it ends, rows written by data migrations included. When the group is gone
+    (or was made again bare, e.g. by ``load_demo``), run the same migration code
+    instead of keeping a hand-written copy of its permissions here.
+    """
+    import importlib
+    from types import SimpleNamespace
+
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    group = Group.objects.filter(name="Editors").first()
+    if group is not None and group.permissions.exists():
+        return group
+    state = MigrationExecutor(connection).loader.project_state()
+    schema_editor = SimpleNamespace(connection=connection)
+    importlib.import_module("articles.migrations.0002_editors_group").create_editors_group(
+        state.apps, schema_editor
+    )
+    importlib.import_module(
+        "contact.migrations.0002_editors_contact_permissions"
+    ).grant_contact_permissions(state.apps, schema_editor)
+    return Group.objects.get(name="Editors")
 
 
 class VerificationFactory(factory.django.DjangoModelFactory):

@@ -16,7 +16,7 @@ from tests.conftest import switch_broker
 from tests.factories import ArticleFactory, UserFactory
 from tests.services import free_port, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class FormInputs(HTMLParser):

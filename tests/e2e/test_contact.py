@@ -11,7 +11,7 @@ from contact.models import Message
 from tests.conftest import INTEGRATION_RECIPIENT
 from tests.factories import ArticleFactory, EditorFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "a-long-editor-passphrase"
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from articles.models import Article
 from tests.factories import ArticleFactory, EditorFactory, TopicFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "a-long-editor-passphrase"
 

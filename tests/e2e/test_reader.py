@@ -4,8 +4,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-# serialized_rollback: keep the Editors group (a data migration) for the tests after these.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 LEAD = "halvard-labs-refuses-eu-ai-code-of-practice"
 
