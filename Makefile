@@ -16,6 +16,8 @@ install: $(STAMP)
 
 # Development site on the embedded defaults (SQLite, file broker, mail in var/mail/).
 run: export DEBUG ?= 1
+# Editors' notifications land in var/mail/ like every other mail in development.
+run: export CONTACT_RECIPIENTS ?= desk@localhost
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
