@@ -164,7 +164,12 @@ def smtp(smtp_server):
 
 @pytest.fixture(scope="session")
 def broker_url():
-    """A Redis database of its own for the integration broker, apart from the cache."""
+    """A Redis database of its own for the integration broker, apart from the cache.
+
+    ``TEST_BROKER_URL`` overrides it, so two test runs on one machine keep apart.
+    """
+    if os.environ.get("TEST_BROKER_URL"):
+        return os.environ["TEST_BROKER_URL"]
     parsed = urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     return parsed._replace(path="/9").geturl()
 
