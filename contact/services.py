@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 from kombu.exceptions import OperationalError as BrokerError
 
 from articles.models import Article
+from newsroom import metrics
 
 from . import throttle
 from .models import Delivery, Message, Verification
@@ -453,6 +454,7 @@ def verification_send_code(*, verification_id) -> bool:
         delivery_attempts=F("delivery_attempts") + 1,
         delivery_error="",
     )
+    metrics.mail_sent.labels(kind="verification").inc()
     logger.info(
         "verification mail sent id=%s email=%s", verification.pk, mask_email(verification.email)
     )
@@ -496,6 +498,7 @@ def message_notify_editors(*, message_id) -> bool:
         delivery_attempts=F("delivery_attempts") + 1,
         delivery_error="",
     )
+    metrics.mail_sent.labels(kind="notification").inc()
     logger.info("notification sent message=%s", message.pk)
     return True
 
@@ -531,7 +534,10 @@ def delivery_record_failure(
         changes["next_attempt_at"] = None
     else:
         changes["next_attempt_at"] = timezone.now() + timedelta(seconds=retry_in)
-    model.objects.filter(pk=pk).exclude(delivery_state=Delivery.SENT).update(**changes)
+    recorded = model.objects.filter(pk=pk).exclude(delivery_state=Delivery.SENT).update(**changes)
+    if recorded:
+        counter = metrics.mail_failed if retry_in is None else metrics.mail_retries
+        counter.labels(kind=metrics.mail_kind(model)).inc()
 
 
 def delivery_retry(*, rows) -> int:

@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from . import observability  # noqa: F401 - connects the log context to task signals
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
 
 app = Celery("newsroom")

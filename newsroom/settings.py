@@ -6,6 +6,7 @@ developer needs nothing installed. ``DATABASE_URL``, ``REDIS_URL`` and the
 ``EMAIL_*`` variables switch to PostgreSQL, Redis and a real mail server.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -56,7 +57,7 @@ if env_bool("SECURE_PROXY_SSL_HEADER", default=not DEBUG):
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe health over plain HTTP on the internal network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
@@ -89,6 +90,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: request id, request log and metrics also cover the redirects of the rest.
+    "newsroom.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -255,11 +258,35 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 ARTICLES_PER_PAGE = 20
 
-# Logging: one line per event on stderr; the process manager collects it.
+# Logging: one line per event on stderr; the process manager collects it. The
+# bracket names the web request (req=, also sent back as X-Request-ID) or the
+# Celery task (task=, with the request that enqueued it): see newsroom/observability.py.
+# The worker and beat log the same way, at LOG_LEVEL (Celery's --loglevel is ignored).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "filters": {"context": {"()": "newsroom.observability.ContextFilter"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(context)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Metrics: Prometheus text format at /metrics (newsroom/metrics.py), answered only
+# to requests straight from these networks (not through the proxy) or carrying
+# "Authorization: Bearer <METRICS_TOKEN>"; everyone else gets a 404.
+METRICS_ALLOWED_IPS = [
+    str(ipaddress.ip_network(network, strict=False))
+    for network in env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+]
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# With several processes (gunicorn workers, Celery pool children) set
+# PROMETHEUS_MULTIPROC_DIR to an empty folder shared by the processes of one
+# machine: /metrics then sums them all (prometheus-client's multiprocess mode).

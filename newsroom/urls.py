@@ -8,7 +8,7 @@ from articles.feeds import LatestArticlesFeed
 from articles.sitemaps import SITEMAPS
 from articles.views import robots_txt
 
-from . import health
+from . import health, metrics
 
 urlpatterns = [
     path("", include("articles.urls")),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     # Browsers ask for /favicon.ico on every page that names no icon (the admin).
     path("favicon.ico", health.favicon, name="favicon"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,64 @@
+import logging
+import time
+from urllib.parse import quote
+
+from django.conf import settings
+
+from . import metrics
+from .observability import LogContext, log_context, request_id_from
+
+request_logger = logging.getLogger("newsroom.request")
+
+# Probes come every few seconds; their request log lines are for debugging only.
+QUIET_ROUTES = {"healthz", "readyz", "metrics"}
+
+
+class RequestObservabilityMiddleware:
+    """Give each request an id, log one line for it, and count it for /metrics.
+
+    The id is the ``X-Request-ID`` the proxy or client sent, when it is short and
+    plain, else a new one; it is sent back in ``X-Request-ID`` and named in every
+    log line written while the request is handled (``newsroom.observability``).
+    The request log names the path only: a query string may hold an address, and
+    neither cookies nor the session are looked at, so public pages stay cacheable.
+    Placed first, so redirects and refusals of the other middleware count too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_id_from(request.headers.get("X-Request-ID"))
+        request.request_id = request_id
+        token = log_context.set(LogContext(request_id=request_id))
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            seconds = time.perf_counter() - started
+            route = self._route(request)
+            metrics.observe_request(
+                method=request.method, status=response.status_code, route=route, seconds=seconds
+            )
+            request_logger.log(
+                logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
+                "%s %s %d %.1fms",
+                request.method if request.method in metrics.HTTP_METHODS else "OTHER",
+                # Quoted: a decoded path could hold a line break or a control character.
+                quote(request.path[:300], safe="/:@!$&'()*+,;=-._~"),
+                response.status_code,
+                seconds * 1000,
+            )
+        finally:
+            log_context.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+    @staticmethod
+    def _route(request) -> str:
+        """A bounded label: the URL name, never the raw path."""
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.view_name:
+            return match.view_name
+        if request.path.startswith(settings.STATIC_URL):
+            return "static"  # answered by whitenoise before URL resolution
+        return "unresolved"
