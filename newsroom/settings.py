@@ -162,11 +162,60 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# A task still running when its hard time limit passes is killed. A mail send is a few
+# SMTP round trips of at most EMAIL_TIMEOUT each; a send cut off at the soft limit leaves
+# its row queued and the outbox sweep sends it again. Enforced by the prefork pool.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "60"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "90"))
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Fail fast when Redis is unreachable: a visitor's request is waiting.
+        # Fail fast when Redis is unreachable: a visitor's request is waiting. No
+        # connection retries when publishing either (kombu would spend ~6 s on them):
+        # a mail that cannot be enqueued stays queued for the outbox sweep. Workers
+        # reconnect on their own terms (broker_connection_max_retries).
         "socket_connect_timeout": 3,
+        "max_retries": 0,
+        # Redis gives a task that was delivered but not acknowledged to another worker
+        # after this many seconds. It must outlast the longest task (the hard time limit)
+        # and the longest retry countdown (CONTACT_MAIL_RETRY_MAX), or a task still running
+        # or waiting for its retry runs twice; newsroom/celery.py refuses to start when it
+        # does not. Longer waits never travel through Redis as ETAs: the outbox sweep
+        # re-enqueues from the database instead.
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
     }
+# Acknowledge a mail task when it has run, not when it arrives, and hand it back to the
+# broker when its worker process dies (acks_late + reject_on_worker_lost): a mail in
+# hand when a worker is killed is sent by another one. Set per task on the two mail
+# tasks (contact/tasks.py), which are idempotent; a new task opts in once it is too.
+#
+# Two queues, so notifications and housekeeping never hold up the code a visitor is
+# waiting for. A worker serves both unless told otherwise (`-Q email,default`);
+# `-Q email` on a worker of its own keeps codes fast whatever else is queued.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = {
+    "email": {"exchange": "email", "routing_key": "email"},
+    "default": {"exchange": "default", "routing_key": "default"},
+}
+CELERY_TASK_ROUTES = {
+    "contact.send_verification_code": {"queue": "email"},
+    "contact.notify_editors": {"queue": "default"},
+    "contact.outbox_sweep": {"queue": "default"},
+    "contact.purge_verifications": {"queue": "default"},
+}
+# Each worker process reserves one task at a time: with late acknowledgement a task
+# waits in a busy process only while another could have sent it.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# On SIGQUIT (and SIGTERM with REMAP_SIGTERM=SIGQUIT, as in the Procfile) a worker
+# finishes the mail in hand for up to this many seconds, then gives unfinished tasks
+# back to the broker. Keep it below the process manager's kill timeout.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = float(
+    os.environ.get("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", "20")
+)
+# A connection lost mid-task means the task cannot be acknowledged and will be
+# redelivered: cancel it rather than send twice (Celery 6's default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A worker that starts before Redis keeps trying to connect instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "contact.outbox_sweep", "schedule": 60.0},
     "purge-verifications": {"task": "contact.purge_verifications", "schedule": 60.0 * 60},

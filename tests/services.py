@@ -1,12 +1,15 @@
-"""Real parts for integration tests: an SMTP server on loopback and a Celery worker process.
+"""Real parts for integration tests: an SMTP server and a Redis server on loopback, and
+Celery worker processes.
 
 Both bind to 127.0.0.1 only, and every wait here is bounded.
 """
 
+import asyncio
 import email
 import email.policy
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -41,7 +44,9 @@ class SMTPServer:
     """aiosmtpd on loopback that keeps what it receives.
 
     ``reply`` sets what it answers to DATA: ``None`` accepts, a string such as
-    ``"451 4.3.0 try again later"`` refuses.
+    ``"451 4.3.0 try again later"`` refuses. ``hold`` (a ``threading.Event``) keeps
+    each DATA waiting until it is set, as a mail server that is slow to answer; a
+    held mail is kept in ``dropped``, not delivered: its sender is taken to die meanwhile.
     """
 
     def __init__(self) -> None:
@@ -49,10 +54,23 @@ class SMTPServer:
         self.messages: list[EmailMessage] = []
         self.reply: str | None = None
         self.refused = 0
+        self.hold: threading.Event | None = None
+        self.held = 0
+        self.dropped: list[EmailMessage] = []
         self._lock = threading.Lock()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        hold = self.hold
+        if hold is not None:
+            with self._lock:
+                self.held += 1
+                self.dropped.append(
+                    email.message_from_bytes(envelope.content, policy=email.policy.default)
+                )
+            # Waits in a thread, so the server keeps answering other sessions.
+            await asyncio.get_running_loop().run_in_executor(None, hold.wait, 60)
+            return "421 4.3.0 held and dropped"
         with self._lock:
             if self.reply:
                 self.refused += 1
@@ -82,9 +100,69 @@ class SMTPServer:
 
     def code_for(self, address: str, *, count: int = 1, timeout: float = 30) -> str:
         """The verification code in the ``count``-th mail to ``address``."""
-        mail = self.wait_for_mail(address, count=count, timeout=timeout)
-        text = mail.get_body(preferencelist=("plain",)).get_content()
-        return re.search(r"\b(\d{6})\b", text).group(1)
+        return code_in(self.wait_for_mail(address, count=count, timeout=timeout))
+
+
+def code_in(mail: EmailMessage) -> str:
+    """The 6-digit verification code in a mail's plain-text body."""
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    return re.search(r"\b(\d{6})\b", text).group(1)
+
+
+class RedisServer:
+    """A ``redis-server`` of the test's own on a loopback port, with no persistence,
+    so that stopping it loses what it held, as a crashed Redis without an AOF does.
+    """
+
+    def __init__(self, *, folder: Path):
+        self.folder = folder
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, *, timeout: float = 10) -> "RedisServer":
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise AssertionError("redis-server is not installed (apt install redis-server)")
+        command = [
+            binary, "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", str(self.folder),
+        ]  # fmt: skip
+        self._log = (self.folder / f"redis-{self.port}.log").open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - a fixed argv on loopback
+            command, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        wait_for(self.answers, timeout=timeout, what=f"redis-server on port {self.port}")
+        return self
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self, *, timeout: float = 10) -> None:
+        """Stop it; everything it held is gone (no persistence)."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        if self.process:
+            self._log.close()
+        self.process = None
+
+    def restart(self) -> "RedisServer":
+        """The same port, empty."""
+        self.stop()
+        return self.start()
 
 
 class WorkerProcess:
@@ -116,6 +194,13 @@ class WorkerProcess:
         if self.process.poll() is not None:
             raise AssertionError(f"worker exited:\n{self.log()}")
         return self
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies at once, without acknowledging what it holds."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.stop()
 
     def stop(self, *, timeout: float = 20) -> None:
         if self.process and self.process.poll() is None:
