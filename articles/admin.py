@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from js_asset import Media
 from reversion_compare.admin import CompareVersionAdmin
 
 from . import services
@@ -198,6 +199,11 @@ class ArticleAdmin(CompareVersionAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and (obj.status == Article.Status.DRAFT or obj.is_scheduled()):
             context["preview_url"] = obj.get_absolute_url()
+        # The rich-text editor's import map is an inline script: it carries the
+        # request's Content-Security-Policy nonce (settings.CONTENT_SECURITY_POLICY).
+        context["media"] = Media.from_media(
+            context["media"], nonce=getattr(request, "csp_nonce", "")
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
