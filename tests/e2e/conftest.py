@@ -71,9 +71,18 @@ def page(browser, request):
     page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Every journey also proves the pages it visits satisfy the Content-Security-Policy.
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(f"{message.text} on {page.url}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
 
 
 @pytest.fixture
