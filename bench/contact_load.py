@@ -38,13 +38,12 @@ import urllib.request
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
-from tests.services import SMTPServer, free_port, wait_for, worker_env  # noqa: E402
+from tests.services import SMTPServer, form_inputs, free_port, wait_for, worker_env  # noqa: E402
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 DATABASE_NAME = "bench_contact"
@@ -108,32 +107,6 @@ class BenchSMTP(SMTPServer):
 
 
 # A visitor's browser -----------------------------------------------------------------
-
-
-class FormInputs(HTMLParser):
-    """The named inputs of the first POST form on a page, with their values."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[str, str] = {}
-        self._in_form = self._done = False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and (attrs.get("method") or "").lower() == "post" and not self._done:
-            self._in_form = True
-        elif tag == "input" and self._in_form and attrs.get("name"):
-            self.values[attrs["name"]] = attrs.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "form" and self._in_form:
-            self._in_form, self._done = False, True
-
-
-def form_inputs(html: str) -> dict[str, str]:
-    parser = FormInputs()
-    parser.feed(html)
-    return parser.values
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -231,6 +231,14 @@ def verification_get(*, verification_id) -> Verification:
     return verification
 
 
+def _locked(verification_id) -> Verification:
+    """The verification, locked until the transaction ends (two tabs cannot race)."""
+    verification = Verification.objects.select_for_update().filter(pk=verification_id).first()
+    if verification is None:
+        raise VerificationEnded("missing")
+    return verification
+
+
 def verification_check(*, verification_id, code: str, client_ip: str) -> Verification:
     """Compare a typed code, in constant time.
 
@@ -243,9 +251,7 @@ def verification_check(*, verification_id, code: str, client_ip: str) -> Verific
 
     now = timezone.now()
     with transaction.atomic():
-        verification = Verification.objects.select_for_update().filter(pk=verification_id).first()
-        if verification is None:
-            raise VerificationEnded("missing")
+        verification = _locked(verification_id)
         if verification.state == Verification.State.VERIFIED:
             return verification  # a double click on "Verify"
         if verification.state != Verification.State.PENDING:
@@ -280,9 +286,7 @@ def verification_resend(*, verification_id, client_ip: str) -> Verification:
     """
     now = timezone.now()
     with transaction.atomic():
-        verification = Verification.objects.select_for_update().filter(pk=verification_id).first()
-        if verification is None:
-            raise VerificationEnded("missing")
+        verification = _locked(verification_id)
         if verification.state == Verification.State.VERIFIED:
             return verification  # verified meanwhile (another tab): no new code needed
         if verification.state != Verification.State.PENDING:
@@ -351,9 +355,7 @@ def message_submit(*, verification_id, subject: str, body: str) -> Message:
     """
     now = timezone.now()
     with transaction.atomic():
-        verification = Verification.objects.select_for_update().filter(pk=verification_id).first()
-        if verification is None:
-            raise VerificationEnded("missing")
+        verification = _locked(verification_id)
         if verification.state == Verification.State.USED:
             existing = Message.objects.filter(verification=verification).first()
             if existing is not None:

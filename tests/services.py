@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from email.message import EmailMessage
+from html.parser import HTMLParser
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -38,6 +39,44 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.1, what: str = "c
             return result
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class FormInputs(HTMLParser):
+    """The named inputs of the first POST form on a page, with their values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._in_form = self._done = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and (attrs.get("method") or "").lower() == "post" and not self._done:
+            self._in_form = True
+        elif tag == "input" and self._in_form and attrs.get("name"):
+            self.values[attrs["name"]] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self._in_form:
+            self._in_form, self._done = False, True
+
+
+def form_inputs(html: str) -> dict[str, str]:
+    """What a browser would post from the page's form: its hidden inputs kept."""
+    parser = FormInputs()
+    parser.feed(html)
+    return parser.values
+
+
+def stop_process(process: subprocess.Popen | None, *, timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it does not exit within ``timeout`` seconds."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
 
 
 class SMTPServer:
@@ -148,13 +187,7 @@ class RedisServer:
 
     def stop(self, *, timeout: float = 10) -> None:
         """Stop it; everything it held is gone (no persistence)."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+        stop_process(self.process, timeout=timeout)
         if self.process:
             self._log.close()
         self.process = None
@@ -203,13 +236,7 @@ class WorkerProcess:
         self.stop()
 
     def stop(self, *, timeout: float = 20) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+        stop_process(self.process, timeout=timeout)
         if self.process:
             self._log.close()
 

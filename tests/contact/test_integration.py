@@ -4,7 +4,6 @@ mail the server received, as a visitor would.
 """
 
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
@@ -14,37 +13,14 @@ from contact import tasks
 from contact.models import Delivery, Message, Verification
 from tests.conftest import switch_broker
 from tests.factories import ArticleFactory, UserFactory
-from tests.services import free_port, wait_for
+from tests.services import form_inputs, free_port, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class FormInputs(HTMLParser):
-    """The named inputs of the first POST form on a page, with their values."""
-
-    def __init__(self):
-        super().__init__()
-        self.values: dict[str, str] = {}
-        self._in_form = False
-        self._done = False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and (attrs.get("method") or "").lower() == "post" and not self._done:
-            self._in_form = True
-        elif tag == "input" and self._in_form and attrs.get("name"):
-            self.values[attrs["name"]] = attrs.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "form" and self._in_form:
-            self._in_form, self._done = False, True
-
-
 def post_form(client: Client, path: str, **fields):
     """GET ``path``, then POST its first form with the hidden inputs kept, as a browser would."""
-    parser = FormInputs()
-    parser.feed(client.get(path).content.decode())
-    return client.post(path, {**parser.values, **fields})
+    return client.post(path, {**form_inputs(client.get(path).content.decode()), **fields})
 
 
 @pytest.fixture
