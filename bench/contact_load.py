@@ -375,7 +375,8 @@ def worker_queues() -> str | None:
         queue = route.get("queue") if isinstance(route, dict) else route
         if isinstance(queue, str):
             names.add(queue)
-    names.update(queue.name for queue in app.conf.task_queues or [])
+    # task_queues is a dict of names (as in our settings) or a list of kombu Queues.
+    names.update(getattr(queue, "name", queue) for queue in app.conf.task_queues or [])
     return ",".join(sorted(names))
 
 
