@@ -19,11 +19,11 @@ from .models import Article, Author, RelatedLink, Topic
 # An article's revision carries its related links, so restoring a version brings
 # its cards back; topics and bylines are registered for the compare view's sake.
 # ``version`` is bookkeeping for edit conflicts, not content: a restore must
-# never wind it back.
+# never wind it back; ``search_vector`` is derived by the database.
 reversion.register(Topic)
 reversion.register(Author)
 reversion.register(RelatedLink)
-reversion.register(Article, follow=["related_links"], exclude=["version"])
+reversion.register(Article, follow=["related_links"], exclude=["version", "search_vector"])
 
 
 @admin.register(Topic)

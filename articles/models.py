@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
@@ -80,18 +80,25 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(status=Article.Status.PUBLISHED, publish_at__gt=at or timezone.now())
 
     def for_listing(self):
-        """What an article card shows, fetched in a fixed number of queries."""
-        return self.select_related("author").prefetch_related("topics")
+        """What an article card shows, fetched in a fixed number of queries.
+
+        The body and the search vector are the bulk of a row and no card shows them.
+        """
+        return (
+            self.select_related("author").prefetch_related("topics").defer("body", "search_vector")
+        )
 
     def for_page(self):
         """What the article page shows: byline, topics and related links with their targets."""
-        return self.for_listing().prefetch_related(
-            Prefetch(
-                "related_links",
-                queryset=RelatedLink.objects.select_related("target_article").order_by(
-                    "position", "id"
-                ),
-            )
+        links = (
+            RelatedLink.objects.select_related("target_article")
+            .defer("target_article__body", "target_article__search_vector")
+            .order_by("position", "id")
+        )
+        return (
+            self.select_related("author")
+            .prefetch_related("topics", Prefetch("related_links", queryset=links))
+            .defer("search_vector")
         )
 
     def search(self, query: str):
@@ -101,15 +108,10 @@ class ArticleQuerySet(models.QuerySet):
         other databases fall back to a substring match, newest first.
         """
         if connection.vendor == "postgresql":
-            vector = (
-                SearchVector("title", weight="A", config="english")
-                + SearchVector("standfirst", weight="B", config="english")
-                + SearchVector("body", weight="C", config="english")
-            )
             search_query = SearchQuery(query, search_type="websearch", config="english")
             return (
-                self.annotate(search=vector, rank=SearchRank(vector, search_query))
-                .filter(search=search_query)
+                self.annotate(rank=SearchRank(F("search_vector"), search_query))
+                .filter(search_vector=search_query)
                 .order_by("-rank", "-publish_at", "-id")
             )
         return self.filter(
@@ -124,7 +126,11 @@ class ArticleQuerySet(models.QuerySet):
         public stories are ranked, which keeps the work bounded.
         """
         now = at or timezone.now()
-        recent = list(self.published(at=now).order_by("-publish_at", "-id")[:candidates])
+        recent = list(
+            self.published(at=now)
+            .defer("body", "search_vector")
+            .order_by("-publish_at", "-id")[:candidates]
+        )
 
         def weight(article):
             age_hours = max((now - article.publish_at).total_seconds(), 0) / 3600
@@ -198,6 +204,10 @@ class Article(models.Model):
         blank=True,
         help_text=_("What the image shows, for readers who cannot see it."),
     )
+    # Headline (weight A), standfirst (B) and body (C) as one tsvector with a GIN index,
+    # kept up to date by a PostgreSQL trigger (migration 0003) on every write, bulk
+    # loads included. Unused on SQLite, where search falls back to substring matching.
+    search_vector = SearchVectorField(null=True, editable=False)
     # Bumped on every editorial save; the admin refuses a save based on an older version.
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -298,6 +308,7 @@ class Article(models.Model):
         pool = list(
             Article.objects.published()
             .exclude(pk__in=exclude_ids)
+            .defer("body", "search_vector")
             .annotate(shared_topics=shared)
             .order_by("-shared_topics", "-publish_at", "-id")[:candidates]
         )

@@ -122,3 +122,30 @@ def test_search_uses_stemming_on_postgresql():
     story = ArticleFactory(title="Council votes on flooding plan")
 
     assert list(Article.objects.published().search("flooded")) == [story]
+
+
+def test_search_follows_every_write_on_postgresql():
+    """The stored vector is kept by the database: updates and bulk loads are found too."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the stored search vector is PostgreSQL's")
+    story = ArticleFactory(title="Council meets", body="<p>Nothing new.</p>")
+    Article.objects.filter(pk=story.pk).update(body="<p>The lighthouse will close.</p>")
+    bulk = Article.objects.bulk_create(
+        [
+            Article(
+                title="Lighthouse keepers retire",
+                slug="keepers",
+                standfirst="After forty years.",
+                body="<p>x</p>",
+                impact_score=10,
+                status=Article.Status.PUBLISHED,
+                publish_at=timezone.now() - dt.timedelta(hours=2),
+            )
+        ]
+    )
+
+    found = list(Article.objects.published().search("lighthouse"))
+
+    assert found == [bulk[0], story]  # the headline match ranks first
+    Article.objects.filter(pk=story.pk).update(body="<p>Nothing about it.</p>")
+    assert list(Article.objects.published().search("lighthouse")) == [bulk[0]]
