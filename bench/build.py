@@ -24,7 +24,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+from bench.common import fresh_database, require_loopback  # noqa: E402
+
 TOPICS = [
     "Politics", "Economy", "Business", "Technology", "Science", "Health", "Climate",
     "Education", "Transport", "Housing", "Crime", "Courts", "World", "Europe", "Culture",
@@ -77,27 +78,6 @@ def body(rng: random.Random, words: int = 600) -> str:
         total += text.count(" ") + 1
         paragraphs.append(f"<p>{text}</p>")
     return "\n".join(paragraphs)
-
-
-def require_loopback(url: str) -> None:
-    if urllib.parse.urlsplit(url).hostname not in LOOPBACK:
-        raise SystemExit(f"{url}: this bench runs on loopback only")
-
-
-def with_path(url: str, path: str) -> str:
-    return urllib.parse.urlsplit(url)._replace(path=path).geturl()
-
-
-def fresh_database(admin_url: str, name: str) -> str:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return with_path(admin_url, "/" + name)
 
 
 def copy_rows(cursor, model, rows, *, columns: list[str]) -> int:

@@ -25,9 +25,7 @@ import os
 import platform
 import re
 import secrets
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,9 +41,18 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
+from bench.common import (  # noqa: E402
+    drop_database,
+    flush_redis,
+    fresh_database,
+    require_loopback,
+    run_main,
+    start_process,
+    stop_process,
+    with_path,
+)
 from tests.services import SMTPServer, form_inputs, free_port, wait_for, worker_env  # noqa: E402
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 DATABASE_NAME = "bench_contact"
 DESK = "desk@bench.test"
 # Each visitor's client address, from the benchmarking range (RFC 2544).
@@ -287,71 +294,6 @@ def visit(
 # The parts of the site ---------------------------------------------------------------
 
 
-def require_loopback(url: str) -> None:
-    host = urllib.parse.urlsplit(url).hostname
-    if host not in LOOPBACK:
-        raise SystemExit(f"{url}: this bench runs on loopback only")
-
-
-def with_path(url: str, path: str) -> str:
-    return urllib.parse.urlsplit(url)._replace(path=path).geturl()
-
-
-def fresh_database(admin_url: str) -> str:
-    """Drop and create ``bench_contact``; return its URL."""
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE_NAME}")
-    return with_path(admin_url, "/" + DATABASE_NAME)
-
-
-def drop_database(admin_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE_NAME} WITH (FORCE)")
-
-
-def flush_redis(url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=3)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
-def start_process(name: str, command: list[str], *, env: dict, logs: Path) -> subprocess.Popen:
-    log = (logs / f"{name}.log").open("ab")
-    # A session of its own: Ctrl-C reaches only this script, which stops the
-    # process (and its children) in order.
-    process = subprocess.Popen(  # noqa: S603 - fixed argv of our own programs
-        command,
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    log.close()
-    return process
-
-
-def stop_process(process: subprocess.Popen, *, timeout: float = 20) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout)
-
-
 def http_status(url: str) -> int | None:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
@@ -418,9 +360,9 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
 
     stack.callback(remove_logs)
 
-    database_url = fresh_database(args.postgres)
+    database_url = fresh_database(args.postgres, DATABASE_NAME)
     if not args.keep_database:
-        stack.callback(drop_database, args.postgres)
+        stack.callback(drop_database, args.postgres, DATABASE_NAME)
     broker_url = with_path(args.redis, f"/{args.broker_db}")
     cache_url = with_path(args.redis, f"/{args.cache_db}")
     for url in (broker_url, cache_url):
@@ -698,15 +640,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    # SIGTERM unwinds like Ctrl-C, so everything started is stopped.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with contextlib.ExitStack() as stack:
-        try:
-            status = run(args, stack)
-        except KeyboardInterrupt:
-            print("interrupted; stopping everything")
-            status = 130
-    sys.exit(status)
+    run_main(run, args)
 
 
 if __name__ == "__main__":

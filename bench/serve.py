@@ -22,7 +22,6 @@ import platform
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,14 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.build import require_loopback, with_path  # noqa: E402
+from bench.common import (  # noqa: E402
+    flush_redis,
+    require_loopback,
+    run_main,
+    start_process,
+    stop_process,
+    with_path,
+)
 from tests.services import free_port, wait_for  # noqa: E402
 
 SEARCH = "council budget"
@@ -56,28 +62,6 @@ class Row:
 
 
 # Processes ---------------------------------------------------------------------------
-
-
-def stop_process(process: subprocess.Popen, *, timeout: float = 20) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout)
-
-
-def flush_redis(url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=3)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
 
 
 def fetch(url: str) -> tuple[int | None, bytes]:
@@ -212,8 +196,8 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     connections.close_all()
     env["BENCH_FLOOR_BYTES"] = str(rows[1].size)
 
-    web_log = (logs / "gunicorn.log").open("ab")
-    web = subprocess.Popen(  # noqa: S603 - fixed argv of our own program
+    web = start_process(
+        "gunicorn",
         [
             sys.executable,
             "-m",
@@ -226,13 +210,9 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             "--graceful-timeout",
             "10",
         ],
-        cwd=BASE_DIR,
         env=env,
-        stdout=web_log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # Ctrl-C reaches only this script, which stops it
+        logs=logs,
     )
-    web_log.close()
     stack.callback(stop_process, web)
     wait_for(
         lambda: fetch(base_url + "/healthz")[0] == 200 or web.poll() is not None,
@@ -302,15 +282,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
-    # SIGTERM unwinds like Ctrl-C, so everything started is stopped.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with contextlib.ExitStack() as stack:
-        try:
-            status = run(args, stack)
-        except KeyboardInterrupt:
-            print("interrupted; stopping everything")
-            status = 130
-    sys.exit(status)
+    run_main(run, args)
 
 
 if __name__ == "__main__":
