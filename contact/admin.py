@@ -282,10 +282,9 @@ class VerificationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry failed code mail"), permissions=["retry"])
     def retry_delivery(self, request, queryset):
-        # A code is worth mailing only while the visitor can still type it in.
+        # delivery_retry mails a code only while the visitor can still type it in.
         selected = list(queryset)
-        rows = [row for row in selected if row.state == Verification.State.PENDING]
-        queued = services.delivery_retry(rows=rows)
+        queued = services.delivery_retry(rows=selected)
         _report_retry(
             self,
             request,

@@ -415,6 +415,30 @@ def _one_line(text: str) -> str:
     return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())
 
 
+def _send_mail(template: str, context: dict, *, subject: str, to: list[str], **headers) -> None:
+    """Send ``template``.txt with ``template``.html as its alternative, From the site."""
+    mail = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"{template}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=to,
+        **headers,
+    )
+    mail.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    mail.send(fail_silently=False)
+
+
+def _record_sent(rows, *, kind: str) -> None:
+    """Mark outbox ``rows`` sent and count the mail for /metrics."""
+    rows.update(
+        delivery_state=Delivery.SENT,
+        sent_at=timezone.now(),
+        delivery_attempts=F("delivery_attempts") + 1,
+        delivery_error="",
+    )
+    metrics.mail_sent.labels(kind=kind).inc()
+
+
 def verification_send_code(*, verification_id) -> bool:
     """Mail the current code of a pending verification. True when a mail was sent.
 
@@ -439,24 +463,18 @@ def verification_send_code(*, verification_id) -> bool:
         "verify_url": _absolute(reverse("contact:verify")),
         "site_name": settings.SITE_NAME,
     }
-    mail = EmailMultiAlternatives(
+    _send_mail(
+        "emails/verification_code",
+        context,
         subject=_("Your %(site)s verification code") % {"site": settings.SITE_NAME},
-        body=render_to_string("emails/verification_code.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
         to=[verification.email],
     )
-    mail.attach_alternative(render_to_string("emails/verification_code.html", context), "text/html")
-    mail.send(fail_silently=False)
-
     # Matched on the nonce: if a resend replaced the code meanwhile, that newer
     # code's own task records its delivery.
-    Verification.objects.filter(pk=verification.pk, code_nonce=verification.code_nonce).update(
-        delivery_state=Delivery.SENT,
-        sent_at=timezone.now(),
-        delivery_attempts=F("delivery_attempts") + 1,
-        delivery_error="",
+    _record_sent(
+        Verification.objects.filter(pk=verification.pk, code_nonce=verification.code_nonce),
+        kind="verification",
     )
-    metrics.mail_sent.labels(kind="verification").inc()
     logger.info(
         "verification mail sent id=%s email=%s", verification.pk, mask_email(verification.email)
     )
@@ -481,26 +499,16 @@ def message_notify_editors(*, message_id) -> bool:
         "admin_url": _absolute(reverse("admin:contact_message_change", args=[message.pk])),
         "site_name": settings.SITE_NAME,
     }
-    mail = EmailMultiAlternatives(
+    _send_mail(
+        "emails/contact_notification",
+        context,
         subject=_("[%(site)s contact] %(subject)s")
         % {"site": settings.SITE_NAME, "subject": _one_line(message.subject)},
-        body=render_to_string("emails/contact_notification.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
         to=settings.CONTACT_RECIPIENTS,
         # formataddr quotes or encodes the name: it can never add a header.
         reply_to=[formataddr((_one_line(message.name), message.email))],
     )
-    mail.attach_alternative(
-        render_to_string("emails/contact_notification.html", context), "text/html"
-    )
-    mail.send(fail_silently=False)
-    Message.objects.filter(pk=message.pk).update(
-        delivery_state=Delivery.SENT,
-        sent_at=timezone.now(),
-        delivery_attempts=F("delivery_attempts") + 1,
-        delivery_error="",
-    )
-    metrics.mail_sent.labels(kind="notification").inc()
+    _record_sent(Message.objects.filter(pk=message.pk), kind="notification")
     logger.info("notification sent message=%s", message.pk)
     return True
 
@@ -543,11 +551,17 @@ def delivery_record_failure(
 
 
 def delivery_retry(*, rows) -> int:
-    """Queue failed rows again (editors' admin action, ``outbox --retry``)."""
+    """Queue failed rows again (editors' admin action, ``outbox --retry``); return how many.
+
+    A code mail is worth sending only while its verification is pending: the
+    visitor can still type the code in, and the send task skips any other.
+    """
     count = 0
     now = timezone.now()
     for row in rows:
         if row.delivery_state != Delivery.FAILED:
+            continue
+        if isinstance(row, Verification) and row.state != Verification.State.PENDING:
             continue
         type(row).objects.filter(pk=row.pk).update(
             delivery_state=Delivery.QUEUED, next_attempt_at=now, delivery_error=""

@@ -124,3 +124,17 @@ def test_periodic_tasks_are_scheduled(settings):
     assert schedule["contact.outbox_sweep"] == 60
     assert schedule["contact.purge_verifications"] == 3600
     assert tasks.outbox_sweep.name in schedule and tasks.purge_verifications.name in schedule
+
+
+def test_retry_leaves_a_code_alone_once_its_verification_is_over(
+    verification, smtp, mailoutbox, django_capture_on_commit_callbacks
+):
+    Verification.objects.filter(pk=verification.pk).update(
+        delivery_state=Delivery.FAILED, state=Verification.State.LOCKED
+    )
+    verification.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.delivery_retry(rows=[verification]) == 0
+    verification.refresh_from_db()
+    assert verification.delivery_state == Delivery.FAILED
+    assert mailoutbox == []

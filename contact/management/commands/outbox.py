@@ -165,15 +165,10 @@ class Command(BaseCommand):
         return sorted(rows, key=lambda item: getattr(item[1], queued_at[item[0]]), reverse=True)
 
     def retry_failed(self) -> None:
-        # As the admin's action: a code mail is worth sending only while its
+        # As the admin's action: delivery_retry mails a code only while its
         # verification is pending (sending it starts the code's lifetime again).
         failed = [row for _kind, row in self._failed_rows()]
-        rows = [
-            row
-            for row in failed
-            if not isinstance(row, Verification) or row.state == Verification.State.PENDING
-        ]
-        queued = services.delivery_retry(rows=rows)
+        queued = services.delivery_retry(rows=failed)
         self.stdout.write(f"Queued {queued} failed mail(s) again.")
         if len(failed) > queued:
             self.stdout.write(
