@@ -26,6 +26,11 @@ class LatestArticlesFeed(Feed):
     def items(self):
         return Article.objects.published().for_listing()[:FEED_SIZE]
 
+    @staticmethod
+    def item_ids() -> list[int]:
+        """The ids of the stories the feed lists now (for the page cache's tags)."""
+        return list(Article.objects.published().values_list("pk", flat=True)[:FEED_SIZE])
+
     def item_title(self, item):
         return item.title
 

@@ -335,6 +335,8 @@ class RelatedCard:
     url: str
     is_external: bool = False
     is_suggested: bool = False
+    # The story the card shows, when it is one of ours (the page cache tags it).
+    article_id: int | None = None
 
     @classmethod
     def for_link(cls, link: "RelatedLink") -> "RelatedCard":
@@ -343,6 +345,7 @@ class RelatedCard:
             summary=link.display_summary,
             url=link.href,
             is_external=link.is_external,
+            article_id=link.target_article_id,
         )
 
     @classmethod
@@ -352,6 +355,7 @@ class RelatedCard:
             summary=article.standfirst,
             url=article.get_absolute_url(),
             is_suggested=True,
+            article_id=article.pk,
         )
 
     @property

@@ -3,6 +3,7 @@ import time
 from urllib.parse import quote
 
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject, empty
 
 from . import metrics
 from .observability import LogContext, log_context, request_id_from
@@ -62,3 +63,49 @@ class RequestObservabilityMiddleware:
         if request.path.startswith(settings.STATIC_URL):
             return "static"  # answered by whitenoise before URL resolution
         return "unresolved"
+
+
+class StaffCookieMiddleware:
+    """Keep the staff cookie in step with who is signed in, without loading a session.
+
+    The cookie tells the page cache and the reverse proxy to skip their caches for
+    this browser (``articles.pagecache``). It is a hint, not a credential: the page
+    cache still asks the session, so a forged cookie only costs its sender fresh
+    renders. It is set or removed only on requests that looked at the user anyway
+    (the admin, a login, a logout), so public pages never touch the session for it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = self._known_user(request)
+        if user is None:
+            return response
+        name = settings.STAFF_COOKIE_NAME
+        is_staff = user.is_active and user.is_staff
+        if is_staff and name not in request.COOKIES:
+            response.set_cookie(
+                name,
+                "1",
+                max_age=None
+                if settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+                else settings.SESSION_COOKIE_AGE,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite=settings.SESSION_COOKIE_SAMESITE,
+            )
+        elif not is_staff and name in request.COOKIES:
+            response.delete_cookie(name, samesite=settings.SESSION_COOKIE_SAMESITE)
+        return response
+
+    @staticmethod
+    def _known_user(request):
+        """``request.user`` when something already loaded it, else None."""
+        user = request.__dict__.get("user")
+        if user is None:
+            return None
+        if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+            return None
+        return user

@@ -143,6 +143,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "newsroom.middleware.StaffCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its lockout page.
@@ -353,6 +354,17 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Newsroom
 SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 ARTICLES_PER_PAGE = 20
+
+# Page cache (articles/pagecache.py): public pages are stored whole in the cache and
+# invalidated when an edit touches what they show. PAGE_CACHE_SECONDS bounds how long
+# a stored page lives (0 turns the page cache off: every request renders);
+# PAGE_CACHE_PROXY_SECONDS is the s-maxage a reverse proxy or CDN may keep a page for,
+# since the site cannot invalidate those. Browsers always revalidate (ETag, 304).
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
+PAGE_CACHE_PROXY_SECONDS = int(os.environ.get("PAGE_CACHE_PROXY_SECONDS", "10"))
+# Set on browsers of signed-in staff while they use the admin (newsroom/middleware.py):
+# their requests skip every cache, the site's and the proxy's.
+STAFF_COOKIE_NAME = "newsroom_staff"
 
 # Logging: one line per event on stderr; the process manager collects it. The
 # bracket names the web request (req=, also sent back as X-Request-ID) or the

@@ -7,6 +7,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.http import HttpResponse
 from django.urls import include, path
 
+from articles import pagecache
 from articles.feeds import LatestArticlesFeed
 from articles.sitemaps import SITEMAPS
 from articles.views import robots_txt
@@ -16,8 +17,15 @@ from . import health, metrics
 urlpatterns = [
     path("", include("articles.urls")),
     path("contact/", include("contact.urls")),
-    path("feed/", LatestArticlesFeed(), name="feed"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "feed/", pagecache.cached_page(LatestArticlesFeed(), tags=pagecache.feed_tags), name="feed"
+    ),
+    path(
+        "sitemap.xml",
+        pagecache.cached_page(sitemap, tags=pagecache.sitemap_tags, params=("p",)),
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
     path("robots.txt", robots_txt, name="robots"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

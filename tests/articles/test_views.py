@@ -562,7 +562,10 @@ def _article_with(n):
 
 
 @pytest.mark.parametrize("n", [1, 10])
-def test_article_page_query_budget_does_not_grow(client, django_assert_max_num_queries, n):
+def test_article_page_query_budget_does_not_grow(
+    client, django_assert_max_num_queries, settings, n
+):
+    settings.PAGE_CACHE_SECONDS = 0  # every request renders (tests/articles/test_pagecache.py)
     article = _article_with(n)
     # 1 article, 2 prefetches (topics, related links), 1 suggestions, 1 topic nav.
     with django_assert_max_num_queries(5):
@@ -570,7 +573,8 @@ def test_article_page_query_budget_does_not_grow(client, django_assert_max_num_q
 
 
 @pytest.mark.parametrize("n", [1, 10])
-def test_home_page_query_budget_does_not_grow(client, django_assert_max_num_queries, n):
+def test_home_page_query_budget_does_not_grow(client, django_assert_max_num_queries, settings, n):
+    settings.PAGE_CACHE_SECONDS = 0
     topics = TopicFactory.create_batch(n)
     ArticleFactory.create_batch(n, topics=topics)
     # Count, page, topics prefetch, top stories, topic nav.
@@ -579,7 +583,8 @@ def test_home_page_query_budget_does_not_grow(client, django_assert_max_num_quer
 
 
 @pytest.mark.parametrize("n", [1, 10])
-def test_topic_page_query_budget_does_not_grow(client, django_assert_max_num_queries, n):
+def test_topic_page_query_budget_does_not_grow(client, django_assert_max_num_queries, settings, n):
+    settings.PAGE_CACHE_SECONDS = 0
     topics = TopicFactory.create_batch(n)
     ArticleFactory.create_batch(n, topics=topics)
     with django_assert_max_num_queries(5):

@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from articles import pagecache
+
+
+class Command(BaseCommand):
+    help = (
+        "Make every cached public page stale, e.g. after a deploy that changed templates. "
+        "Pages are rendered again on their next request."
+    )
+
+    def handle(self, *args, **options):
+        pagecache.clear()
+        self.stdout.write("Every cached page is stale now; each renders again on its next request.")

@@ -1,0 +1,433 @@
+"""The page cache: hits cost no query, and each kind of edit makes stale exactly the
+pages that show the edited story (articles/pagecache.py, articles/signals.py)."""
+
+import datetime
+from http.cookies import SimpleCookie
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from articles import pagecache, services
+from articles.models import Article, RelatedLink
+from tests.articles.test_admin import article_form, change_url
+from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+FEED = "/feed/"
+SITEMAP = "/sitemap.xml"
+HOME = "/"
+
+
+def cache_state(client, path, **headers) -> str:
+    return client.get(path, headers=headers)["X-Page-Cache"]
+
+
+@pytest.fixture
+def anonymous():
+    return Client()
+
+
+@pytest.fixture
+def edit(django_capture_on_commit_callbacks):
+    """Run an edit as the admin does: in a transaction whose commit invalidates."""
+
+    def run(change):
+        with django_capture_on_commit_callbacks(execute=True):
+            return change()
+
+    return run
+
+
+# Hits
+
+
+@pytest.mark.parametrize("page", ["article", "home", "topic", "feed", "sitemap"])
+def test_a_second_visit_is_served_from_the_cache_without_a_query(
+    anonymous, django_assert_num_queries, page
+):
+    politics = TopicFactory(slug="politics")
+    article = ArticleFactory(slug="budget-vote", topics=[politics])
+    path = {
+        "article": article.get_absolute_url(),
+        "home": HOME,
+        "topic": politics.get_absolute_url(),
+        "feed": FEED,
+        "sitemap": SITEMAP,
+    }[page]
+
+    first = anonymous.get(path)
+    with django_assert_num_queries(0):
+        second = anonymous.get(path)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    assert second["ETag"] == first["ETag"]
+
+
+def test_unknown_query_parameters_share_the_cached_page(anonymous):
+    ArticleFactory()
+    anonymous.get(HOME)
+
+    assert cache_state(anonymous, "/?utm_source=newsletter&fbclid=x") == "hit"
+
+
+def test_a_missing_page_is_not_cached(anonymous):
+    assert anonymous.get("/articles/not-yet/").status_code == 404
+    article = ArticleFactory(slug="not-yet")
+
+    response = anonymous.get(article.get_absolute_url())
+    assert response.status_code == 200
+    assert response["X-Page-Cache"] == "miss"
+
+
+def test_search_is_never_cached(anonymous):
+    ArticleFactory(title="Council budget vote")
+    anonymous.get("/search/?q=budget")
+
+    assert "X-Page-Cache" not in anonymous.get("/search/?q=budget")
+
+
+# Validators and proxy headers
+
+
+def test_public_pages_tell_proxies_how_long_and_browsers_to_revalidate(anonymous, settings):
+    settings.PAGE_CACHE_PROXY_SECONDS = 30
+    article = ArticleFactory()
+
+    miss = anonymous.get(article.get_absolute_url())
+    hit = anonymous.get(article.get_absolute_url())
+
+    assert (miss["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+    for response in (miss, hit):
+        directives = {part.strip() for part in response["Cache-Control"].split(",")}
+        assert directives == {"public", "max-age=0", "s-maxage=30"}
+        assert response["ETag"].startswith('"')
+        assert response["Last-Modified"].endswith("GMT")
+
+
+def test_conditional_get_answers_not_modified_until_the_page_changes(anonymous, edit):
+    article = ArticleFactory(title="Old headline")
+    first = anonymous.get(article.get_absolute_url())
+
+    by_etag = anonymous.get(article.get_absolute_url(), headers={"If-None-Match": first["ETag"]})
+    by_date = anonymous.get(
+        article.get_absolute_url(), headers={"If-Modified-Since": first["Last-Modified"]}
+    )
+    assert by_etag.status_code == 304
+    assert by_etag.content == b""
+    assert by_etag["ETag"] == first["ETag"]
+    assert by_date.status_code == 304
+
+    article.title = "New headline"
+    edit(article.save)
+    changed = anonymous.get(article.get_absolute_url(), headers={"If-None-Match": first["ETag"]})
+    assert changed.status_code == 200
+    assert b"New headline" in changed.content
+    assert changed["ETag"] != first["ETag"]
+
+
+def test_proxies_keep_a_page_no_longer_than_until_the_next_scheduled_story(anonymous, settings):
+    settings.PAGE_CACHE_PROXY_SECONDS = 60
+    ArticleFactory()
+    ArticleFactory(publish_at=timezone.now() + datetime.timedelta(seconds=20))
+
+    response = anonymous.get(HOME)
+
+    s_maxage = int(response["Cache-Control"].split("s-maxage=")[1].split(",")[0])
+    assert 0 < s_maxage <= 20
+
+
+def test_with_the_page_cache_off_every_request_renders(anonymous, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    article = ArticleFactory()
+
+    assert cache_state(anonymous, article.get_absolute_url()) == "miss"
+    assert cache_state(anonymous, article.get_absolute_url()) == "miss"
+
+
+# Scheduled stories
+
+
+def test_a_scheduled_story_appears_at_its_time_without_anyone_touching_anything(anonymous):
+    politics = TopicFactory()
+    ArticleFactory(title="Yesterday's story", topics=[politics])
+    start = timezone.now()
+    ArticleFactory(
+        title="Embargoed story",
+        topics=[politics],
+        publish_at=start + datetime.timedelta(seconds=40),
+    )
+    with time_machine.travel(start, tick=False):
+        for path in (HOME, politics.get_absolute_url(), FEED):
+            assert b"Embargoed story" not in anonymous.get(path).content
+            assert cache_state(anonymous, path) == "hit"
+
+    with time_machine.travel(start + datetime.timedelta(seconds=41), tick=False):
+        for path in (HOME, politics.get_absolute_url(), FEED):
+            response = anonymous.get(path)
+            assert response["X-Page-Cache"] == "miss"
+            assert b"Embargoed story" in response.content
+
+
+# Staff and visitors' state
+
+
+def test_staff_cookie_follows_the_admin_login_and_logout(editor_client):
+    editor_client.get("/admin/")
+    assert editor_client.cookies["newsroom_staff"].value == "1"
+    assert editor_client.cookies["newsroom_staff"]["httponly"]
+
+    editor_client.post("/admin/logout/")
+    assert editor_client.cookies["newsroom_staff"].value == ""
+
+
+def test_staff_are_never_served_a_cached_page(anonymous, editor_client):
+    article = ArticleFactory(title="Typo in the headlne")
+    assert cache_state(anonymous, article.get_absolute_url()) == "miss"
+    # A change the cache was not told about: only a bypass can show it.
+    Article.objects.filter(pk=article.pk).update(title="Typo in the headline fixed")
+    editor_client.get("/admin/")
+
+    response = editor_client.get(article.get_absolute_url())
+
+    assert response["X-Page-Cache"] == "bypass"
+    assert b"Typo in the headline fixed" in response.content
+    assert "private" in response["Cache-Control"]
+    assert "no-store" in response["Cache-Control"]
+    assert "ETag" not in response
+    # The staff render was not stored for the public.
+    public = anonymous.get(article.get_absolute_url())
+    assert public["X-Page-Cache"] == "hit"
+    assert b"Typo in the headlne" in public.content
+
+
+def test_a_forged_staff_cookie_gets_the_public_page_and_loses_the_cookie(anonymous):
+    article = ArticleFactory()
+    anonymous.get(article.get_absolute_url())
+    anonymous.cookies["newsroom_staff"] = "1"
+
+    response = anonymous.get(article.get_absolute_url())
+
+    assert response["X-Page-Cache"] == "hit"
+    assert response.cookies["newsroom_staff"].value == ""
+
+
+def test_a_cached_page_carries_no_visitors_session_token_or_cookie(settings):
+    settings.SECURE_SSL_REDIRECT = False
+    article = ArticleFactory()
+    visitor = Client()
+    # The contact form gives this visitor a session and a CSRF cookie.
+    visitor.get("/contact/")
+    assert visitor.cookies
+
+    rendered_for_visitor = visitor.get(article.get_absolute_url())
+    served_to_stranger = Client().get(article.get_absolute_url())
+
+    assert rendered_for_visitor["X-Page-Cache"] == "miss"
+    assert served_to_stranger["X-Page-Cache"] == "hit"
+    for response in (rendered_for_visitor, served_to_stranger):
+        assert not response.cookies
+        assert "Cookie" not in response.get("Vary", "")
+        assert b"csrfmiddlewaretoken" not in response.content
+        for morsel in SimpleCookie(visitor.cookies.output(header="")).values():
+            assert morsel.value.encode() not in response.content
+
+
+def test_a_page_that_reads_the_session_is_not_stored(rf, settings):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.http import HttpResponse
+    from django.urls import resolve
+
+    def view(request):
+        request.session.get("anything")
+        return HttpResponse("<p>hello</p>")
+
+    request = rf.get(HOME)
+    request.resolver_match = resolve(HOME)
+    request.session = SessionStore()
+    request.user = None
+    wrapped = pagecache.cached_page(view, tags=lambda request, response: [])
+
+    wrapped(request)
+    again = rf.get(HOME)
+    again.resolver_match = resolve(HOME)
+    again.session = SessionStore()
+    assert wrapped(again)["X-Page-Cache"] == "miss"
+
+
+def test_the_site_works_when_the_cache_is_down(anonymous, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    article = ArticleFactory(title="Still readable")
+
+    response = anonymous.get(article.get_absolute_url())
+
+    assert response.status_code == 200
+    assert b"Still readable" in response.content
+
+
+# Invalidation: each edit makes stale exactly the pages that show the story.
+
+
+@pytest.fixture
+def newsroom(anonymous):
+    """A small site whose pages are all in the cache.
+
+    A links to B, E and F (three curated cards, so no suggestions); B fills its
+    cards with suggestions; C, on another topic, links only to external pages.
+    """
+    politics = TopicFactory(slug="politics", name="Politics")
+    sport = TopicFactory(slug="sport", name="Sport")
+    hour = datetime.timedelta(hours=1)
+    now = timezone.now()
+    b = ArticleFactory(slug="b", title="B headline", topics=[politics], publish_at=now - 5 * hour)
+    e = ArticleFactory(slug="e", topics=[politics], publish_at=now - 6 * hour)
+    f = ArticleFactory(slug="f", topics=[politics], publish_at=now - 7 * hour)
+    a = ArticleFactory(slug="a", topics=[politics], publish_at=now - 2 * hour)
+    for position, target in enumerate([b, e, f]):
+        RelatedLinkFactory(article=a, target_article=target, position=position)
+    c = ArticleFactory(slug="c", title="C headline", topics=[sport], publish_at=now - 3 * hour)
+    for position in range(3):
+        RelatedLink.objects.create(
+            article=c, url=f"https://example.org/{position}", title=f"Elsewhere {position}"
+        )
+    d = ArticleFactory(
+        slug="d", title="D headline", topics=[sport], status=Article.Status.DRAFT, publish_at=None
+    )
+    pages = {
+        "A": a.get_absolute_url(),
+        "B": b.get_absolute_url(),
+        "C": c.get_absolute_url(),
+        "home": HOME,
+        "politics": politics.get_absolute_url(),
+        "sport": sport.get_absolute_url(),
+        "feed": FEED,
+        "sitemap": SITEMAP,
+    }
+    for path in pages.values():
+        assert anonymous.get(path)["X-Page-Cache"] == "miss"
+    for path in pages.values():
+        assert anonymous.get(path)["X-Page-Cache"] == "hit"
+    return {"pages": pages, "a": a, "b": b, "c": c, "d": d, "politics": politics, "sport": sport}
+
+
+def stale_pages(anonymous, pages) -> set[str]:
+    return {
+        name for name, path in pages.items() if anonymous.get(path).get("X-Page-Cache") != "hit"
+    }
+
+
+def test_editing_a_headline_refreshes_its_page_its_lists_and_the_cards_that_show_it(
+    anonymous, newsroom, edit
+):
+    b = newsroom["b"]
+    b.title = "B headline corrected"
+    edit(b.save)
+
+    assert stale_pages(anonymous, newsroom["pages"]) == {
+        "B", "A", "home", "politics", "feed", "sitemap"
+    }  # fmt: skip
+    for name in ("A", "B", "home", "politics", "feed"):
+        assert b"B headline corrected" in anonymous.get(newsroom["pages"][name]).content
+
+
+def test_withdrawing_removes_the_story_everywhere_it_was_shown(anonymous, newsroom, edit):
+    edit(lambda: services.article_withdraw(article=newsroom["b"], user=None))
+
+    assert stale_pages(anonymous, newsroom["pages"]) == {
+        "B", "A", "home", "politics", "feed", "sitemap"
+    }  # fmt: skip
+    assert anonymous.get(newsroom["pages"]["B"]).status_code == 404
+    for name in ("A", "home", "politics", "feed", "sitemap"):
+        assert b"/articles/b/" not in anonymous.get(newsroom["pages"][name]).content
+
+
+def test_publishing_refreshes_the_lists_and_the_pages_suggesting_stories(anonymous, newsroom, edit):
+    edit(lambda: services.article_publish_now(article=newsroom["d"], user=None))
+
+    # B's cards are suggestions, which a new story can join; A and C have curated cards.
+    assert stale_pages(anonymous, newsroom["pages"]) == {
+        "home", "sport", "feed", "sitemap", "B"
+    }  # fmt: skip
+    for name in ("home", "sport", "feed", "sitemap"):
+        assert b"/articles/d/" in anonymous.get(newsroom["pages"][name]).content
+
+
+def test_deleting_removes_the_story_from_every_page_that_listed_it(anonymous, newsroom, edit):
+    c = newsroom["c"]
+    edit(c.delete)
+
+    assert stale_pages(anonymous, newsroom["pages"]) == {
+        "C", "home", "sport", "feed", "sitemap", "B"
+    }  # fmt: skip
+    assert anonymous.get(newsroom["pages"]["C"]).status_code == 404
+    for name in ("home", "sport", "feed", "sitemap", "B"):
+        assert b"/articles/c/" not in anonymous.get(newsroom["pages"][name]).content
+
+
+def test_changing_a_related_link_refreshes_only_its_article(anonymous, newsroom, edit):
+    link = newsroom["a"].related_links.get(target_article=newsroom["b"])
+    link.title = "Read this first"
+    edit(link.save)
+
+    assert stale_pages(anonymous, newsroom["pages"]) == {"A"}
+    assert b"Read this first" in anonymous.get(newsroom["pages"]["A"]).content
+
+
+def test_moving_a_story_to_another_topic_refreshes_both_topic_pages(anonymous, newsroom, edit):
+    c = newsroom["c"]
+    edit(lambda: c.topics.set([newsroom["politics"]]))
+
+    assert stale_pages(anonymous, newsroom["pages"]) == {
+        "C", "home", "politics", "sport", "feed", "B"
+    }  # fmt: skip
+    assert b"/articles/c/" in anonymous.get(newsroom["pages"]["politics"]).content
+    assert b"/articles/c/" not in anonymous.get(newsroom["pages"]["sport"]).content
+
+
+def test_renaming_a_topic_refreshes_every_page(anonymous, newsroom, edit):
+    sport = newsroom["sport"]
+    sport.name = "Sports"
+    edit(sport.save)
+
+    assert stale_pages(anonymous, newsroom["pages"]) == set(newsroom["pages"])
+
+
+def test_a_draft_edit_refreshes_nothing_the_public_sees(anonymous, newsroom, edit):
+    d = newsroom["d"]
+    d.title = "D headline, draft two"
+    edit(d.save)
+
+    assert stale_pages(anonymous, newsroom["pages"]) == set()
+
+
+def test_clear_page_cache_command_makes_every_page_stale(anonymous, newsroom, capsys):
+    from django.core.management import call_command
+
+    call_command("clear_page_cache")
+
+    assert "stale" in capsys.readouterr().out
+    assert stale_pages(anonymous, newsroom["pages"]) == set(newsroom["pages"])
+
+
+def test_an_editor_saving_in_the_admin_is_seen_by_the_next_reader(
+    anonymous, newsroom, editor_client, edit
+):
+    b = newsroom["b"]
+    response = edit(
+        lambda: editor_client.post(change_url(b), article_form(b, title="B headline, updated"))
+    )
+    assert response.status_code == 302
+
+    for name in ("A", "B", "home", "politics"):
+        assert b"B headline, updated" in anonymous.get(newsroom["pages"][name]).content
+    assert stale_pages(anonymous, {"C": newsroom["pages"]["C"]}) == set()
