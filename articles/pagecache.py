@@ -104,15 +104,14 @@ def invalidate(*tags: str) -> None:
     the error is logged and pages expire after PAGE_CACHE_SECONDS anyway.
     """
     if tags:
-        transaction.on_commit(lambda: _bump_logged(tags), robust=True)
+        transaction.on_commit(lambda: _bump_logged(tags))
 
 
 def _bump_logged(tags) -> None:
     try:
         bump(*tags)
     except Exception:
-        logger.exception("page cache: could not invalidate %s", ", ".join(sorted(tags)))
-        raise
+        logger.exception("page cache: could not invalidate %s", ", ".join(sorted(set(tags))))
 
 
 def _is_valid(tags, generation: int) -> bool:

@@ -77,3 +77,35 @@ def test_editor_writes_links_and_publishes_a_story(live_server, page, shot):
     expect(cards.nth(1)).to_contain_text("Drought tests the farmers")
     expect(page.locator(".impact-score-value").first).to_have_text("73")
     shot("published-article")
+
+
+def test_a_headline_fixed_in_the_admin_reaches_readers_at_once(live_server, page, browser):
+    """The page cache serves readers, and an editor's save refreshes what they see."""
+    EditorFactory(username="rosa", password=PASSWORD)
+    story = ArticleFactory(title="Mayor resgins after vote", slug="mayor", topics=[TopicFactory()])
+    reader = browser.new_context().new_page()
+    for path in ("/", "/articles/mayor/"):
+        reader.goto(f"{live_server.url}{path}")
+        expect(reader.locator("main")).to_contain_text("Mayor resgins after vote")
+    # The reader's second visit is a cache hit.
+    response = reader.goto(f"{live_server.url}/articles/mayor/")
+    assert response.headers["x-page-cache"] == "hit"
+
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "rosa")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.goto(f"{live_server.url}/admin/articles/article/{story.pk}/change/")
+    page.fill("#id_title", "Mayor resigns after vote")
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    # The editor, on the public site, gets a fresh page, never a cached one.
+    response = page.goto(f"{live_server.url}/articles/mayor/")
+    assert response.headers["x-page-cache"] == "bypass"
+    expect(page.locator("h1")).to_have_text("Mayor resigns after vote")
+    for path in ("/", "/articles/mayor/"):
+        reader.goto(f"{live_server.url}{path}")
+        expect(reader.locator("main")).to_contain_text("Mayor resigns after vote")
+        expect(reader.locator("main")).not_to_contain_text("resgins")
+    reader.context.close()
