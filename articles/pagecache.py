@@ -205,7 +205,9 @@ def _finish(request, response, *, etag: str, rendered_at: float, expires_at: flo
 
 
 def _page_key(request, view_name: str, params) -> str:
-    query = urlencode(sorted((name, request.GET[name]) for name in params if name in request.GET))
+    query = urlencode(
+        sorted((name, value) for name in params for value in request.GET.getlist(name))
+    )
     digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()[:32]
     return f"{KEY_PREFIX}:page:{view_name}:{digest}"
 
