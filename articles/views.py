@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, ListView
 
-from .models import Article, Topic
+from .models import SEARCH_CANDIDATES, Article, Topic
 
 SEARCH_QUERY_MAX_LENGTH = 200
 # Two full rows of three on a wide screen.
@@ -55,6 +55,11 @@ def absolute_url(path: str) -> str:
     if urlsplit(path).scheme:
         return path
     return settings.SITE_URL + "/" + path.lstrip("/")
+
+
+def with_query(path: str, **params) -> str:
+    params = {key: value for key, value in params.items() if value}
+    return f"{path}?{urlencode(params)}" if params else path
 
 
 class ArticleListMixin:
@@ -112,8 +117,20 @@ class TopicView(ArticleListMixin, ListView):
         return context
 
 
-class SearchView(ArticleListMixin, ListView):
+class SearchView(ListView):
+    """Search results, best match first, among the ``SEARCH_CANDIDATES`` newest matches.
+
+    Ranking every match of a common word and counting them all made search slow
+    down with the archive; a bounded set keeps it flat, and the page says when
+    older matches were left out. Numbered pages (an OFFSET within at most
+    ``SEARCH_CANDIDATES`` ids held in memory) are fine at that size.
+    """
+
     template_name = "articles/search.html"
+    context_object_name = "articles"
+
+    def get_paginate_by(self, queryset):
+        return settings.ARTICLES_PER_PAGE
 
     def get_query(self) -> str:
         # PostgreSQL text cannot hold NUL; a long query is cut, never refused.
@@ -121,19 +138,40 @@ class SearchView(ArticleListMixin, ListView):
         return " ".join(query.split())[:SEARCH_QUERY_MAX_LENGTH].strip()
 
     def get_queryset(self):
+        """The results' ids in order; ``paginate_queryset`` fetches the cards of one page."""
         self.query = self.get_query()
+        self.capped = False
         if not self.query:
-            return Article.objects.none()
-        return super().get_queryset().search(self.query)
+            return []
+        # One more than is shown says whether there were more matches than that.
+        matches = list(
+            Article.objects.published()
+            .search(self.query, candidates=SEARCH_CANDIDATES + 1)
+            .values_list("pk", "publish_at")
+        )
+        if len(matches) > SEARCH_CANDIDATES:
+            self.capped = True
+            matches.remove(min(matches, key=lambda match: (match[1], match[0])))
+        return [pk for pk, _ in matches]
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, ids, is_paginated = super().paginate_queryset(queryset, page_size)
+        cards = Article.objects.published().for_listing().in_bulk(ids)
+        return paginator, page, [cards[pk] for pk in ids if pk in cards], is_paginated
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["query"] = self.query
+        context["capped"] = self.capped
+        context["candidates"] = SEARCH_CANDIDATES
+        number = context["page_obj"].number
         title = _("Search: %(query)s") % {"query": self.query} if self.query else _("Search")
         context["meta"] = PageMeta(
             title=title,
             description=_("Search the stories of %(site)s.") % {"site": settings.SITE_NAME},
-            path=self.page_path(reverse("articles:search"), q=self.query),
+            path=with_query(
+                reverse("articles:search"), q=self.query, page=number if number > 1 else None
+            ),
             noindex=True,
         )
         return context

@@ -1,16 +1,20 @@
 import datetime as dt
 import re
+from html import unescape
 from html.parser import HTMLParser
+from urllib.parse import urljoin
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.views.defaults import server_error
 
-from articles.models import Article, RelatedLink
+from articles.models import SEARCH_CANDIDATES, Article, RelatedLink
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +72,27 @@ def canonical_of(response):
 def slugs_listed(response):
     card = r'class="article-card[^"]*" data-article-slug="([^"]+)"'
     return re.findall(card, response.content.decode())
+
+
+def pagination_links(response):
+    """The pagination links a reader can click, by their text, as paths to request."""
+    content = response.content.decode()
+    if 'class="pagination-nav' not in content:
+        return {}
+    nav = content.split('class="pagination-nav', 1)[1].split("</nav>", 1)[0]
+    links = re.findall(r'<a class="page-link[^"]*"[^>]*href="([^"]+)">([^<]+)</a>', nav)
+    here = response.request["PATH_INFO"]
+    return {text: urljoin(here, unescape(href)) for href, text in links}
+
+
+def follow(client, path, link):
+    """Every page from ``path`` on, clicking ``link`` until it is gone."""
+    pages = [client.get(path)]
+    while link in pagination_links(pages[-1]):
+        assert pages[-1].status_code == 200
+        pages.append(client.get(pagination_links(pages[-1])[link]))
+    assert pages[-1].status_code == 200
+    return pages
 
 
 def not_public(kind):
@@ -440,11 +465,69 @@ def test_search_results_paginate_and_keep_the_query(client, settings):
     ArticleFactory.create_batch(3, title="Harbour news")
 
     first = client.get("/search/", {"q": "harbour"})
-    second = client.get("/search/", {"q": "harbour", "page": 2})
+    second = client.get(pagination_links(first)["More results"])
 
     assert len(slugs_listed(first)) == 2
-    assert 'href="?q=harbour&amp;page=2"' in first.content.decode()
+    assert pagination_links(first)["More results"] == "/search/?q=harbour&page=2"
     assert len(slugs_listed(second)) == 1
+    assert pagination_links(second) == {"Previous results": "/search/?q=harbour"}
+    assert canonical_of(second) == f"{SITE_URL}/search/?q=harbour&page=2"
+    assert "3 results for “harbour”" in second.content.decode()
+    assert not re.search(r"Page \d+ of", first.content.decode())
+
+
+@pytest.mark.parametrize("page", ["2", "0", "abc"])
+def test_search_page_out_of_range_is_404(client, page):
+    ArticleFactory(title="Harbour news")
+    assert client.get("/search/", {"q": "harbour", "page": page}).status_code == 404
+
+
+def test_search_ranks_only_the_newest_matches_and_says_so(client):
+    now = timezone.now()
+    Article.objects.bulk_create(
+        Article(
+            title=f"Harbour news {i}",
+            slug=f"harbour-{i}",
+            standfirst="The harbour.",
+            body="<p>Boats.</p>",
+            impact_score=10,
+            status=Article.Status.PUBLISHED,
+            publish_at=now - dt.timedelta(minutes=i),
+        )
+        for i in range(SEARCH_CANDIDATES + 5)
+    )
+
+    pages = follow(client, "/search/?q=harbour", "More results")
+
+    shown = [slug for page in pages for slug in slugs_listed(page)]
+    assert sorted(shown) == sorted(f"harbour-{i}" for i in range(SEARCH_CANDIDATES))
+    first = pages[0].content.decode()
+    assert f"Showing the {SEARCH_CANDIDATES} most recent matches for “harbour”" in first
+    assert "Refine your search" in first
+    assert f"{SEARCH_CANDIDATES + 5} results" not in first
+    assert f"{SEARCH_CANDIDATES} results" not in first
+
+
+def test_search_with_exactly_the_cap_of_matches_is_not_capped(client, settings):
+    settings.ARTICLES_PER_PAGE = 100
+    now = timezone.now()
+    Article.objects.bulk_create(
+        Article(
+            title=f"Harbour news {i}",
+            slug=f"harbour-{i}",
+            standfirst="The harbour.",
+            body="<p>Boats.</p>",
+            impact_score=10,
+            status=Article.Status.PUBLISHED,
+            publish_at=now - dt.timedelta(minutes=i),
+        )
+        for i in range(SEARCH_CANDIDATES)
+    )
+
+    content = client.get("/search/", {"q": "harbour"}).content.decode()
+
+    assert f"{SEARCH_CANDIDATES} results for “harbour”" in content
+    assert "Refine your search" not in content
 
 
 def test_search_query_is_capped(client):
@@ -468,6 +551,8 @@ def test_search_query_is_capped(client):
         "<script>alert(1)</script>",
         "ünïcødé 北京 🙂",
         "x" * 5000,
+        '"harbour" -bridge or',
+        '"" - or -',
     ],
 )
 def test_search_survives_bad_input(client, query):
@@ -584,6 +669,24 @@ def test_topic_page_query_budget_does_not_grow(client, django_assert_max_num_que
     ArticleFactory.create_batch(n, topics=topics)
     with django_assert_max_num_queries(5):
         assert client.get(topics[0].get_absolute_url()).status_code == 200
+
+
+def _queries(client, path):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_search_query_budget_does_not_grow_or_count(client, settings):
+    settings.ARTICLES_PER_PAGE = 2
+    ArticleFactory.create_batch(2, title="Harbour news", topics=TopicFactory.create_batch(3))
+    few = _queries(client, "/search/?q=harbour")
+    ArticleFactory.create_batch(10, title="Harbour news", topics=TopicFactory.create_batch(3))
+    many = _queries(client, "/search/?q=harbour&page=3")
+
+    # Topic nav, matching ids, the page's cards, their topics.
+    assert len(few) == len(many) == 4
+    assert not any("COUNT(" in sql.upper() for sql in few + many)
 
 
 # robots.txt
