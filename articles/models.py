@@ -112,10 +112,15 @@ class ArticleQuerySet(models.QuerySet):
         moment are split by id and none is skipped or repeated. The comparison reads
         ``pk``'s row in a subquery of this same queryset: when ``pk`` is not one of
         its articles (unknown, not public, another topic's) the result is empty.
-        ``publish_at <= cursor`` is the part an index on publish_at can start from.
+        ``publish_at <= cursor`` is where an index scan on publish_at starts. Ties are
+        excluded ("same time and not a lower id") rather than let in with an OR
+        ("earlier, or a lower id"): PostgreSQL estimates the OR as matching fewer
+        rows, and with too low an estimate it sorts every row past the cursor
+        instead of reading the index in order and stopping after a page (seen at
+        10,000 articles).
         """
         cursor = self._cursor_publish_at(pk)
-        return self.filter(publish_at__lte=cursor).filter(Q(publish_at__lt=cursor) | Q(pk__lt=pk))
+        return self.filter(publish_at__lte=cursor).exclude(publish_at=cursor, pk__gte=pk)
 
     def newer_than(self, pk: int):
         """Articles of this queryset that come before article ``pk`` newest first.
@@ -123,7 +128,7 @@ class ArticleQuerySet(models.QuerySet):
         The mirror of ``older_than()``; also empty when ``pk`` is not in this queryset.
         """
         cursor = self._cursor_publish_at(pk)
-        return self.filter(publish_at__gte=cursor).filter(Q(publish_at__gt=cursor) | Q(pk__gt=pk))
+        return self.filter(publish_at__gte=cursor).exclude(publish_at=cursor, pk__lte=pk)
 
     def _cursor_publish_at(self, pk: int) -> Subquery:
         return Subquery(self.filter(pk=pk).order_by().values("publish_at")[:1])
