@@ -5,7 +5,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
-from django.db.models import Count, F, Prefetch, Q, Value
+from django.db.models import Count, F, Prefetch, Q, Subquery, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -67,6 +67,10 @@ class Author(models.Model):
         return self.name
 
 
+# Search ranks at most this many of the newest matches of a query.
+SEARCH_CANDIDATES = 200
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self, *, at=None):
         """Articles the public may see: published, with a publish time that has passed.
@@ -101,22 +105,55 @@ class ArticleQuerySet(models.QuerySet):
             .defer("search_vector")
         )
 
-    def search(self, query: str):
-        """Articles matching ``query``, best match first.
+    def older_than(self, pk: int):
+        """Articles of this queryset that come after article ``pk`` newest first.
 
-        PostgreSQL ranks a full-text match (headline over standfirst over body);
-        other databases fall back to a substring match, newest first.
+        The order is (publish_at, id) descending, so stories published at the same
+        moment are split by id and none is skipped or repeated. The comparison reads
+        ``pk``'s row in a subquery of this same queryset: when ``pk`` is not one of
+        its articles (unknown, not public, another topic's) the result is empty.
+        ``publish_at <= cursor`` is where an index scan on publish_at starts. Ties are
+        excluded ("same time and not a lower id") rather than let in with an OR
+        ("earlier, or a lower id"): PostgreSQL estimates the OR as matching fewer
+        rows, and with too low an estimate it sorts every row past the cursor
+        instead of reading the index in order and stopping after a page (seen at
+        10,000 articles).
+        """
+        cursor = self._cursor_publish_at(pk)
+        return self.filter(publish_at__lte=cursor).exclude(publish_at=cursor, pk__gte=pk)
+
+    def newer_than(self, pk: int):
+        """Articles of this queryset that come before article ``pk`` newest first.
+
+        The mirror of ``older_than()``; also empty when ``pk`` is not in this queryset.
+        """
+        cursor = self._cursor_publish_at(pk)
+        return self.filter(publish_at__gte=cursor).exclude(publish_at=cursor, pk__lte=pk)
+
+    def _cursor_publish_at(self, pk: int) -> Subquery:
+        return Subquery(self.filter(pk=pk).order_by().values("publish_at")[:1])
+
+    def search(self, query: str, *, candidates: int = SEARCH_CANDIDATES):
+        """The ``candidates`` newest articles matching ``query``, best match first.
+
+        Only a bounded set is ranked, so a common word costs what a rare one does:
+        PostgreSQL finds the newest matches (through the search-vector index or by
+        walking the publish-time index until enough match, whichever its planner
+        prefers) and ranks those alone, headline over standfirst over body. Other
+        databases fall back to a substring match, newest first.
         """
         if connection.vendor == "postgresql":
             search_query = SearchQuery(query, search_type="websearch", config="english")
+            newest = self.filter(search_vector=search_query).order_by("-publish_at", "-id")
             return (
-                self.annotate(rank=SearchRank(F("search_vector"), search_query))
-                .filter(search_vector=search_query)
+                self.filter(pk__in=newest.values("pk")[:candidates])
+                .annotate(rank=SearchRank(F("search_vector"), search_query))
                 .order_by("-rank", "-publish_at", "-id")
             )
-        return self.filter(
+        newest = self.filter(
             Q(title__icontains=query) | Q(standfirst__icontains=query) | Q(body__icontains=query)
         ).order_by("-publish_at", "-id")
+        return self.filter(pk__in=newest.values("pk")[:candidates]).order_by("-publish_at", "-id")
 
     def top_stories(self, *, limit=5, at=None, candidates=50, half_life_hours=24.0):
         """The public stories that matter most now: impact score decayed by age.

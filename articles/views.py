@@ -5,7 +5,9 @@ Public pages carry no per-visitor state (no session read, no CSRF token, no
 visitor, and only for a story that is not public, to let staff preview it.
 """
 
+import re
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -17,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, ListView
 
-from .models import Article, Topic
+from .models import SEARCH_CANDIDATES, Article, Topic
 
 SEARCH_QUERY_MAX_LENGTH = 200
 # Two full rows of three on a wide screen.
@@ -57,37 +59,138 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL + "/" + path.lstrip("/")
 
 
+# A cursor is an article id as the site writes it: no sign, no leading zero, and
+# short enough for a bigint, so one page has one URL.
+CURSOR_PATTERN = re.compile(r"[1-9][0-9]{0,17}")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a list page starts: just ``before`` (older than) or ``after`` (newer than) a story."""
+
+    direction: Literal["before", "after"]
+    pk: int
+
+    @property
+    def query(self) -> dict[str, str]:
+        return {self.direction: str(self.pk)}
+
+
+def read_cursor(params) -> Cursor | None:
+    """The cursor in a list page's query string; None for the newest stories.
+
+    Anything but a single well-formed ``before`` or ``after`` is a 404, and so is
+    a leftover page number other than 1 (those pages were found by OFFSET).
+    """
+    if params.getlist("page") not in ([], ["1"]):
+        raise Http404(_("Pages are no longer numbered; start from the newest stories."))
+    given = [(name, value) for name in ("before", "after") for value in params.getlist(name)]
+    if not given:
+        return None
+    if len(given) > 1 or not CURSOR_PATTERN.fullmatch(given[0][1]):
+        raise Http404(_("No such page."))
+    direction, value = given[0]
+    return Cursor(direction, int(value))
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a newest-first listing and the cursors of the pages around it."""
+
+    articles: list
+    cursor: Cursor | None
+    older: Cursor | None
+    newer: Cursor | None
+
+
+def list_page(listed, cursor: Cursor | None, *, size: int) -> ListPage:
+    """The ``size`` articles of ``listed`` at ``cursor``, in one query (and a prefetch).
+
+    One more row than the page shows tells whether the page has a neighbour that
+    way; the other way there always is one, the cursor article itself. An empty
+    page at a cursor is a 404: the cursor is not an article of this listing.
+    """
+    if cursor is None:
+        rows = list(listed.for_listing().order_by("-publish_at", "-id")[: size + 1])
+        articles, more_older, more_newer = rows[:size], len(rows) > size, False
+    elif cursor.direction == "before":
+        query = listed.older_than(cursor.pk).for_listing().order_by("-publish_at", "-id")
+        rows = list(query[: size + 1])
+        articles, more_older, more_newer = rows[:size], len(rows) > size, True
+    else:
+        query = listed.newer_than(cursor.pk).for_listing().order_by("publish_at", "id")
+        rows = list(query[: size + 1])
+        articles, more_older, more_newer = rows[:size][::-1], True, len(rows) > size
+    if cursor is not None and not articles:
+        raise Http404(_("No such page."))
+    return ListPage(
+        articles=articles,
+        cursor=cursor,
+        older=Cursor("before", articles[-1].pk) if more_older else None,
+        newer=Cursor("after", articles[0].pk) if more_newer else None,
+    )
+
+
+def with_query(path: str, **params) -> str:
+    params = {key: value for key, value in params.items() if value}
+    return f"{path}?{urlencode(params)}" if params else path
+
+
 class ArticleListMixin:
-    """Public articles as cards, newest first, ``ARTICLES_PER_PAGE`` a page."""
+    """Public articles as cards, newest first, ``ARTICLES_PER_PAGE`` a page.
+
+    Pages are found from a cursor, not a number: ``?before=<id>`` shows the
+    stories just older than article <id> and ``?after=<id>`` those just newer,
+    so a page deep in the archive costs what the first one does (an index scan
+    from the cursor's row, no OFFSET, no COUNT). Only an article this listing
+    shows is a cursor, so the valid page URLs are bounded by the articles.
+    """
 
     context_object_name = "articles"
 
-    def get_paginate_by(self, queryset):
-        return settings.ARTICLES_PER_PAGE
+    def listed(self):
+        """The articles this listing shows, filters only: ``list_page`` orders and fetches them."""
+        return Article.objects.published()
 
     def get_queryset(self):
-        return Article.objects.published().for_listing()
+        self.list_page = list_page(
+            self.listed(), read_cursor(self.request.GET), size=settings.ARTICLES_PER_PAGE
+        )
+        return self.list_page.articles
 
-    def page_path(self, path: str, **params) -> str:
-        """``path`` with this page's query string, so page 2 has its own canonical URL."""
-        page = self.request.GET.get("page", "")
-        if page.isdigit() and page != "1":
-            params["page"] = page
-        params = {key: value for key, value in params.items() if value}
-        return f"{path}?{urlencode(params)}" if params else path
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        path = self.list_path()
+        context["newest_url"] = path
+        if self.list_page.older:
+            context["older_url"] = with_query(path, **self.list_page.older.query)
+        if self.list_page.newer:
+            context["newer_url"] = with_query(path, **self.list_page.newer.query)
+        return context
+
+    def list_path(self) -> str:
+        raise NotImplementedError
+
+    def page_path(self) -> str:
+        """This page's own canonical URL: the listing's path and its cursor."""
+        cursor = self.list_page.cursor
+        return with_query(self.list_path(), **(cursor.query if cursor else {}))
 
 
 class HomeView(ArticleListMixin, ListView):
     template_name = "articles/home.html"
 
+    def list_path(self) -> str:
+        return reverse("articles:home")
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        if context["page_obj"].number == 1:
+        if self.list_page.cursor is None:
             context["top_stories"] = Article.objects.top_stories(limit=TOP_STORIES)
         context["meta"] = PageMeta(
             title=settings.SITE_NAME,
             description=_("The newest stories from %(site)s.") % {"site": settings.SITE_NAME},
-            path=self.page_path(reverse("articles:home")),
+            path=self.page_path(),
         )
         return context
 
@@ -95,9 +198,12 @@ class HomeView(ArticleListMixin, ListView):
 class TopicView(ArticleListMixin, ListView):
     template_name = "articles/topic.html"
 
-    def get_queryset(self):
+    def listed(self):
         self.topic = get_object_or_404(Topic, slug=self.kwargs["slug"])
-        return super().get_queryset().filter(topics=self.topic)
+        return super().listed().filter(topics=self.topic)
+
+    def list_path(self) -> str:
+        return self.topic.get_absolute_url()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -107,13 +213,25 @@ class TopicView(ArticleListMixin, ListView):
             title=self.topic.name,
             description=self.topic.description
             or _("Stories about %(topic)s.") % {"topic": self.topic.name},
-            path=self.page_path(self.topic.get_absolute_url()),
+            path=self.page_path(),
         )
         return context
 
 
-class SearchView(ArticleListMixin, ListView):
+class SearchView(ListView):
+    """Search results, best match first, among the ``SEARCH_CANDIDATES`` newest matches.
+
+    Ranking every match of a common word and counting them all made search slow
+    down with the archive; a bounded set keeps it flat, and the page says when
+    older matches were left out. Numbered pages (an OFFSET within at most
+    ``SEARCH_CANDIDATES`` ids held in memory) are fine at that size.
+    """
+
     template_name = "articles/search.html"
+    context_object_name = "articles"
+
+    def get_paginate_by(self, queryset):
+        return settings.ARTICLES_PER_PAGE
 
     def get_query(self) -> str:
         # PostgreSQL text cannot hold NUL; a long query is cut, never refused.
@@ -121,19 +239,40 @@ class SearchView(ArticleListMixin, ListView):
         return " ".join(query.split())[:SEARCH_QUERY_MAX_LENGTH].strip()
 
     def get_queryset(self):
+        """The results' ids in order; ``paginate_queryset`` fetches the cards of one page."""
         self.query = self.get_query()
+        self.capped = False
         if not self.query:
-            return Article.objects.none()
-        return super().get_queryset().search(self.query)
+            return []
+        # One more than is shown says whether there were more matches than that.
+        matches = list(
+            Article.objects.published()
+            .search(self.query, candidates=SEARCH_CANDIDATES + 1)
+            .values_list("pk", "publish_at")
+        )
+        if len(matches) > SEARCH_CANDIDATES:
+            self.capped = True
+            matches.remove(min(matches, key=lambda match: (match[1], match[0])))
+        return [pk for pk, _ in matches]
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, ids, is_paginated = super().paginate_queryset(queryset, page_size)
+        cards = Article.objects.published().for_listing().in_bulk(ids)
+        return paginator, page, [cards[pk] for pk in ids if pk in cards], is_paginated
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["query"] = self.query
+        context["capped"] = self.capped
+        context["candidates"] = SEARCH_CANDIDATES
+        number = context["page_obj"].number
         title = _("Search: %(query)s") % {"query": self.query} if self.query else _("Search")
         context["meta"] = PageMeta(
             title=title,
             description=_("Search the stories of %(site)s.") % {"site": settings.SITE_NAME},
-            path=self.page_path(reverse("articles:search"), q=self.query),
+            path=with_query(
+                reverse("articles:search"), q=self.query, page=number if number > 1 else None
+            ),
             noindex=True,
         )
         return context

@@ -104,10 +104,13 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f}s")  # fmt: skip
         client = Client()
         middle = f"bench-story-{args.articles // 2}"
+        # A home page nine tenths of the way back, as "Older stories" links to it.
+        newest_first = Article.objects.order_by("-publish_at", "-id").values_list("pk", flat=True)
+        deep = newest_first[args.articles * 9 // 10]
         pages = {
             "article": f"/articles/{middle}/",
             "home": "/",
-            "home page 2": "/?page=2",
+            "home deep": f"/?before={deep}",
             "topic": "/topics/topic-3/",
             "search": "/search/?q=buses",
             "feed": "/feed/",

@@ -181,12 +181,16 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         raise SystemExit(f"{args.database} has no published articles: run bench/build.py first")
     pages = -(-articles // settings.ARTICLES_PER_PAGE)
     deep = max(2, pages * 9 // 10)
-    middle = Article.objects.published().order_by("-publish_at", "-id")[articles // 2]
+    newest_first = Article.objects.published().order_by("-publish_at", "-id")
+    middle = newest_first[articles // 2]
+    # Page ``deep`` as a reader reaches it, clicking "Older stories" from the home
+    # page: it starts after the last story of the page before it.
+    cursor = newest_first.values_list("pk", flat=True)[(deep - 1) * settings.ARTICLES_PER_PAGE - 1]
     rows = [
         Row("floor", FLOOR),
         Row("article", middle.get_absolute_url()),
         Row("home", "/"),
-        Row(f"home p.{deep}", f"/?page={deep}"),
+        Row(f"home p.{deep}", f"/?before={cursor}"),
         Row("topic", "/topics/politics/"),
         Row("search", "/search/?" + urllib.parse.urlencode({"q": SEARCH})),
         Row("feed", "/feed/"),

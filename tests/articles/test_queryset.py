@@ -149,3 +149,40 @@ def test_search_follows_every_write_on_postgresql():
     assert found == [bulk[0], story]  # the headline match ranks first
     Article.objects.filter(pk=story.pk).update(body="<p>Nothing about it.</p>")
     assert list(Article.objects.published().search("lighthouse")) == [bulk[0]]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_search_takes_only_the_newest_candidates_then_ranks_them():
+    ArticleFactory(title="Harbour history", publish_at=hours_ago(30))
+    headline = ArticleFactory(title="Harbour plans", publish_at=hours_ago(2))
+    in_body = ArticleFactory(body="<p>Boats left the harbour.</p>", publish_at=hours_ago(1))
+
+    found = list(Article.objects.published().search("harbour", candidates=2))
+
+    if connection.vendor == "postgresql":
+        assert found == [headline, in_body]  # the headline match ranks first
+    else:
+        assert found == [in_body, headline]  # substring fallback: newest first
+
+
+@time_machine.travel(NOW, tick=False)
+def test_older_and_newer_than_split_stories_of_the_same_time_by_id():
+    first, middle, last = (ArticleFactory(publish_at=hours_ago(1)) for _ in range(3))
+    before = ArticleFactory(publish_at=hours_ago(2))
+    after = ArticleFactory(publish_at=hours_ago(0))
+    published = Article.objects.published()
+
+    assert list(published.older_than(middle.pk)) == [first, before]
+    assert list(published.newer_than(middle.pk)) == [after, last]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_older_and_newer_than_a_story_outside_the_queryset_are_empty():
+    ArticleFactory.create_batch(2, publish_at=hours_ago(1))
+    draft = ArticleFactory(status=Article.Status.DRAFT, publish_at=None)
+    withdrawn = ArticleFactory(status=Article.Status.WITHDRAWN, publish_at=hours_ago(2))
+    published = Article.objects.published()
+
+    for pk in (draft.pk, withdrawn.pk, withdrawn.pk + 1000):
+        assert not published.older_than(pk).exists()
+        assert not published.newer_than(pk).exists()

@@ -1,16 +1,20 @@
 import datetime as dt
 import re
+from html import unescape
 from html.parser import HTMLParser
+from urllib.parse import urljoin
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.views.defaults import server_error
 
-from articles.models import Article, RelatedLink
+from articles.models import SEARCH_CANDIDATES, Article, RelatedLink
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +74,27 @@ def slugs_listed(response):
     return re.findall(card, response.content.decode())
 
 
+def pagination_links(response):
+    """The pagination links a reader can click, by their text, as paths to request."""
+    content = response.content.decode()
+    if 'class="pagination-nav' not in content:
+        return {}
+    nav = content.split('class="pagination-nav', 1)[1].split("</nav>", 1)[0]
+    links = re.findall(r'<a class="page-link[^"]*"[^>]*href="([^"]+)">([^<]+)</a>', nav)
+    here = response.request["PATH_INFO"]
+    return {text: urljoin(here, unescape(href)) for href, text in links}
+
+
+def follow(client, path, link):
+    """Every page from ``path`` on, clicking ``link`` until it is gone."""
+    pages = [client.get(path)]
+    while link in pagination_links(pages[-1]):
+        assert pages[-1].status_code == 200
+        pages.append(client.get(pagination_links(pages[-1])[link]))
+    assert pages[-1].status_code == 200
+    return pages
+
+
 def not_public(kind):
     now = timezone.now()
     return {
@@ -126,30 +151,140 @@ def test_scheduled_story_appears_on_the_home_page_by_itself():
         assert Client().get(story.get_absolute_url()).status_code == 200
 
 
-def test_home_paginates_twenty_a_page(client):
+def test_home_shows_twenty_and_links_to_older_stories(client):
     now = timezone.now()
     stories = [ArticleFactory(publish_at=now - dt.timedelta(minutes=i)) for i in range(25)]
 
     first = client.get("/")
-    second = client.get("/?page=2")
+    older = client.get(pagination_links(first)["Older stories"])
 
     assert slugs_listed(first) == [story.slug for story in stories[:20]]
-    assert slugs_listed(second) == [story.slug for story in stories[20:]]
-    assert 'rel="next" href="?page=2"' in first.content.decode()
-    assert canonical_of(second) == f"{SITE_URL}/?page=2"
+    assert "Newer stories" not in pagination_links(first)
+    assert pagination_links(first)["Older stories"] == f"/?before={stories[19].pk}"
+    assert slugs_listed(older) == [story.slug for story in stories[20:]]
+    assert "Older stories" not in pagination_links(older)
+    assert pagination_links(older)["Newer stories"] == f"/?after={stories[20].pk}"
+    assert pagination_links(older)["Newest stories"] == "/"
+    assert canonical_of(older) == f"{SITE_URL}/?before={stories[19].pk}"
+    assert canonical_of(first) == f"{SITE_URL}/"
 
 
-@pytest.mark.parametrize("page", ["3", "0", "-1", "abc", "99999999999999999999"])
-def test_home_page_out_of_range_or_not_a_number_is_404(client, page):
-    ArticleFactory.create_batch(21)
-    assert client.get("/", {"page": page}).status_code == 404
+def test_home_with_one_page_has_no_pagination(client):
+    ArticleFactory.create_batch(20)
+    response = client.get("/")
+    assert len(slugs_listed(response)) == 20
+    assert pagination_links(response) == {}
+
+
+def _stories_with_ties_and_hidden_ones():
+    """Public stories, five of them published at the same second, among hidden ones.
+
+    Returns the public ones in the order a reader must see them: newest first,
+    and among stories of the same time the later-created (higher id) first.
+    """
+    now = timezone.now().replace(microsecond=0)
+    tied = now - dt.timedelta(hours=3)
+    times = [now - dt.timedelta(hours=h) for h in (1, 2)] + [tied] * 5
+    times += [now - dt.timedelta(hours=h) for h in (4, 5, 6)]
+    public = [ArticleFactory(publish_at=at) for at in times]
+    for i, at in enumerate((now - dt.timedelta(minutes=150), tied, now - dt.timedelta(hours=5))):
+        ArticleFactory(slug=f"not-public-{i}", status=Article.Status.WITHDRAWN, publish_at=at)
+        public.append(ArticleFactory(publish_at=at))
+    ArticleFactory(slug="not-public-draft", **not_public("draft"))
+    ArticleFactory(slug="not-public-scheduled", **not_public("scheduled"))
+    return sorted(public, key=lambda story: (story.publish_at, story.pk), reverse=True)
+
+
+def test_older_then_newer_visits_every_public_story_once_in_order(client, settings):
+    settings.ARTICLES_PER_PAGE = 3
+    expected = [story.slug for story in _stories_with_ties_and_hidden_ones()]
+
+    going_back = follow(client, "/", "Older stories")
+    last = going_back[-1].request
+    coming_forward = follow(client, f"{last['PATH_INFO']}?{last['QUERY_STRING']}", "Newer stories")
+
+    assert [slug for page in going_back for slug in slugs_listed(page)] == expected
+    assert [slug for page in reversed(coming_forward) for slug in slugs_listed(page)] == expected
+    assert all(1 <= len(slugs_listed(page)) <= 3 for page in going_back + coming_forward)
+    assert len(going_back) == len(coming_forward) == 5  # 13 stories, 3 a page
+    assert "Newer stories" not in pagination_links(going_back[0])
+    assert "Older stories" not in pagination_links(going_back[-1])
+    assert "Newer stories" not in pagination_links(coming_forward[-1])
+
+
+def test_a_story_published_while_reading_is_not_repeated_on_the_next_page(client, settings):
+    settings.ARTICLES_PER_PAGE = 2
+    now = timezone.now()
+    stories = [ArticleFactory(publish_at=now - dt.timedelta(hours=i)) for i in range(1, 5)]
+
+    first = client.get("/")
+    ArticleFactory(slug="breaking", publish_at=now - dt.timedelta(minutes=1))
+    older = client.get(pagination_links(first)["Older stories"])
+
+    assert slugs_listed(older) == [stories[2].slug, stories[3].slug]
 
 
 def test_home_page_follows_articles_per_page(client, settings):
     settings.ARTICLES_PER_PAGE = 2
     ArticleFactory.create_batch(3)
-    assert len(slugs_listed(client.get("/"))) == 2
-    assert len(slugs_listed(client.get("/?page=2"))) == 1
+    first = client.get("/")
+    assert len(slugs_listed(first)) == 2
+    assert len(slugs_listed(client.get(pagination_links(first)["Older stories"]))) == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "before=abc",
+        "before=0",
+        "before=-1",
+        "before=+{newest}",
+        "before=0{newest}",
+        "before={newest}.0",
+        "before=",
+        "after=",
+        "before=99999999999999999999",
+        "before=%D9%A1",  # an Arabic-Indic digit one
+        "before=999999",
+        "before={draft}",
+        "before={scheduled}",
+        "before={withdrawn}",
+        "after={newest}",
+        "before={oldest}",
+        "before={newest}&after={oldest}",
+        "before={newest}&before={newest}",
+        "page=2",
+        "page=0",
+        "page=abc",
+        "page=2&before={newest}",
+    ],
+)
+def test_bad_or_unknown_cursor_is_404(client, query):
+    newest, _, oldest = (
+        ArticleFactory(publish_at=timezone.now() - dt.timedelta(hours=h)) for h in (1, 2, 3)
+    )
+    ids = {
+        "newest": newest.pk,
+        "oldest": oldest.pk,
+        **{
+            kind: ArticleFactory(**not_public(kind)).pk
+            for kind in ("draft", "scheduled", "withdrawn")
+        },
+    }
+    query = query.format(**ids)
+
+    response = client.get(f"/?{query}")
+
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_page_one_is_the_first_page(client):
+    story = ArticleFactory()
+    response = client.get("/?page=1")
+    assert response.status_code == 200
+    assert slugs_listed(response) == [story.slug]
+    assert canonical_of(response) == f"{SITE_URL}/"
 
 
 def test_home_top_stories_rank_impact_weighted_by_recency(client):
@@ -170,9 +305,15 @@ def test_home_top_stories_rank_impact_weighted_by_recency(client):
 
 def test_top_stories_only_on_the_first_page(client, settings):
     settings.ARTICLES_PER_PAGE = 1
-    ArticleFactory.create_batch(2)
-    assert "Top stories" in client.get("/").content.decode()
-    assert "Top stories" not in client.get("/?page=2").content.decode()
+    ArticleFactory.create_batch(3)
+    first = client.get("/")
+    older = client.get(pagination_links(first)["Older stories"])
+    newer = client.get(
+        pagination_links(client.get(pagination_links(older)["Older stories"]))["Newer stories"]
+    )
+    assert "Top stories" in first.content.decode()
+    assert "Top stories" not in older.content.decode()
+    assert "Top stories" not in newer.content.decode()
 
 
 def test_home_with_no_stories(client):
@@ -215,13 +356,36 @@ def test_unknown_topic_is_404(client):
     assert client.get("/topics/no-such-topic/").status_code == 404
 
 
-def test_topic_page_paginates(client, settings):
-    settings.ARTICLES_PER_PAGE = 20
-    topic = TopicFactory()
-    ArticleFactory.create_batch(21, topics=[topic])
-    assert len(slugs_listed(client.get(topic.get_absolute_url()))) == 20
-    assert len(slugs_listed(client.get(topic.get_absolute_url(), {"page": 2}))) == 1
-    assert client.get(topic.get_absolute_url(), {"page": 3}).status_code == 404
+def test_topic_pages_paginate_within_the_topic(client, settings):
+    settings.ARTICLES_PER_PAGE = 2
+    topic, other = TopicFactory(), TopicFactory()
+    now = timezone.now()
+    mine = []
+    for i in range(10):
+        story = ArticleFactory(
+            publish_at=now - dt.timedelta(hours=i), topics=[topic] if i % 2 else [other]
+        )
+        if i % 2:
+            mine.append(story.slug)
+
+    pages = follow(client, topic.get_absolute_url(), "Older stories")
+
+    assert [slug for page in pages for slug in slugs_listed(page)] == mine
+    assert len(pages) == 3
+    deep = pages[-1]
+    cursor = Article.objects.get(slug=mine[3]).pk
+    assert canonical_of(deep) == f"{SITE_URL}{topic.get_absolute_url()}?before={cursor}"
+    assert pagination_links(deep)["Newest stories"] == topic.get_absolute_url()
+
+
+def test_topic_page_refuses_another_topics_story_as_cursor(client):
+    topic, other = TopicFactory(), TopicFactory()
+    ArticleFactory.create_batch(3, topics=[topic])
+    elsewhere = ArticleFactory(topics=[other])
+
+    response = client.get(topic.get_absolute_url(), {"before": elsewhere.pk})
+
+    assert response.status_code == 404
 
 
 # Article page
@@ -440,11 +604,69 @@ def test_search_results_paginate_and_keep_the_query(client, settings):
     ArticleFactory.create_batch(3, title="Harbour news")
 
     first = client.get("/search/", {"q": "harbour"})
-    second = client.get("/search/", {"q": "harbour", "page": 2})
+    second = client.get(pagination_links(first)["More results"])
 
     assert len(slugs_listed(first)) == 2
-    assert 'href="?q=harbour&amp;page=2"' in first.content.decode()
+    assert pagination_links(first)["More results"] == "/search/?q=harbour&page=2"
     assert len(slugs_listed(second)) == 1
+    assert pagination_links(second) == {"Previous results": "/search/?q=harbour"}
+    assert canonical_of(second) == f"{SITE_URL}/search/?q=harbour&page=2"
+    assert "3 results for “harbour”" in second.content.decode()
+    assert not re.search(r"Page \d+ of", first.content.decode())
+
+
+@pytest.mark.parametrize("page", ["2", "0", "abc"])
+def test_search_page_out_of_range_is_404(client, page):
+    ArticleFactory(title="Harbour news")
+    assert client.get("/search/", {"q": "harbour", "page": page}).status_code == 404
+
+
+def test_search_ranks_only_the_newest_matches_and_says_so(client):
+    now = timezone.now()
+    Article.objects.bulk_create(
+        Article(
+            title=f"Harbour news {i}",
+            slug=f"harbour-{i}",
+            standfirst="The harbour.",
+            body="<p>Boats.</p>",
+            impact_score=10,
+            status=Article.Status.PUBLISHED,
+            publish_at=now - dt.timedelta(minutes=i),
+        )
+        for i in range(SEARCH_CANDIDATES + 5)
+    )
+
+    pages = follow(client, "/search/?q=harbour", "More results")
+
+    shown = [slug for page in pages for slug in slugs_listed(page)]
+    assert sorted(shown) == sorted(f"harbour-{i}" for i in range(SEARCH_CANDIDATES))
+    first = pages[0].content.decode()
+    assert f"Showing the {SEARCH_CANDIDATES} most recent matches for “harbour”" in first
+    assert "Refine your search" in first
+    assert f"{SEARCH_CANDIDATES + 5} results" not in first
+    assert f"{SEARCH_CANDIDATES} results" not in first
+
+
+def test_search_with_exactly_the_cap_of_matches_is_not_capped(client, settings):
+    settings.ARTICLES_PER_PAGE = 100
+    now = timezone.now()
+    Article.objects.bulk_create(
+        Article(
+            title=f"Harbour news {i}",
+            slug=f"harbour-{i}",
+            standfirst="The harbour.",
+            body="<p>Boats.</p>",
+            impact_score=10,
+            status=Article.Status.PUBLISHED,
+            publish_at=now - dt.timedelta(minutes=i),
+        )
+        for i in range(SEARCH_CANDIDATES)
+    )
+
+    content = client.get("/search/", {"q": "harbour"}).content.decode()
+
+    assert f"{SEARCH_CANDIDATES} results for “harbour”" in content
+    assert "Refine your search" not in content
 
 
 def test_search_query_is_capped(client):
@@ -468,6 +690,8 @@ def test_search_query_is_capped(client):
         "<script>alert(1)</script>",
         "ünïcødé 北京 🙂",
         "x" * 5000,
+        '"harbour" -bridge or',
+        '"" - or -',
     ],
 )
 def test_search_survives_bad_input(client, query):
@@ -504,6 +728,8 @@ def test_500_page_renders_without_context_or_database(rf, django_assert_num_quer
 PUBLIC_PATHS = [
     "/",
     "/?page=1",
+    "/?before={story}",
+    "/topics/climate/?after={story}",
     "/articles/story/",
     "/topics/climate/",
     "/search/",
@@ -516,9 +742,13 @@ PUBLIC_PATHS = [
 
 @pytest.mark.parametrize("path", PUBLIC_PATHS)
 def test_public_pages_carry_no_per_visitor_state(client, path):
-    ArticleFactory(slug="story", title="A story", topics=[TopicFactory(slug="climate")])
+    climate = TopicFactory(slug="climate")
+    now = timezone.now()
+    story = ArticleFactory(slug="story", title="A story", topics=[climate])
+    ArticleFactory(publish_at=now - dt.timedelta(days=1), topics=[climate])
+    ArticleFactory(publish_at=now, topics=[climate])
 
-    response = client.get(path)
+    response = client.get(path.format(story=story.pk))
 
     assert response.status_code == 200
     assert not response.cookies
@@ -572,13 +802,19 @@ def test_article_page_query_budget_does_not_grow(
         assert client.get(article.get_absolute_url()).status_code == 200
 
 
+def _queries(client, path):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return [query["sql"] for query in queries.captured_queries]
+
+
 @pytest.mark.parametrize("n", [1, 10])
 def test_home_page_query_budget_does_not_grow(client, django_assert_max_num_queries, settings, n):
     settings.PAGE_CACHE_SECONDS = 0
     topics = TopicFactory.create_batch(n)
     ArticleFactory.create_batch(n, topics=topics)
-    # Count, page, topics prefetch, top stories, topic nav.
-    with django_assert_max_num_queries(5):
+    # Page, topics prefetch, top stories, topic nav.
+    with django_assert_max_num_queries(4):
         assert client.get("/").status_code == 200
 
 
@@ -587,8 +823,45 @@ def test_topic_page_query_budget_does_not_grow(client, django_assert_max_num_que
     settings.PAGE_CACHE_SECONDS = 0
     topics = TopicFactory.create_batch(n)
     ArticleFactory.create_batch(n, topics=topics)
-    with django_assert_max_num_queries(5):
+    # Topic, page, topics prefetch, topic nav.
+    with django_assert_max_num_queries(4):
         assert client.get(topics[0].get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("listing", ["home", "topic"])
+def test_deep_list_pages_cost_what_the_first_page_costs(client, settings, listing):
+    settings.ARTICLES_PER_PAGE = 2
+    topic = TopicFactory()
+    now = timezone.now()
+    for i in range(12):
+        ArticleFactory(publish_at=now - dt.timedelta(hours=i), topics=[topic])
+    path = "/" if listing == "home" else topic.get_absolute_url()
+    pages = follow(client, path, "Older stories")
+    deep = pagination_links(pages[-2])["Older stories"]
+    deep_newer = pagination_links(pages[-1])["Newer stories"]
+
+    second, deepest, coming_back = (
+        _queries(client, page)
+        for page in (pagination_links(pages[0])["Older stories"], deep, deep_newer)
+    )
+
+    assert len(pages) == 6
+    assert len(second) == len(deepest) == len(coming_back) <= len(_queries(client, path))
+    for sql in second + deepest + coming_back:
+        assert "COUNT(" not in sql.upper()
+        assert "OFFSET" not in sql.upper()
+
+
+def test_search_query_budget_does_not_grow_or_count(client, settings):
+    settings.ARTICLES_PER_PAGE = 2
+    ArticleFactory.create_batch(2, title="Harbour news", topics=TopicFactory.create_batch(3))
+    few = _queries(client, "/search/?q=harbour")
+    ArticleFactory.create_batch(10, title="Harbour news", topics=TopicFactory.create_batch(3))
+    many = _queries(client, "/search/?q=harbour&page=3")
+
+    # Topic nav, matching ids, the page's cards, their topics.
+    assert len(few) == len(many) == 4
+    assert not any("COUNT(" in sql.upper() for sql in few + many)
 
 
 # robots.txt

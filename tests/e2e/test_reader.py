@@ -55,6 +55,40 @@ def test_home_article_related_topic_search(demo_site, page, shot):
     shot("search")
 
 
+def test_home_older_and_newer_stories(demo_site, page, shot):
+    page.goto(demo_site.url + "/")
+    first = page.locator("article.article-card").evaluate_all(
+        "cards => cards.map(card => card.dataset.articleSlug)"
+    )
+    expect(page.locator("a.pagination-newer")).to_have_count(0)
+
+    page.locator("a.pagination-older").click()
+    expect(page).to_have_url(f"{demo_site.url}/?before={_pk(first[-1])}")
+    expect(page.locator("section.top-stories")).to_have_count(0)
+    older = page.locator("article.article-card").evaluate_all(
+        "cards => cards.map(card => card.dataset.articleSlug)"
+    )
+    assert older and not set(older) & set(first)
+    shot("home-older")
+
+    page.locator("a.pagination-newer").click()
+    expect(page.locator("article.article-card").first).to_have_attribute(
+        "data-article-slug", first[0]
+    )
+    expect(page.locator("a.pagination-newer")).to_have_count(0)
+
+    page.go_back()
+    page.locator("a.pagination-newest").click()
+    expect(page).to_have_url(f"{demo_site.url}/")
+    expect(page.locator("section.top-stories")).to_be_visible()
+
+
+def _pk(slug):
+    from articles.models import Article
+
+    return Article.objects.get(slug=slug).pk
+
+
 def test_article_page_reads_on_a_phone(demo_site, browser, shot):
     context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
     try:
