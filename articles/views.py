@@ -11,6 +11,7 @@ from typing import Literal
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.db import OperationalError, connection, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -218,6 +219,34 @@ class TopicView(ArticleListMixin, ListView):
         return context
 
 
+class SearchTooSlow(Exception):
+    """The database gave up on a query at the time limit."""
+
+
+# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
+QUERY_CANCELED = "57014"
+
+
+def within_time_limit(queryset, milliseconds: int) -> list:
+    """``list(queryset)``, or SearchTooSlow when PostgreSQL needs longer than that.
+
+    A phrase of common words that matches almost nothing makes PostgreSQL walk
+    the whole archive; the limit keeps one visitor's search from holding a
+    database connection for long. Other databases run without a limit.
+    """
+    if connection.vendor != "postgresql" or not milliseconds:
+        return list(queryset)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = %s", [f"{int(milliseconds)}ms"])
+            return list(queryset)
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == QUERY_CANCELED:
+            raise SearchTooSlow from error
+        raise
+
+
 class SearchView(ListView):
     """Search results, best match first, among the ``SEARCH_CANDIDATES`` newest matches.
 
@@ -241,15 +270,20 @@ class SearchView(ListView):
     def get_queryset(self):
         """The results' ids in order; ``paginate_queryset`` fetches the cards of one page."""
         self.query = self.get_query()
-        self.capped = False
+        self.capped = self.too_slow = False
         if not self.query:
             return []
         # One more than is shown says whether there were more matches than that.
-        matches = list(
+        candidates = (
             Article.objects.published()
             .search(self.query, candidates=SEARCH_CANDIDATES + 1)
             .values_list("pk", "publish_at")
         )
+        try:
+            matches = within_time_limit(candidates, settings.SEARCH_TIME_LIMIT_MS)
+        except SearchTooSlow:
+            self.too_slow = True
+            return []
         if len(matches) > SEARCH_CANDIDATES:
             self.capped = True
             matches.remove(min(matches, key=lambda match: (match[1], match[0])))
@@ -264,6 +298,7 @@ class SearchView(ListView):
         context = super().get_context_data(**kwargs)
         context["query"] = self.query
         context["capped"] = self.capped
+        context["too_slow"] = self.too_slow
         context["candidates"] = SEARCH_CANDIDATES
         number = context["page_obj"].number
         title = _("Search: %(query)s") % {"query": self.query} if self.query else _("Search")

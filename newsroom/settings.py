@@ -355,6 +355,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Newsroom
 SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 ARTICLES_PER_PAGE = 20
+# PostgreSQL cancels a search that takes longer; the visitor is asked to refine it.
+SEARCH_TIME_LIMIT_MS = int(os.environ.get("SEARCH_TIME_LIMIT_MS", "500"))
 
 # Page cache (articles/pagecache.py): public pages are stored whole in the cache and
 # invalidated when an edit touches what they show. PAGE_CACHE_SECONDS bounds how long
