@@ -2,7 +2,8 @@
 
 The article page carries the Cache-Control the page cache's contract promises to
 anonymous visitors (``public, max-age=0, s-maxage=<n>``), so the real page can be
-cached by nginx before that code lands. ``/_nginx/<case>/`` answers any method
+cached by nginx before that code lands. ``/articles/_nginx/<case>/`` (under a
+path nginx caches) answers any method
 with the headers of one case, to show which answers nginx keeps and which it
 does not.
 """
@@ -69,6 +70,6 @@ urlpatterns = [
         "articles/<slug:slug>/",
         cache_control(public=True, max_age=0, s_maxage=30)(ArticleDetailView.as_view()),
     ),
-    path("_nginx/<str:case>/", answer),
+    path("articles/_nginx/<str:case>/", answer),
     *newsroom.urls.urlpatterns,
 ]

@@ -139,7 +139,7 @@ def test_a_public_page_is_fetched_once_then_served_from_the_cache(
 @pytest.mark.parametrize("case", KEPT)
 def test_nginx_keeps_what_the_app_marks_public(nginx, app_requests, case):
     """s-maxage wins over max-age=0 (the page cache's header); a plain max-age works too."""
-    path = f"/_nginx/{case}/"
+    path = f"/articles/_nginx/{case}/"
     assert fetch(nginx, path).cache == "MISS"
     assert fetch(nginx, path).cache == "HIT"
     assert app_requests.count(path) == 1
@@ -147,7 +147,7 @@ def test_nginx_keeps_what_the_app_marks_public(nginx, app_requests, case):
 
 @pytest.mark.parametrize("case", NOT_KEPT)
 def test_nginx_never_keeps_private_uncacheable_or_cookie_setting_answers(nginx, app_requests, case):
-    path = f"/_nginx/{case}/"
+    path = f"/articles/_nginx/{case}/"
     for _ in range(3):
         reply = fetch(nginx, path)
         assert reply.status == 200
@@ -165,8 +165,9 @@ def test_the_contact_pages_are_never_cached_and_their_session_bypasses_the_cache
     assert form.status == 200
     assert "no-store" in form.headers["Cache-Control"]
     assert "private" in form.headers["Cache-Control"]
+    assert form.cache == "BYPASS"  # not a cached page: not even looked up
     csrf = form.cookies()["csrftoken"]
-    assert fetch(nginx, "/contact/").cache == "MISS"
+    assert fetch(nginx, "/contact/").cache == "BYPASS"
     assert app_requests.count("/contact/", "GET") == 2
 
     posted = fetch(
@@ -199,6 +200,16 @@ def test_the_contact_pages_are_never_cached_and_their_session_bypasses_the_cache
     assert app_requests.count(article_path) == 3
 
 
+@pytest.mark.parametrize("path", ["/contact/", "/search/?q=budget", "/healthz", "/robots.txt"])
+def test_only_the_public_pages_are_looked_up(nginx, app_requests, path):
+    """Anything else passes straight through, so concurrent visitors of a page that is
+    never cached do not wait for each other on the cache lock."""
+    for _ in range(2):
+        reply = fetch(nginx, path)
+        assert (reply.status, reply.cache) == (200, "BYPASS")
+    assert app_requests.count(path.partition("?")[0]) == 2
+
+
 @pytest.mark.parametrize("cookie", ["newsroom_staff=1", "sessionid=anything"])
 def test_staff_and_sessions_bypass_the_cache_and_never_fill_it(
     nginx, app_requests, article_path, cookie
@@ -218,7 +229,7 @@ def test_staff_and_sessions_bypass_the_cache_and_never_fill_it(
 
 
 def test_post_is_passed_through_and_never_stored(nginx, app_requests):
-    path = "/_nginx/public-s-maxage/"
+    path = "/articles/_nginx/public-s-maxage/"
     for _ in range(2):
         reply = fetch(nginx, path, method="POST", body=b"x=1")
         assert reply.body == b"public-s-maxage answered a POST\n"
@@ -232,7 +243,7 @@ def test_post_is_passed_through_and_never_stored(nginx, app_requests):
 def test_a_spike_on_one_page_sends_one_request_upstream(nginx, app_requests):
     """proxy_cache_lock: while the first request renders a slow page, the others wait
     for its answer instead of asking the app too."""
-    path = "/_nginx/slow/"
+    path = "/articles/_nginx/slow/"
     with ThreadPoolExecutor(max_workers=8) as pool:
         replies = list(pool.map(lambda _: fetch(nginx, path), range(8)))
     assert {reply.status for reply in replies} == {200}
@@ -244,7 +255,7 @@ def test_an_expired_page_is_served_stale_while_one_request_refreshes_it(
     nginx, app_requests, monkeypatch
 ):
     monkeypatch.setattr(nginx_urls, "short_answers", 0)  # the first answer: s-maxage=1
-    path = "/_nginx/short/"
+    path = "/articles/_nginx/short/"
     assert fetch(nginx, path).cache == "MISS"
     wait_for(lambda: fetch(nginx, path).cache == "STALE", timeout=5, interval=0.5, what="STALE")
     # The visitor had the stale copy at once; one request in the background refreshed it.
