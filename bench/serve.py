@@ -75,6 +75,7 @@ class Row:
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     errors: int = 0
+    requests: int = 0
     bytes_per_request: float = 0.0
 
     @property
@@ -87,11 +88,11 @@ class Row:
 # HTTP --------------------------------------------------------------------------------
 
 
-def fetch(url: str) -> tuple[int | None, dict[str, str], bytes]:
+def fetch(url: str, *, timeout: float = 30) -> tuple[int | None, dict[str, str], bytes]:
     """(status, headers, body); status None when nothing answered."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(url, timeout=30) as response:
+        with opener.open(url, timeout=timeout) as response:
             return response.status, dict(response.headers.items()), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers.items()), exc.read()
@@ -160,9 +161,26 @@ def wrk(url: str, row: Row, *, duration: int, connections: int, threads: int) ->
     read = re.search(r"(\d+) requests in [\d.]+\w+, ([\d.]+)([KMGT]?B) read", out)
     row.rps = float(rps.group(1)) if rps else 0.0
     row.p50_ms, row.p99_ms, row.errors = latency("50"), latency("99"), errors
-    if read and int(read.group(1)):
-        total = float(read.group(2)) * UNITS_BYTES[read.group(3)]
-        row.bytes_per_request = total / int(read.group(1))
+    row.requests = int(read.group(1)) if read else 0
+    if row.requests:
+        row.bytes_per_request = float(read.group(2)) * UNITS_BYTES[read.group(3)] / row.requests
+
+
+def drain(base_url: str, *, timeout: float = 300) -> bool:
+    """Wait until gunicorn has worked through what the last wrk run left queued.
+
+    wrk stops after its duration, but the requests its connections had sent are
+    still answered, one by one, by the sync workers: on a slow page that is a minute
+    of work which the next row would otherwise measure. Done when /healthz, queued
+    behind them, answers at once.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        began = time.monotonic()
+        status, _, _ = fetch(base_url + "/healthz", timeout=min(30, timeout))
+        if status == 200 and time.monotonic() - began < 0.5:
+            return True
+    return False
 
 
 # Queries per page --------------------------------------------------------------------
@@ -300,6 +318,14 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         print(f"{row.mode} {row.path}: {problem}; see the logs in {logs} ({name}.log)")
         return 2
 
+    def load(url: str, row: Row) -> bool:
+        """wrk on ``url``, then wait for gunicorn to finish what wrk left queued."""
+        wrk(url + row.path, row, **measure)
+        if drain(base_url):
+            return True
+        print(f"gunicorn still busy 300 s after the {row.mode} {row.path} row; stopping")
+        return False
+
     # Cold: the floor, then every page rendered on each request.
     cold = start_gunicorn(
         "gunicorn-cold", env=env, port=port, workers=args.workers, logs=logs, stack=stack
@@ -331,7 +357,8 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     )
     print()
     for row in [floor, *page_rows]:
-        wrk(base_url + row.path, row, **measure)
+        if not load(base_url, row):
+            return 2
     stop_process(cold)
 
     # Warm: a fresh cache, each page primed by one request.
@@ -370,11 +397,14 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             return failed(row, problem, "nginx/error")
         row.cache = cache_said(nginx.url, row)
 
-    for row in warm:
-        wrk(base_url + row.path, row, **measure)
-    for row in (via_nginx, as_file):
-        wrk(nginx.url + row.path, row, **measure)
-    wrk(base_url + floor_again.path, floor_again, **measure)
+    for url, row in [
+        *((base_url, row) for row in warm),
+        (nginx.url, via_nginx),
+        (nginx.url, as_file),
+        (base_url, floor_again),
+    ]:
+        if not load(url, row):
+            return 2
     nginx.stop()
 
     table = [floor, *page_rows, *warm, via_nginx, as_file, floor_again]
@@ -387,6 +417,8 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     print("|" + "---|" * len(header))
     for row in table:
         errors = str(row.errors) + ("" if row.size_matches else " (size!)")
+        if not row.requests:
+            errors += " (no answer)"
         cells = (
             row.name, row.mode, f"`{row.path}`", str(row.queries), f"{row.size:,}", row.cache,
             f"{row.rps:,.0f}", f"{row.p50_ms:.1f}", f"{row.p99_ms:.1f}", errors,
@@ -399,8 +431,10 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         "and X-Cache-Status (nginx) headers on a request after the priming one (none: no "
         "cache answered); errors: non-2xx/3xx answers plus socket errors, (size!) when "
         "wrk's bytes per request differ from the checked answer's by more than "
-        f"{SIZE_TOLERANCE:.0%}; ÷ floor: requests/s against the first floor row (the last "
-        "floor row, on the warm gunicorn, shows the drift during the run)"
+        f"{SIZE_TOLERANCE:.0%}, (no answer) when no request finished within the row's time; "
+        "after each row gunicorn works through what wrk left queued before the next; "
+        "÷ floor: requests/s against the first floor row (the last floor row, on the warm "
+        "gunicorn, shows the drift during the run)"
     )
     if any(row.cache == "none" for row in warm):
         print(
@@ -414,7 +448,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             "time (proxy_cache_lock), not the micro-cache"
         )
     print(f"wall time {time.monotonic() - wall:.0f} s")
-    if any(row.errors or not row.size_matches for row in table):
+    if any(row.errors or not row.size_matches or not row.requests for row in table):
         print(f"errors: logs kept in {logs}")
         return 1
     shutil.rmtree(logs, ignore_errors=True)
