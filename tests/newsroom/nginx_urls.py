@@ -28,6 +28,11 @@ CASES = {
     "public-max-age": ("public, max-age=30", {}, False),
     "slow": (PUBLIC, {}, False),
     "short": (PUBLIC, {}, False),  # the first answer says s-maxage=1 (see answer)
+    "validators": (
+        PUBLIC,
+        {"ETag": '"v1"', "Last-Modified": "Mon, 02 Nov 2026 10:00:00 GMT"},
+        False,
+    ),
     # Never kept.
     "no-header": (None, {}, False),
     "private": ("private, max-age=30", {}, False),

@@ -34,7 +34,7 @@ KEPT = ["public-s-maxage", "public-max-age"]
 # A well-formed token, as a browser that used a form has: a malformed one would be
 # replaced with a Set-Cookie, which alone keeps an answer out of the cache.
 CSRF_TOKEN = "a" * 32
-NOT_KEPT = [case for case in CASES if case not in {*KEPT, "slow", "short"}]
+NOT_KEPT = [case for case in CASES if case not in {*KEPT, "slow", "short", "validators"}]
 
 
 @dataclass
@@ -142,6 +142,20 @@ def test_nginx_keeps_what_the_app_marks_public(nginx, app_requests, case):
     path = f"/articles/_nginx/{case}/"
     assert fetch(nginx, path).cache == "MISS"
     assert fetch(nginx, path).cache == "HIT"
+    assert app_requests.count(path) == 1
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [{"If-None-Match": '"v1"'}, {"If-Modified-Since": "Mon, 02 Nov 2026 10:00:00 GMT"}],
+)
+def test_nginx_answers_a_browser_revalidating_from_its_copy(nginx, app_requests, condition):
+    """max-age=0 sends browsers back every time; nginx answers 304 without the app."""
+    path = "/articles/_nginx/validators/"
+    assert fetch(nginx, path).cache == "MISS"
+    reply = fetch(nginx, path, headers=condition)
+    assert (reply.status, reply.cache, reply.body) == (304, "HIT", b"")
+    assert fetch(nginx, path, headers={"If-None-Match": '"v0"'}).status == 200
     assert app_requests.count(path) == 1
 
 
