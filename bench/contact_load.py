@@ -5,12 +5,15 @@ Redis broker database and a Redis cache database of its own (both flushed),
 an SMTP server (aiosmtpd), gunicorn (2 workers, DEBUG off) and a Celery
 worker. Then N simulated visitors, each with its own cookie jar and its own
 client address, run the whole flow at once: step 1, the code read out of the
-mail the SMTP server received, step 2, step 3, the thanks page. The throttles
-and the "faster than a person" check stay on. Prints what was stored out of
-what was sent, the 5xx and other unexpected answers, and latencies. Everything
-it started is stopped at the end, also on an error or Ctrl-C.
+mail the SMTP server received, step 2, step 3, the thanks page. Then a burst:
+more visitors post step 1 back to back, to measure the requests/s it sustains,
+while a few readers load an article page, to compare step 1 with an ordinary
+page view under the same load. The throttles and the "faster than a person"
+check stay on. Prints what was stored out of what was sent, the 5xx and other
+unexpected answers, and latencies. Everything it started is stopped at the end,
+also on an error or Ctrl-C.
 
-    .venv/bin/python bench/contact_load.py --visitors 200 --concurrency 50
+    .venv/bin/python bench/contact_load.py --visitors 200 --concurrency 50 --burst 200
 
 Exit status: 0 all well; 1 a message was lost or a 5xx happened; 2 otherwise
 incomplete (the deadline passed, or an answer was not the expected one).
@@ -35,7 +38,7 @@ import urllib.parse
 import urllib.request
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[1]
@@ -55,8 +58,15 @@ from tests.services import SMTPServer, form_inputs, free_port, wait_for, worker_
 
 DATABASE_NAME = "bench_contact"
 DESK = "desk@bench.test"
-# Each visitor's client address, from the benchmarking range (RFC 2544).
+# Each visitor's client address, from the benchmarking range (RFC 2544, 198.18.0.0/15).
 CLIENT_NETWORK = (198 << 24) | (18 << 16)
+# The burst's readers take addresses from here up, after every visitor's.
+READERS_FIRST = 130_000
+ARTICLE_SLUG = "contact-load-article"
+
+
+def client_address(n: int) -> str:
+    return ".".join(str((CLIENT_NETWORK + n) >> s & 255) for s in (24, 16, 8, 0))
 
 
 # The SMTP server ---------------------------------------------------------------------
@@ -100,6 +110,11 @@ class BenchSMTP(SMTPServer):
         text = message.get_body(preferencelist=("plain",)).get_content()
         match = re.search(r"\b(\d{6})\b", text)
         return (arrived, match.group(1)) if match else None
+
+    def received(self, addresses: set[str]) -> set[str]:
+        """Those of ``addresses`` that have had a mail."""
+        with self._events_lock:
+            return {address for address in addresses if self.arrived.get(address)}
 
     def notified(self) -> set[str]:
         """Visitors' addresses named as Reply-To in the editors' notifications."""
@@ -291,6 +306,127 @@ def visit(
     return visitor
 
 
+# The burst: step 1 back to back, and page views at the same time --------------------
+
+
+@dataclass
+class Burst:
+    visitors: list[Visit]
+    accepted: set[str]  # emails whose step 1 was accepted
+    seconds: float = 0.0  # first POST sent to last answer
+    alone: list[float] = field(default_factory=list)  # page views before, nothing else running
+    views: list[float] = field(default_factory=list)  # page views within the POSTs, s
+
+
+def read_page(browser: Browser, path: str, *, stop: threading.Event, views: list, lock) -> None:
+    """Load ``path`` again and again until ``stop``; (start, end) of each good answer."""
+    while not stop.is_set():
+        began = time.monotonic()
+        try:
+            browser.request("page view", path, expect=200)
+        except Unexpected:
+            stop.wait(0.05)  # counted in the stats; do not spin on a failing page
+            continue
+        except (TimeoutError, OSError):
+            return
+        with lock:
+            views.append((began, time.monotonic()))
+
+
+def step1_burst(
+    args: argparse.Namespace,
+    *,
+    base_url: str,
+    stats: Stats,
+    first: int,
+    article_path: str,
+) -> Burst:
+    """``args.burst`` visitors open the form, wait the bot check's minimum once, then
+    post step 1 back to back, ``args.burst_concurrency`` at a time, while
+    ``args.readers`` readers load an article page in a loop."""
+    deadline = time.monotonic() + args.timeout
+    burst = Burst(
+        visitors=[
+            Visit(number=n, email=f"burst-{n}@bench.test", client_ip=client_address(n))
+            for n in range(first, first + args.burst)
+        ],
+        accepted=set(),
+    )
+
+    def browser(client_ip: str) -> Browser:
+        return Browser(base_url=base_url, client_ip=client_ip, stats=stats, deadline=deadline)
+
+    reader = browser(client_address(READERS_FIRST))
+    for _ in range(20):
+        began = time.monotonic()
+        try:
+            reader.request("page view", article_path, expect=200)
+        except (Unexpected, TimeoutError, OSError):
+            continue  # counted in the stats
+        burst.alone.append(time.monotonic() - began)
+
+    def open_form(visitor: Visit):
+        visitor.started = True
+        visiting = browser(visitor.client_ip)
+        try:
+            page = visiting.request("burst GET /contact/", "/contact/", expect=200)
+        except (Unexpected, TimeoutError, OSError) as exc:
+            visitor.stopped_at = f"burst GET /contact/: {exc}"
+            return None
+        return visitor, visiting, form_inputs(page)
+
+    def post(opened) -> None:
+        visitor, visiting, inputs = opened
+        posted = time.monotonic()
+        try:
+            visiting.request(
+                "burst POST /contact/",
+                "/contact/",
+                expect=302,
+                location="/contact/verify/",
+                data={**inputs, "name": f"Visitor {visitor.number}", "email": visitor.email},
+            )
+        except (Unexpected, TimeoutError, OSError) as exc:
+            visitor.stopped_at = f"burst POST /contact/: {exc}"
+            return
+        visitor.step1_seconds = time.monotonic() - posted
+        visitor.completed = True
+
+    stop = threading.Event()
+    lock = threading.Lock()
+    spans: list[tuple[float, float]] = []
+    readers = [
+        threading.Thread(
+            target=read_page,
+            args=(browser(client_address(READERS_FIRST + 1 + i)), article_path),
+            kwargs={"stop": stop, "views": spans, "lock": lock},
+            name=f"reader-{i}",
+        )
+        for i in range(args.readers)
+    ]
+    pool = ThreadPoolExecutor(max_workers=args.burst_concurrency, thread_name_prefix="burst")
+    try:
+        opened = [form for form in pool.map(open_form, burst.visitors) if form]
+        # Every form was handed out at least the bot check's minimum ago.
+        time.sleep(args.think)
+        for thread in readers:
+            thread.start()
+        time.sleep(0.5)  # the readers are under way before the first POST
+        began = time.monotonic()
+        list(pool.map(post, opened))
+        ended = time.monotonic()
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for thread in readers:
+            if thread.ident:  # started
+                thread.join(70)
+    burst.seconds = ended - began
+    burst.accepted = {v.email for v in burst.visitors if v.completed}
+    burst.views = [end - start for start, end in spans if start >= began and end <= ended]
+    return burst
+
+
 # The parts of the site ---------------------------------------------------------------
 
 
@@ -322,6 +458,28 @@ def worker_queues() -> str | None:
     return ",".join(sorted(names))
 
 
+def create_article() -> str:
+    """One published article for the burst's readers; its path."""
+    from django.utils import timezone
+
+    from articles.models import Article, Author
+
+    author = Author.objects.create(name="Bench Reporter", slug="bench-reporter")
+    paragraph = "<p>" + " ".join(["The council met to discuss the budget."] * 12) + "</p>"
+    article = Article.objects.create(
+        title="Council approves the budget after a long debate",
+        slug=ARTICLE_SLUG,
+        standfirst="The city's budget passed on the second vote.",
+        body="\n".join([paragraph] * 8),
+        why_it_matters="Fares and rents depend on it.",
+        impact_score=60,
+        author=author,
+        status=Article.Status.PUBLISHED,
+        publish_at=timezone.now() - timezone.timedelta(hours=1),
+    )
+    return article.get_absolute_url()
+
+
 # Numbers -----------------------------------------------------------------------------
 
 
@@ -335,6 +493,30 @@ def spread(values: list[float], *, unit: float = 1.0, suffix: str = "s") -> str:
         return "none measured"
     p50, p99 = statistics.median(values) * unit, percentile(values, 0.99) * unit
     return f"p50 {p50:.2f} {suffix}, p99 {p99:.2f} {suffix}, max {max(values) * unit:.2f} {suffix}"
+
+
+def report_burst(args: argparse.Namespace, burst: Burst, *, codes: set, article_path: str):
+    step1 = [v.step1_seconds for v in burst.visitors if v.step1_seconds is not None]
+    print(
+        f"step 1 burst: {len(burst.accepted)} of {args.burst} visitors' step 1 accepted, posted "
+        f"back to back {args.burst_concurrency} at a time in {burst.seconds:.1f} s: "
+        f"{len(burst.accepted) / burst.seconds if burst.seconds else 0:.1f} requests/s; "
+        f"their codes: {len(codes)} received"
+    )
+    print(f"  step 1 POST response time: {spread(step1, unit=1000, suffix='ms')}")
+    print(
+        f"  page view (GET {article_path}, {args.readers} readers at the same time, "
+        f"{len(burst.views)} views): {spread(burst.views, unit=1000, suffix='ms')}"
+    )
+    print(f"  page view alone before the burst: {spread(burst.alone, unit=1000, suffix='ms')}")
+    if step1 and burst.views:
+        ratio = statistics.median(step1) / statistics.median(burst.views)
+        print(
+            f"  step 1 p50 / page view p50 under the same load: {ratio:.2f}x (target: 2x or less)"
+        )
+    stopped = Counter(v.stopped_at.split(":")[0] for v in burst.visitors if not v.completed)
+    for where, count in stopped.most_common():
+        print(f"  {count} burst visitors stopped at {where}")
 
 
 # The run -----------------------------------------------------------------------------
@@ -416,6 +598,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     stack.callback(connections.close_all)
     call_command("migrate", verbosity=0)
     queues = args.queues or worker_queues()
+    article_path = create_article()
 
     worker_command = [
         sys.executable,
@@ -504,7 +687,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         Visit(
             number=n,
             email=f"visitor-{n}@bench.test",
-            client_ip=".".join(str((CLIENT_NETWORK + n) >> s & 255) for s in (24, 16, 8, 0)),
+            client_ip=client_address(n),
         )
         for n in range(1, args.visitors + 1)
     ]
@@ -534,6 +717,16 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         pool.shutdown(wait=True, cancel_futures=True)
     flow_seconds = time.monotonic() - started
 
+    burst = None
+    if args.burst:
+        burst = step1_burst(
+            args,
+            base_url=base_url,
+            stats=stats,
+            first=args.visitors + 1,
+            article_path=article_path,
+        )
+
     # The editors' notifications are sent after the visitors are done; give them time.
     accepted = {v.email for v in visitors if v.message_accepted}
     with contextlib.suppress(AssertionError):
@@ -544,6 +737,16 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             what="the notifications",
         )
     notified = smtp.notified() & accepted
+    burst_codes: set[str] = set()
+    if burst:
+        with contextlib.suppress(AssertionError):
+            wait_for(
+                lambda: burst.accepted <= smtp.received(burst.accepted),
+                timeout=args.settle,
+                interval=0.5,
+                what="the burst's codes",
+            )
+        burst_codes = smtp.received(burst.accepted)
 
     from contact.models import Delivery, Message, Verification
 
@@ -569,7 +772,10 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         f"sent ({len(stored)} rows); {len(notified)} editor notifications received "
         f"at the SMTP server; delivery states {dict(message_states)}"
     )
-    print(f"verification codes: {len(codes)} received; delivery states {dict(code_states)}")
+    print(
+        f"verification codes: {len(codes)} received by these visitors; delivery states "
+        f"{dict(code_states)} (with the burst's)"
+    )
     print(f"HTTP: {stats.responses} responses, {server_errors} 5xx, {unexpected} other unexpected")
     for (step, status), count in sorted({**stats.server_errors, **stats.unexpected}.items()):
         print(f"  {count} x HTTP {status} at {step}")
@@ -581,6 +787,8 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         v.code_seconds - v.step1_seconds for v in visitors if v.code_seconds is not None
     ]
     print(f"step 1 answer to code mail arriving: {spread(after_answer)}")
+    if burst:
+        report_burst(args, burst, codes=burst_codes, article_path=article_path)
     print(
         f"wall time: {time.monotonic() - wall:.1f} s (set-up {setup_seconds:.1f} s, visitors "
         f"{flow_seconds:.1f} s)"
@@ -598,6 +806,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         completed < args.visitors
         or unexpected
         or message_states.get(Delivery.SENT, 0) < len(accepted)
+        or (burst and (len(burst.accepted) < args.burst or burst_codes < burst.accepted))
     ):
         print("INCOMPLETE: not every visitor finished, or an answer was unexpected")
         return 2
@@ -623,6 +832,18 @@ def main() -> None:
         default=2.2,
         help="seconds each visitor spends on step 1 (the site's minimum is 2)",
     )
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=200,
+        help="visitors who then post step 1 back to back, for its requests/s (0: none)",
+    )
+    parser.add_argument(
+        "--burst-concurrency", type=int, default=50, help="step 1 POSTs at a time in the burst"
+    )
+    parser.add_argument(
+        "--readers", type=int, default=4, help="readers loading an article during the burst"
+    )
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--worker-pool", default="prefork", choices=["prefork", "threads", "solo"])
     parser.add_argument("--worker-concurrency", type=int, default=4)
@@ -639,6 +860,8 @@ def main() -> None:
         "--keep-database", action="store_true", help=f"leave {DATABASE_NAME} for inspection"
     )
     args = parser.parse_args()
+    if args.visitors + args.burst >= READERS_FIRST:
+        parser.error(f"--visitors + --burst: fewer than {READERS_FIRST} (one address each)")
 
     run_main(run, args)
 
