@@ -1,11 +1,9 @@
 """The site as it runs, plus the answers tests/newsroom/test_nginx.py needs from it.
 
-The article page carries the Cache-Control the page cache's contract promises to
-anonymous visitors (``public, max-age=0, s-maxage=<n>``), so the real page can be
-cached by nginx before that code lands. ``/articles/_nginx/<case>/`` (under a
-path nginx caches) answers any method
-with the headers of one case, to show which answers nginx keeps and which it
-does not.
+The real pages are the site's own (the article page sends the page cache's
+``public, max-age=0, s-maxage=<n>`` to anonymous visitors). ``/articles/_nginx/<case>/``
+(under a path nginx caches) answers any method with the headers of one case, to
+show which answers nginx keeps and which it does not.
 """
 
 import time
@@ -13,11 +11,9 @@ import time
 from django.http import HttpResponse
 from django.urls import path
 from django.utils.http import http_date
-from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 
 import newsroom.urls
-from articles.views import ArticleDetailView
 
 PUBLIC = "public, max-age=0, s-maxage=30"
 
@@ -71,10 +67,6 @@ def answer(request, case):
 
 
 urlpatterns = [
-    path(
-        "articles/<slug:slug>/",
-        cache_control(public=True, max_age=0, s_maxage=30)(ArticleDetailView.as_view()),
-    ),
     path("articles/_nginx/<str:case>/", answer),
     *newsroom.urls.urlpatterns,
 ]
