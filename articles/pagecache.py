@@ -15,9 +15,19 @@ page generation). A render that read the database before an editor's commit
 started before the bump that followed the commit, so it can never be stored
 as valid for that change.
 
-A hit costs one cache round trip (the page with its tags' generations) and no
-query. A page also expires by itself at the next scheduled publish time, so
-a scheduled story appears on time without anyone touching anything, and after
+A hit costs no query and, usually, no cache call either. Each web process keeps
+the pages it served lately in its own memory (``PAGE_CACHE_LOCAL_BYTES``) with
+the generation at which it last found them valid: while the generation has not
+moved, nothing was bumped anywhere and the copy is still valid. Each process
+hears the counter move over Redis pub/sub (``GenerationWatcher``), and reads it
+from the cache only while it cannot hear it. When it has moved, the page and
+its tags' generations are read in one round trip (an atomic MGET, so they agree
+with each other) and the page checked again. A bump raises the generation once
+more after writing its tags, so no process can remember a page as valid at a
+generation whose tags were not all written yet.
+
+A page also expires by itself at the next scheduled publish time, so a
+scheduled story appears on time without anyone touching anything, and after
 ``PAGE_CACHE_SECONDS`` at the latest.
 
 Staff are never served a stored page: a browser that has used the admin
@@ -32,7 +42,10 @@ If the cache is unreachable the site renders every page, logs, and carries on.
 import hashlib
 import logging
 import math
+import os
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
@@ -94,6 +107,94 @@ def bump(*tags: str) -> None:
     _current_generation()
     generation = cache.incr(GENERATION_KEY)
     cache.set_many({_tag_key(tag): generation for tag in set(tags)}, timeout=None)
+    # Once more, now that the tags are written: a process that read the counter
+    # between the two saw tags not yet bumped, and must look again.
+    generation = cache.incr(GENERATION_KEY)
+    watcher.announce(generation)
+
+
+class GenerationWatcher:
+    """Every web process hears each bump over Redis pub/sub, so a hit reads nothing.
+
+    A daemon thread per process subscribes to the bump channel, then reads the
+    counter, and from then on keeps the counter's value as bumps announce it.
+    While it is subscribed a hit compares its page with that value and makes no
+    cache call at all; otherwise (connecting, a lost connection, a cache that is
+    not Redis) the hit reads the counter itself. Every ``RECHECK_SECONDS`` it
+    also reads the counter, in case an announcement was lost.
+    """
+
+    RECHECK_SECONDS = 5.0
+
+    def __init__(self):
+        self._generation: int | None = None
+        self._subscribed = False
+        self._pid = None
+        self._lock = threading.Lock()
+
+    def current(self) -> int | None:
+        """The counter as last heard, or None when it has to be read."""
+        if self._pid != os.getpid():
+            self._start()
+        return self._generation if self._subscribed else None
+
+    def announce(self, generation: int) -> None:
+        """Tell this process at once, and the others through the channel."""
+        self._heard(generation)
+        client = getattr(cache, "redis_client", None)
+        if client is not None:
+            client().publish(self._channel(), generation)
+
+    def _heard(self, generation: int) -> None:
+        with self._lock:
+            if self._generation is None or generation > self._generation:
+                self._generation = generation
+
+    def _channel(self) -> str:
+        # Channels are per server, not per database: name the database in it.
+        return f"{cache.make_key('pagecache:bumps')}@{cache.location}"
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._generation = None
+            self._subscribed = False
+        if getattr(cache, "redis_client", None) is None:
+            return
+        threading.Thread(target=self._listen, name="pagecache-watcher", daemon=True).start()
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                self._follow()
+            except Exception:
+                logger.warning("page cache: bump channel lost, reconnecting", exc_info=True)
+            self._subscribed = False
+            time.sleep(1)
+
+    def _follow(self) -> None:
+        pubsub = cache.redis_client().pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(self._channel())
+            pubsub.get_message(timeout=1.0)  # the subscription's confirmation
+            while True:
+                # Subscribed first, then read: no bump falls between the two.
+                counter = cache.get(GENERATION_KEY)
+                with self._lock:
+                    self._generation = None if counter is None else int(counter)
+                self._subscribed = counter is not None
+                checked = time.monotonic()
+                while time.monotonic() - checked < self.RECHECK_SECONDS:
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is not None and message["type"] == "message":
+                        self._heard(int(message["data"]))
+        finally:
+            pubsub.close()
+
+
+watcher = GenerationWatcher()
 
 
 def invalidate(*tags: str) -> None:
@@ -192,16 +293,72 @@ class StoredPage:
             expires_at=self.expires_at,
         )
 
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
 
 def _finish(request, response, *, etag: str, rendered_at: float, expires_at: float):
     """Validators and proxy lifetime on a public answer; 304 when the client is current."""
     response["ETag"] = etag
     response["Last-Modified"] = http_date(rendered_at)
     proxy_seconds = max(0, min(settings.PAGE_CACHE_PROXY_SECONDS, int(expires_at - time.time())))
-    patch_cache_control(response, public=True, max_age=0, s_maxage=proxy_seconds)
+    if response.has_header("Cache-Control"):
+        patch_cache_control(response, public=True, max_age=0, s_maxage=proxy_seconds)
+    else:
+        response["Cache-Control"] = f"public, max-age=0, s-maxage={proxy_seconds}"
+    if "If-None-Match" not in request.headers and "If-Modified-Since" not in request.headers:
+        return response
     return get_conditional_response(
         request, etag=etag, last_modified=int(rendered_at), response=response
     )
+
+
+class LocalPages:
+    """This process's copies of the pages it served lately, least recently used first out.
+
+    Each is kept with the generation at which it was last found valid.
+    """
+
+    def __init__(self):
+        self._pages: OrderedDict[str, tuple[StoredPage, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[StoredPage, int] | None:
+        with self._lock:
+            found = self._pages.get(key)
+            if found is not None:
+                self._pages.move_to_end(key)
+            return found
+
+    def put(self, key: str, page: StoredPage, generation: int) -> None:
+        limit = settings.PAGE_CACHE_LOCAL_BYTES
+        if page.size > limit:
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._bytes -= old[0].size
+            self._pages[key] = (page, generation)
+            self._bytes += page.size
+            while self._bytes > limit:
+                _, (dropped, _) = self._pages.popitem(last=False)
+                self._bytes -= dropped.size
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._bytes -= old[0].size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0
+
+
+local_pages = LocalPages()
 
 
 def _page_key(request, view_name: str, params) -> str:
@@ -267,28 +424,34 @@ def cached_page(view, *, tags, params=()):
     return wrapper
 
 
-# The tags each page was last stored with, per process, so that a hit fetches the
-# page and its tags' generations in one round trip. A page stored since with other
-# tags costs a second round trip for those.
-_last_known_tags: dict[str, tuple] = {}
-LAST_KNOWN_TAGS_MAX = 10_000
-
-
 def _lookup(key: str) -> StoredPage | None:
     if not settings.PAGE_CACHE_SECONDS:
         return None
-    tag_keys = [_tag_key(tag) for tag in _last_known_tags.get(key, ())]
-    found = cache.get_many([key, *tag_keys])
-    stored = found.get(key)
-    if stored is None or stored.expires_at <= time.time():
+    now = time.time()
+    local = local_pages.get(key)
+    if local is not None:
+        page, valid_at = local
+        generation = watcher.current()
+        if generation is None:
+            generation = cache.get(GENERATION_KEY)
+        if generation is not None and int(generation) == valid_at and page.expires_at > now:
+            return page
+        tag_keys = [_tag_key(tag) for tag in page.tags]
+    else:
+        tag_keys = []
+    # One atomic read: the counter, the page and (when known) its tags agree.
+    found = cache.get_many([GENERATION_KEY, key, *tag_keys])
+    page = found.get(key)
+    if page is None or page.expires_at <= now or GENERATION_KEY not in found:
+        local_pages.discard(key)
         return None
-    if stored.tags != _last_known_tags.get(key):
-        if len(_last_known_tags) >= LAST_KNOWN_TAGS_MAX:
-            _last_known_tags.clear()
-        _last_known_tags[key] = stored.tags
-        found = cache.get_many([_tag_key(tag) for tag in stored.tags])
-    valid = all(int(found.get(_tag_key(tag), 0)) <= stored.generation for tag in stored.tags)
-    return stored if valid else None
+    if local is None or page.tags != local[0].tags:
+        found.update(cache.get_many([_tag_key(tag) for tag in page.tags]))
+    if any(int(found.get(_tag_key(tag), 0)) > page.generation for tag in page.tags):
+        local_pages.discard(key)
+        return None
+    local_pages.put(key, page, int(found[GENERATION_KEY]))
+    return page
 
 
 def _render(view, request, args, kwargs):

@@ -440,10 +440,11 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         "÷ floor: requests/s against the first floor row (the last floor row, on the warm "
         "gunicorn, shows the drift during the run)"
     )
-    if any(row.cache == "none" for row in warm):
+    uncached = [row.name for row in warm if row.cache == "none"]
+    if uncached:
         print(
-            "the warm gunicorn sent no X-Page-Cache header: the app has no page cache yet, "
-            "so warm measures the same work as cold"
+            f"not cached by the app ({', '.join(uncached)}): warm measures the same work as "
+            "cold there"
         )
     if "hit" not in via_nginx.cache:
         print(

@@ -35,3 +35,11 @@ class ReusedClientRedisCache(RedisCache):
 
     def validate_key(self, key):
         """Redis takes any key; memcached's warnings do not apply."""
+
+    def redis_client(self):
+        """The redis-py client of the first server (for publish and subscribe)."""
+        return self._cache.get_client(None, write=True)
+
+    @property
+    def location(self) -> str:
+        return self._servers[0]

@@ -49,9 +49,13 @@ def _fresh_cache():
     """Throttles and page caches never leak from one test into another."""
     from django.core.cache import cache
 
+    from articles.pagecache import local_pages
+
     cache.clear()
+    local_pages.clear()
     yield
     cache.clear()
+    local_pages.clear()
 
 
 def _https_client():

@@ -431,3 +431,39 @@ def test_an_editor_saving_in_the_admin_is_seen_by_the_next_reader(
     for name in ("A", "B", "home", "politics"):
         assert b"B headline, updated" in anonymous.get(newsroom["pages"][name]).content
     assert stale_pages(anonymous, {"C": newsroom["pages"]["C"]}) == set()
+
+
+def test_a_bump_in_another_process_reaches_this_ones_copies_at_once(anonymous):
+    """Web processes keep copies of pages; an edit anywhere must reach all of them."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.conftest import need_postgres_and_redis
+
+    need_postgres_and_redis()
+    article = ArticleFactory()
+    path = article.get_absolute_url()
+    assert cache_state(anonymous, path) == "miss"
+    deadline = time.monotonic() + 10
+    while pagecache.watcher.current() is None:  # subscribed to the bump channel
+        assert time.monotonic() < deadline, "the page cache never subscribed to bumps"
+        time.sleep(0.05)
+    assert cache_state(anonymous, path) == "hit"
+
+    subprocess.run(
+        [sys.executable, "manage.py", "clear_page_cache"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "PAGE_CACHE_SECONDS": "600"},
+        check=True,
+        capture_output=True,
+    )
+
+    # Heard over pub/sub within moments, not after a recheck (5 s).
+    deadline = time.monotonic() + 1
+    while cache_state(anonymous, path) == "hit":
+        assert time.monotonic() < deadline, "this process kept serving its stale copy"
+        time.sleep(0.02)
+    assert cache_state(anonymous, path) == "hit"
