@@ -223,17 +223,31 @@ def _is_valid(tags, generation: int) -> bool:
 # Values shared by many pages
 
 
+# Values this process found valid, with the generation it found them valid at.
+_local_values: dict[str, tuple[object, int]] = {}
+LOCAL_VALUES_MAX = 1000
+
+
 def cached_value(key: str, tags, compute, *, valid=lambda value: True):
     """``compute()``, kept in the cache until one of ``tags`` is bumped.
 
-    Falls back to ``compute()`` when the cache is unreachable.
+    Like pages, a value found valid is also kept in this process's memory for as
+    long as the generation does not move. Falls back to ``compute()`` when the
+    cache is unreachable.
     """
     key = f"{KEY_PREFIX}:value:{key}"
+    local = _local_values.get(key)
+    if local is not None and local[1] == watcher.current() and valid(local[0]):
+        return local[0]
+    tag_keys = [_tag_key(tag) for tag in tags]
     try:
-        stored = cache.get(key)
-        if stored is not None:
-            generation, value = stored
-            if valid(value) and _is_valid(tags, generation):
+        found = cache.get_many([GENERATION_KEY, key, *tag_keys])
+        if key in found and GENERATION_KEY in found:
+            generation, value = found[key]
+            if valid(value) and all(int(found.get(tk, 0)) <= generation for tk in tag_keys):
+                if len(_local_values) >= LOCAL_VALUES_MAX:
+                    _local_values.clear()
+                _local_values[key] = (value, int(found[GENERATION_KEY]))
                 return value
         generation = _current_generation()
     except Exception:
@@ -245,6 +259,12 @@ def cached_value(key: str, tags, compute, *, valid=lambda value: True):
     except Exception:
         logger.warning("page cache: could not keep %s", key, exc_info=True)
     return value
+
+
+def forget_local() -> None:
+    """Drop this process's copies of pages and values (tests start from nothing)."""
+    local_pages.clear()
+    _local_values.clear()
 
 
 def next_scheduled_publish() -> float | None:

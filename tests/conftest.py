@@ -49,13 +49,13 @@ def _fresh_cache():
     """Throttles and page caches never leak from one test into another."""
     from django.core.cache import cache
 
-    from articles.pagecache import local_pages
+    from articles.pagecache import forget_local
 
     cache.clear()
-    local_pages.clear()
+    forget_local()
     yield
     cache.clear()
-    local_pages.clear()
+    forget_local()
 
 
 def _https_client():

@@ -1,4 +1,6 @@
 from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from articles import pagecache
 from articles.models import Topic
@@ -6,13 +8,23 @@ from articles.models import Topic
 register = template.Library()
 
 
-@register.inclusion_tag("includes/topic_nav.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def topic_nav(context):
     """Every topic as a navigation link; the current one is marked.
 
-    The list is kept in the cache until a topic changes (one query after that).
+    The rendered menu is kept in the cache, one per current topic, until a topic
+    changes: every public page shows it, and rendering a link per topic was a
+    good part of a page's render.
     """
-    topics = pagecache.cached_value(
-        "topic-nav", [pagecache.GLOBAL_TAG], lambda: list(Topic.objects.all())
+    current = context.get("current_topic")
+
+    def render():
+        topics = list(Topic.objects.all())
+        return render_to_string(
+            "includes/topic_nav.html", {"topics": topics, "current_topic": current}
+        )
+
+    html = pagecache.cached_value(
+        f"topic-nav:{current.pk if current else 0}", [pagecache.GLOBAL_TAG], render
     )
-    return {"topics": topics, "current_topic": context.get("current_topic")}
+    return mark_safe(html)  # noqa: S308 - rendered by our template, escaped there
