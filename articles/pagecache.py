@@ -544,7 +544,7 @@ def article_page_tags(request, response) -> list[str]:
     """
     article = response.context_data["article"]
     cards = response.context_data["related_cards"]
-    linked = {link.target_article_id for link in article.related_links.all()}
+    linked = {link.target_article_id for link in article.page_links}
     shown = {card.article_id for card in cards}
     tags = [
         article_tag(article.pk),

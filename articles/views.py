@@ -329,7 +329,7 @@ class ArticleDetailView(DetailView):
     def get_object(self, queryset=None):
         # Not .published(): staff may preview drafts. The visitor (and with it
         # the session) is consulted only for a story that is not public.
-        article = Article.objects.for_page().filter(slug=self.kwargs["slug"]).first()
+        article = Article.objects.for_page(slug=self.kwargs["slug"])
         if article is None:
             raise Http404(_("No such article."))
         self.is_preview = not article.is_published()

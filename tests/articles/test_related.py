@@ -10,8 +10,8 @@ pytestmark = pytest.mark.django_db
 
 
 def cards_of(article):
-    # The page's own fetch, so the prefetched path is the one under test.
-    return Article.objects.for_page().get(pk=article.pk).related_cards()
+    # The page's own fetch, so the page's path is the one under test.
+    return Article.objects.for_page(pk=article.pk).related_cards()
 
 
 def link(article, position, **kwargs):
