@@ -180,10 +180,11 @@ class GenerationWatcher:
             pubsub.subscribe(self._channel())
             pubsub.get_message(timeout=1.0)  # the subscription's confirmation
             while True:
-                # Subscribed first, then read: no bump falls between the two.
+                # Subscribed first, then read: no bump falls between the two. The
+                # counter only grows (a lost one restarts from the clock, above it).
                 counter = cache.get(GENERATION_KEY)
-                with self._lock:
-                    self._generation = None if counter is None else int(counter)
+                if counter is not None:
+                    self._heard(int(counter))
                 self._subscribed = counter is not None
                 checked = time.monotonic()
                 while time.monotonic() - checked < self.RECHECK_SECONDS:
@@ -213,11 +214,6 @@ def _bump_logged(tags) -> None:
         bump(*tags)
     except Exception:
         logger.exception("page cache: could not invalidate %s", ", ".join(sorted(set(tags))))
-
-
-def _is_valid(tags, generation: int) -> bool:
-    current = cache.get_many([_tag_key(tag) for tag in tags])
-    return all(int(current.get(_tag_key(tag), 0)) <= generation for tag in tags)
 
 
 # Values shared by many pages
