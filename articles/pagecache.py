@@ -216,6 +216,11 @@ def _bump_logged(tags) -> None:
         logger.exception("page cache: could not invalidate %s", ", ".join(sorted(set(tags))))
 
 
+def _unbumped_since(generation: int, tags, found: dict) -> bool:
+    """No tag in ``found`` (a read of their keys) was bumped after ``generation``."""
+    return all(int(found.get(_tag_key(tag), 0)) <= generation for tag in tags)
+
+
 # Values shared by many pages
 
 
@@ -235,12 +240,11 @@ def cached_value(key: str, tags, compute, *, valid=lambda value: True):
     local = _local_values.get(key)
     if local is not None and local[1] == watcher.current() and valid(local[0]):
         return local[0]
-    tag_keys = [_tag_key(tag) for tag in tags]
     try:
-        found = cache.get_many([GENERATION_KEY, key, *tag_keys])
+        found = cache.get_many([GENERATION_KEY, key, *(_tag_key(tag) for tag in tags)])
         if key in found and GENERATION_KEY in found:
             generation, value = found[key]
-            if valid(value) and all(int(found.get(tk, 0)) <= generation for tk in tag_keys):
+            if valid(value) and _unbumped_since(generation, tags, found):
                 if len(_local_values) >= LOCAL_VALUES_MAX:
                     _local_values.clear()
                 _local_values[key] = (value, int(found[GENERATION_KEY]))
@@ -353,20 +357,21 @@ class LocalPages:
         if page.size > limit:
             return
         with self._lock:
-            old = self._pages.pop(key, None)
-            if old is not None:
-                self._bytes -= old[0].size
+            self._drop(key)
             self._pages[key] = (page, generation)
             self._bytes += page.size
             while self._bytes > limit:
-                _, (dropped, _) = self._pages.popitem(last=False)
-                self._bytes -= dropped.size
+                self._drop(next(iter(self._pages)))
 
     def discard(self, key: str) -> None:
         with self._lock:
-            old = self._pages.pop(key, None)
-            if old is not None:
-                self._bytes -= old[0].size
+            self._drop(key)
+
+    def _drop(self, key: str) -> None:
+        """Under the lock."""
+        old = self._pages.pop(key, None)
+        if old is not None:
+            self._bytes -= old[0].size
 
     def clear(self) -> None:
         with self._lock:
@@ -463,7 +468,7 @@ def _lookup(key: str) -> StoredPage | None:
         return None
     if local is None or page.tags != local[0].tags:
         found.update(cache.get_many([_tag_key(tag) for tag in page.tags]))
-    if any(int(found.get(_tag_key(tag), 0)) > page.generation for tag in page.tags):
+    if not _unbumped_since(page.generation, page.tags, found):
         local_pages.discard(key)
         return None
     local_pages.put(key, page, int(found[GENERATION_KEY]))

@@ -43,7 +43,7 @@ def _article_saved(sender, instance, created, raw=False, **kwargs):
     if was_listed or is_listed:
         tags.append(pagecache.SITEMAP_TAG)
         if created or before != after:
-            tags += _listing_tags(instance)
+            tags += _listing_tags(instance.topics.values_list("pk", flat=True))
     pagecache.invalidate(*tags)
 
 
@@ -57,13 +57,12 @@ def _article_deleting(sender, instance, **kwargs):
 def _article_deleted(sender, instance, **kwargs):
     tags = [pagecache.article_tag(instance.pk)]
     if instance.status in ON_LIST:
-        tags += [pagecache.HOME_TAG, pagecache.SITEMAP_TAG, pagecache.SCHEDULE_TAG]
-        tags += [pagecache.topic_tag(pk) for pk in getattr(instance, "_topic_ids_before", [])]
+        tags += [pagecache.SITEMAP_TAG, *_listing_tags(getattr(instance, "_topic_ids_before", []))]
     pagecache.invalidate(*tags)
 
 
-def _listing_tags(article) -> list[str]:
-    topic_ids = article.topics.values_list("pk", flat=True)
+def _listing_tags(topic_ids) -> list[str]:
+    """A story's place in the public lists: the home pages, its topics', the schedule."""
     return [
         pagecache.HOME_TAG,
         pagecache.SCHEDULE_TAG,

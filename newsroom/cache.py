@@ -6,8 +6,8 @@
   ``redis.Redis`` object is safe to share between threads, each command borrows
   a connection from the pool.
 - Every key is checked for memcached's limits (length, control characters),
-  character by character; Redis has no such limits and a page hit reads one
-  key per story the page shows, so the check is skipped.
+  character by character; Redis has no such limits and checking a stored page
+  reads one key per story it shows, so the check is skipped.
 
 redis-py parses replies with hiredis (a C parser, a dependency) when installed.
 """

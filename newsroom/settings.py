@@ -366,7 +366,7 @@ SEARCH_TIME_LIMIT_MS = int(os.environ.get("SEARCH_TIME_LIMIT_MS", "500"))
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 PAGE_CACHE_PROXY_SECONDS = int(os.environ.get("PAGE_CACHE_PROXY_SECONDS", "10"))
 # Each web process also keeps the pages it served lately in its own memory, up to
-# this many bytes of HTML, so that a hit reads one small counter from Redis.
+# this many bytes of HTML, so that a hit usually needs no Redis call at all.
 PAGE_CACHE_LOCAL_BYTES = int(os.environ.get("PAGE_CACHE_LOCAL_BYTES", str(32 * 1024 * 1024)))
 # Set on browsers of signed-in staff while they use the admin (newsroom/middleware.py):
 # their requests skip every cache, the site's and the proxy's.

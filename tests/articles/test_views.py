@@ -621,7 +621,8 @@ def test_search_page_out_of_range_is_404(client, page):
     assert client.get("/search/", {"q": "harbour", "page": page}).status_code == 404
 
 
-def test_search_ranks_only_the_newest_matches_and_says_so(client):
+def harbour_stories(count):
+    """``count`` public stories matching "harbour", harbour-0 the newest, a minute apart."""
     now = timezone.now()
     Article.objects.bulk_create(
         Article(
@@ -633,8 +634,12 @@ def test_search_ranks_only_the_newest_matches_and_says_so(client):
             status=Article.Status.PUBLISHED,
             publish_at=now - dt.timedelta(minutes=i),
         )
-        for i in range(SEARCH_CANDIDATES + 5)
+        for i in range(count)
     )
+
+
+def test_search_ranks_only_the_newest_matches_and_says_so(client):
+    harbour_stories(SEARCH_CANDIDATES + 5)
 
     pages = follow(client, "/search/?q=harbour", "More results")
 
@@ -649,19 +654,7 @@ def test_search_ranks_only_the_newest_matches_and_says_so(client):
 
 def test_search_with_exactly_the_cap_of_matches_is_not_capped(client, settings):
     settings.ARTICLES_PER_PAGE = 100
-    now = timezone.now()
-    Article.objects.bulk_create(
-        Article(
-            title=f"Harbour news {i}",
-            slug=f"harbour-{i}",
-            standfirst="The harbour.",
-            body="<p>Boats.</p>",
-            impact_score=10,
-            status=Article.Status.PUBLISHED,
-            publish_at=now - dt.timedelta(minutes=i),
-        )
-        for i in range(SEARCH_CANDIDATES)
-    )
+    harbour_stories(SEARCH_CANDIDATES)
 
     content = client.get("/search/", {"q": "harbour"}).content.decode()
 
