@@ -93,7 +93,7 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def for_page(self, **lookup) -> "Article | None":
-        """The article matching ``lookup`` with what its page shows, or None.
+        """The article matching ``lookup`` (a unique field) with what its page shows, or None.
 
         The byline comes with the row; the topics and the related links (with
         their target articles) in one plain query each, kept on the article as
@@ -101,15 +101,23 @@ class ArticleQuerySet(models.QuerySet):
         same three queries at about twice the cost in Python, a good part of a
         page's render when it is not in the page cache.
         """
-        article = self.select_related("author").defer("search_vector").filter(**lookup).first()
-        if article is not None:
-            article.page_topics = list(Topic.objects.filter(articles=article.pk))
-            article.page_links = list(
-                RelatedLink.objects.filter(article=article.pk)
-                .select_related("target_article")
-                .defer("target_article__body", "target_article__search_vector")
-                .order_by("position", "id")
-            )
+        # No ORDER BY on the wide queries: Django hashes every selected column to
+        # compile one, which cost more than the query itself. The lookup names one
+        # article, and a page's few links are put in order here.
+        found = list(
+            self.select_related("author").defer("search_vector").filter(**lookup).order_by()[:1]
+        )
+        if not found:
+            return None
+        article = found[0]
+        article.page_topics = list(Topic.objects.filter(articles=article.pk))
+        article.page_links = sorted(
+            RelatedLink.objects.filter(article=article.pk)
+            .select_related("target_article")
+            .defer("target_article__body", "target_article__search_vector")
+            .order_by(),
+            key=lambda link: (link.position, link.pk),
+        )
         return article
 
     def older_than(self, pk: int):
