@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.defaults import server_error
 
-from articles.models import SEARCH_CANDIDATES, Article, RelatedLink
+from articles.models import SEARCH_CANDIDATES, Article, RelatedLink, Topic
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -432,6 +432,61 @@ def test_article_page_links_to_contact_with_the_article(client):
     assert f'href="{reverse("contact:start")}?article=bridge-reopens"' in content
 
 
+def _article_topics(response) -> list[str]:
+    return re.findall(r'class="article-topic [^"]*" href="([^"]+)">([^<]+)</a>', response.text)
+
+
+def test_article_page_shows_its_topics_in_the_menus_order(client):
+    article = ArticleFactory(
+        topics=[
+            TopicFactory(name="Zoning", slug="zoning"),
+            TopicFactory(name="Arts", slug="arts"),
+            TopicFactory(name="Media", slug="media"),
+        ]
+    )
+    TopicFactory(name="Business", slug="business")
+
+    response = client.get(article.get_absolute_url())
+
+    assert _article_topics(response) == [
+        ("/topics/arts/", "Arts"),
+        ("/topics/media/", "Media"),
+        ("/topics/zoning/", "Zoning"),
+    ]
+
+
+def test_a_renamed_topic_shows_on_every_article_page_at_once(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.PAGE_CACHE_SECONDS = 0  # the topic list is kept even when pages are not
+    arts = TopicFactory(name="Arts", slug="arts")
+    first, second = ArticleFactory(topics=[arts]), ArticleFactory(topics=[arts])
+    client.get(first.get_absolute_url())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        arts.name = "Culture"
+        arts.save()
+
+    for article in (first, second):
+        assert _article_topics(client.get(article.get_absolute_url())) == [
+            ("/topics/arts/", "Culture")
+        ]
+
+
+def test_a_topic_added_behind_the_sites_back_still_shows_on_its_articles(client, settings):
+    settings.PAGE_CACHE_SECONDS = 0  # a page render, not a stored page
+    article = ArticleFactory(topics=[TopicFactory(name="Arts", slug="arts")])
+    client.get(article.get_absolute_url())  # the topic list is kept without the new one
+    # A bulk import sends no signals, so nothing tells the kept topic list.
+    (media,) = Topic.objects.bulk_create([Topic(name="Media", slug="media")])
+    Article.topics.through.objects.create(article=article, topic=media)
+
+    assert _article_topics(client.get(article.get_absolute_url())) == [
+        ("/topics/arts/", "Arts"),
+        ("/topics/media/", "Media"),
+    ]
+
+
 def test_unknown_article_is_404(client):
     assert client.get("/articles/no-such-story/").status_code == 404
 
@@ -790,9 +845,26 @@ def test_article_page_query_budget_does_not_grow(
 ):
     settings.PAGE_CACHE_SECONDS = 0  # every request renders (tests/articles/test_pagecache.py)
     article = _article_with(n)
-    # 1 article, 2 prefetches (topics, related links), 1 suggestions, 1 topic nav.
+    # The article (with its topic ids), its related links, suggestions when fewer
+    # than three links; the topic list and the menu until they are kept.
     with django_assert_max_num_queries(5):
         assert client.get(article.get_absolute_url()).status_code == 200
+
+
+def test_an_article_page_with_its_cards_curated_costs_two_queries(
+    client, django_assert_num_queries, settings
+):
+    settings.PAGE_CACHE_SECONDS = 0
+    article = _article_with(3)
+    client.get(ArticleFactory(topics=[]).get_absolute_url())  # keeps the topic list and menu
+
+    # The article with its topic ids and its links; elsewhere than PostgreSQL
+    # the topics take a query of their own.
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 3):
+        response = client.get(article.get_absolute_url())
+
+    assert len(_article_topics(response)) == 3
+    assert response.text.count('data-curated="true"') == 3
 
 
 def _queries(client, path):
