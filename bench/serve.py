@@ -13,7 +13,7 @@ served by that nginx as a static file (the machine's limit). The floor
 page of the article page's size with no database) is measured first and last.
 
 Prints one table: SQL queries per page (Django's test client on the same
-database, cold), response bytes, what the caches said, requests/s, p50/p99
+database, cold: the first render on an empty cache, then the next), response bytes, what the caches said, requests/s, p50/p99
 latency, errors and the ratio to the floor. Every row is checked first (HTTP 200,
 the expected size), and wrk's bytes per request must match, so a row cannot
 measure an error page. Everything it starts is stopped at the end, also on an
@@ -187,19 +187,23 @@ def drain(base_url: str, *, timeout: float = 300) -> bool:
 
 
 def count_queries(rows: list[Row]) -> None:
-    """Each page's SQL queries through Django's test client on the same database,
-    counted before the next request clears the connection's query log."""
+    """Each page's SQL queries through Django's test client on the same database:
+    "first/again", a render with the cache empty and one with the values every page
+    shares (the topic list, the topic menu) kept, as in the cold rows under load."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client()
     for row in rows:
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(row.path)
-        row.queries = len(queries)
-        if response.status_code != 200:
-            raise SystemExit(f"{row.path}: HTTP {response.status_code} from the test client")
+        counts = []
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(row.path)
+            counts.append(len(queries))
+            if response.status_code != 200:
+                raise SystemExit(f"{row.path}: HTTP {response.status_code} from the test client")
+        row.queries = "/".join(map(str, counts))
         row.size = len(response.content)
 
 
@@ -431,7 +435,8 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         print("| " + " | ".join(cells) + " |")
     print()
     print(
-        "queries: a cold render through Django's test client; cache: the X-Page-Cache (app) "
+        "queries: cold renders through Django's test client, the first on an empty cache/"
+        "the next with the topic list and menu kept; cache: the X-Page-Cache (app) "
         "and X-Cache-Status (nginx) headers on a request after the priming one (none: no "
         "cache answered); errors: non-2xx/3xx answers plus socket errors, (size!) when "
         "wrk's bytes per request differ from the checked answer's by more than "
