@@ -14,10 +14,10 @@ page of the article page's size with no database) is measured first and last.
 
 Prints one table: SQL queries per page (Django's test client on the same
 database, cold: the first render on an empty cache, then the next), response
-bytes, what the caches said, requests/s, p50/p99 latency, errors and the ratio to the floor. Every row is checked first (HTTP 200,
-the expected size), and wrk's bytes per request must match, so a row cannot
-measure an error page. Everything it starts is stopped at the end, also on an
-error or Ctrl-C.
+bytes, what the caches said, requests/s, p50/p99 latency, errors and the ratio
+to the floor. Every row is checked first (HTTP 200, the expected size), and
+wrk's bytes per request must match, so a row cannot measure an error page.
+Everything it starts is stopped at the end, also on an error or Ctrl-C.
 
     .venv/bin/python bench/build.py --articles 1000
     .venv/bin/python bench/serve.py --duration 10
