@@ -143,7 +143,7 @@ class ArticleAdmin(CompareVersionAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         # modelform_factory made a fresh class for this request, so this stays here.
-        form.live_version = getattr(request, "article_live_version", None)
+        form.live_version, form.live_saved_at = getattr(request, "article_live", (None, None))
         return form
 
     # The list
@@ -215,15 +215,15 @@ class ArticleAdmin(CompareVersionAdmin):
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         # A restore writes the old version into the row before the form runs, so
-        # lock and remember the live version first: the restore is conflict-checked
-        # against it and the version count goes on from it.
+        # lock and remember the live version and its save time first: the restore
+        # is conflict-checked against them and the version count goes on from it.
         with transaction.atomic():
-            request.article_live_version = (
+            request.article_live = (
                 Article.objects.select_for_update()
                 .filter(pk=unquote(object_id))
-                .values_list("version", flat=True)
+                .values_list("version", "updated_at")
                 .first()
-            )
+            ) or (None, None)
             return super().revision_view(request, object_id, version_id, extra_context)
 
     def compare_view(self, request, object_id, extra_context=None):

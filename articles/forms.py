@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AdminURLFieldWidget
@@ -23,8 +25,10 @@ class ArticleAdminForm(forms.ModelForm):
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     # Set by the admin when the form restores an old version from history: the
-    # row then already holds the old data, so the live version is read before.
+    # row then already holds the old data, so the live version and the time it
+    # was saved are read before.
     live_version: int | None = None
+    live_saved_at: datetime | None = None
 
     class Meta:
         model = Article
@@ -79,6 +83,7 @@ class ArticleAdminForm(forms.ModelForm):
                 article_id=self.instance.pk,
                 opened_version=opened_version,
                 current_version=current_version,
+                saved_at=self.live_saved_at,
             )
         except services.EditConflict as conflict:
             who = (

@@ -36,12 +36,21 @@ def article_lock_version(*, article_id: int) -> int:
 
 
 def article_check_version(
-    *, article_id: int, opened_version: int | None, current_version: int
+    *,
+    article_id: int,
+    opened_version: int | None,
+    current_version: int,
+    saved_at: datetime | None = None,
 ) -> None:
-    """Raise EditConflict when the article was saved after the editor opened ``opened_version``."""
+    """Raise EditConflict when the article was saved after the editor opened ``opened_version``.
+
+    ``saved_at`` is when ``current_version`` was saved, for a caller whose row
+    no longer says so (a restore has written the old version's data into it);
+    by default it is read from the row.
+    """
     if opened_version == current_version:
         return
-    saved = Article.objects.values_list("updated_at", flat=True).get(pk=article_id)
+    saved = saved_at or Article.objects.values_list("updated_at", flat=True).get(pk=article_id)
     last_version = (
         Version.objects.get_for_object_reference(Article, article_id)
         .select_related("revision__user")

@@ -35,6 +35,11 @@ STARTED_SALT = "newsroom.contact.start-form"
 # (Zl, Zp: U+2028 and U+2029, which some software treats as line breaks) and
 # lone surrogates (Cs).
 _HEADER_UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# The two joiners are format characters that names are written with: the zero
+# width non-joiner in Persian (U+200C), the joiner in Sinhala and Indic
+# conjuncts and emoji sequences (U+200D). In a mail header they are encoded like
+# any other letter and cannot reorder or hide text.
+_JOINERS = frozenset({"\u200c", "\u200d"})
 # A message body may hold line breaks and tabs; format characters (emoji joiners,
 # right-to-left marks) are ordinary text there.
 _BODY_UNSAFE = frozenset({"Cc", "Cs"})
@@ -49,14 +54,15 @@ def _has_unsafe(
 
 def _one_line_text(value: str, *, label: str) -> str:
     """Trimmed single-line text; a line break or control character is refused."""
-    if _has_unsafe(value, _HEADER_UNSAFE):
+    if _has_unsafe(value, _HEADER_UNSAFE, _JOINERS):
         raise forms.ValidationError(
             _("The %(field)s must be on one line, without special characters."),
             code="control_characters",
             params={"field": label},
         )
     value = value.strip()
-    if not value:
+    # Joiners alone show nothing: such a value is as empty as spaces are.
+    if not "".join(ch for ch in value if ch not in _JOINERS).strip():
         raise forms.ValidationError(_("This field is required."), code="required")
     return value
 

@@ -3,6 +3,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+import time_machine
 from django.contrib.messages import get_messages
 from django.utils import timezone
 from reversion.models import Version
@@ -461,26 +462,38 @@ def test_history_compare_and_restore_bring_back_title_and_links(editor_client):
     assert article.version == 4, "a restore counts on from the live version"
 
 
-def test_restore_refuses_when_someone_saved_after_the_restore_page_was_opened(editor_client):
-    article = ArticleFactory(title="First headline")
-    editor_client.post(change_url(article), article_form(article))
+def test_restore_refuses_when_someone_saved_after_the_restore_page_was_opened(
+    make_editor_client,
+):
+    # Winter: Europe/London is UTC, so the times below are the ones the message shows.
+    day = datetime.datetime(2026, 1, 12, tzinfo=datetime.UTC)
+    alice, bob = make_editor_client(username="alice"), make_editor_client(username="bob")
+    with time_machine.travel(day.replace(hour=9), tick=False):
+        article = ArticleFactory(title="First headline")
+        alice.post(change_url(article), article_form(article))
     article.refresh_from_db()
-    editor_client.post(change_url(article), article_form(article, title="Second headline"))
+    with time_machine.travel(day.replace(hour=10), tick=False):
+        alice.post(change_url(article), article_form(article, title="Second headline"))
     article.refresh_from_db()
     old = Version.objects.get_for_object(article).order_by("pk").first()
     revision_url = f"/admin/articles/article/{article.pk}/history/{old.pk}/"
-    opened = opened_version_in(editor_client.get(revision_url).content.decode())
-    editor_client.post(
-        change_url(article), article_form(article, title="Third headline", opened_version=opened)
-    )
+    opened = opened_version_in(alice.get(revision_url).content.decode())
+    with time_machine.travel(day.replace(hour=11, minute=5), tick=False):
+        bob.post(
+            change_url(article),
+            article_form(article, title="Third headline", opened_version=opened),
+        )
     article.refresh_from_db()
 
-    refused = editor_client.post(
+    refused = alice.post(
         revision_url, article_form(article, title="First headline", opened_version=opened)
     )
 
     assert refused.status_code == 200
-    assert "after you opened it" in refused.content.decode()
+    # The save that got in the way, not the version being restored (09:00).
+    assert "Someone else (bob) saved this article at 11:05 (Europe/London time)" in (
+        refused.content.decode()
+    )
     article.refresh_from_db()
     assert article.title == "Third headline"
 

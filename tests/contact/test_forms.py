@@ -33,7 +33,16 @@ def errors_of(form) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize(
     "name",
-    ["José Ñúñez", "Zoë O'Brien-Smith", "李小龙", "محمد", "  Jane Reader  ", "Jane\u00a0Reader"],
+    [
+        "José Ñúñez",
+        "Zoë O'Brien-Smith",
+        "李小龙",
+        "محمد",
+        "  Jane Reader  ",
+        "Jane\u00a0Reader",
+        "مهسا نیک\u200cپور",  # Persian: a zero-width non-joiner inside the surname
+        "\u0dc1\u0dca\u200d\u0dbb\u0dd3 \u0dbd\u0d82\u0d9a\u0dcf",  # Sinhala, a joiner
+    ],
 )
 def test_ordinary_names_pass_trimmed(name):
     form = start_form(name=name)
@@ -59,6 +68,11 @@ def test_ordinary_names_pass_trimmed(name):
 )
 def test_names_with_control_or_format_characters_are_refused(name):
     assert errors_of(start_form(name=name)) == {"name": ["control_characters"]}
+
+
+@pytest.mark.parametrize("name", ["\u200c", " \u200d\u200c "])
+def test_a_name_of_joiners_alone_is_empty(name):
+    assert errors_of(start_form(name=name)) == {"name": ["required"]}
 
 
 @pytest.mark.parametrize(

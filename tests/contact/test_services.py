@@ -1,3 +1,5 @@
+import email
+import email.policy
 import re
 import smtplib
 from datetime import timedelta
@@ -308,6 +310,29 @@ def test_no_visitor_text_reaches_a_mail_header_unescaped(
     assert "\nBcc:" not in headers
     assert mailoutbox[-1].bcc == []
     assert mailoutbox[-1].recipients() == ["desk@newsroom.test"]
+
+
+def test_names_written_with_joiners_reach_the_editors_mail_intact(
+    mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.CONTACT_RECIPIENTS = ["desk@newsroom.test"]
+    name, subject = "مهسا نیک\u200cپور", "گزارش\u200cها"  # zero-width non-joiners
+    verification = Verification.objects.create(
+        name=name,
+        email="mahsa@example.com",
+        code_nonce="n",
+        state=Verification.State.VERIFIED,
+        verified_at=timezone.now(),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_submit(verification_id=verification.pk, subject=subject, body="x")
+
+    parsed = email.message_from_bytes(
+        mailoutbox[-1].message().as_bytes(), policy=email.policy.default
+    )
+    assert parsed["Subject"].endswith(subject)
+    (reply_to,) = parsed["Reply-To"].addresses
+    assert (reply_to.display_name, reply_to.addr_spec) == (name, "mahsa@example.com")
 
 
 def test_no_recipients_configured_fails_the_notification(verified, settings, mailoutbox):
