@@ -316,7 +316,8 @@ def test_names_written_with_joiners_reach_the_editors_mail_intact(
     mailoutbox, settings, django_capture_on_commit_callbacks
 ):
     settings.CONTACT_RECIPIENTS = ["desk@newsroom.test"]
-    name, subject = "مهسا نیک\u200cپور", "گزارش\u200cها"  # zero-width non-joiners
+    # Persian, with zero-width non-joiners.
+    name, subject = "مهسا نیک\u200cپور", "گزارش\u200cها"  # noqa: RUF001
     verification = Verification.objects.create(
         name=name,
         email="mahsa@example.com",
