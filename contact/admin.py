@@ -7,10 +7,14 @@ nothing here ever shows a code or the nonce it is derived from.
 
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import unquote
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -18,8 +22,13 @@ from . import services
 from .models import Delivery, Message, Verification
 
 
+def _in_site_time(label) -> str:
+    """A column heading that names the time zone its times are shown in."""
+    return format_lazy("{} ({})", label, lazy(lambda: settings.TIME_ZONE, str)())
+
+
 def _delivery_badge(row: Message | Verification) -> str:
-    """The outbox state; a failed send shows its last error on hover."""
+    """The outbox state, with the last error on hover: a failed send's, or one being retried."""
     label = row.get_delivery_state_display()
     if row.delivery_state == Delivery.FAILED:
         return format_html(
@@ -27,6 +36,8 @@ def _delivery_badge(row: Message | Verification) -> str:
             row.delivery_error or _("No error recorded."),
             label,
         )
+    if row.delivery_error:
+        return format_html('<span title="{}">{}</span>', row.delivery_error, label)
     return label
 
 
@@ -68,7 +79,7 @@ def reply_mailto(message: Message) -> str:
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = [
-        "received_at",
+        "received",
         "sender",
         "subject_line",
         "article_link",
@@ -119,6 +130,10 @@ class MessageAdmin(admin.ModelAdmin):
         return False  # messages come only from the contact form
 
     # The list and the form
+
+    @admin.display(description=_in_site_time(_("received")), ordering="received_at")
+    def received(self, message: Message):
+        return message.received_at
 
     @admin.display(description=_("sender"), ordering="name")
     def sender(self, message: Message) -> str:
@@ -171,13 +186,20 @@ class MessageAdmin(admin.ModelAdmin):
                 services.message_mark(
                     messages=Message.objects.filter(pk=message.pk), status=Message.Status.READ
                 )
+                self._log_triage(request, [message], _("Marked as read on opening."))
             extra_context = {**(extra_context or {}), "reply_url": reply_mailto(message)}
         return super().change_view(request, object_id, form_url, extra_context)
 
     # Actions
 
     def _mark(self, request, queryset, status: str) -> None:
-        changed = services.message_mark(messages=queryset, status=status)
+        changing = list(queryset.exclude(status=status))
+        changed = services.message_mark(
+            messages=Message.objects.filter(pk__in=[message.pk for message in changing]),
+            status=status,
+        )
+        label = Message.Status(status).label.lower()
+        self._log_triage(request, changing, _("Marked as %(status)s.") % {"status": label})
         self.message_user(
             request,
             ngettext(
@@ -185,9 +207,16 @@ class MessageAdmin(admin.ModelAdmin):
                 "%(count)d messages marked %(status)s.",
                 changed,
             )
-            % {"count": changed, "status": Message.Status(status).label.lower()},
+            % {"count": changed, "status": label},
             messages.SUCCESS,
         )
+
+    def _log_triage(self, request, changed: list[Message], text: str) -> None:
+        """A line in each message's History, as a save through the form writes."""
+        if changed:
+            LogEntry.objects.log_actions(
+                user_id=request.user.pk, queryset=changed, action_flag=CHANGE, change_message=text
+            )
 
     @admin.action(description=_("Mark as read"), permissions=["change"])
     def mark_read(self, request, queryset):
@@ -236,19 +265,9 @@ VERIFICATION_FIELDS = [
 
 @admin.register(Verification)
 class VerificationAdmin(admin.ModelAdmin):
-    list_display = [
-        "email",
-        "name",
-        "state",
-        "wrong_tries",
-        "resends",
-        "created_at",
-        "sent_at",
-        "verified_at",
-        "used_at",
-        "delivery",
-        "last_error",
-    ]
+    # What tells one attempt from another at a glance; the times of each step,
+    # the resends and the full delivery error are on the attempt's own page.
+    list_display = ["email", "name", "state", "wrong_tries", "created", "delivery"]
     list_filter = ["state", "delivery_state"]
     search_fields = ["email"]
     date_hierarchy = "created_at"
@@ -271,14 +290,13 @@ class VerificationAdmin(admin.ModelAdmin):
     def has_retry_permission(self, request) -> bool:
         return request.user.has_perm("contact.retry_delivery")
 
+    @admin.display(description=_in_site_time(_("created")), ordering="created_at")
+    def created(self, verification: Verification):
+        return verification.created_at
+
     @admin.display(description=_("delivery"), ordering="delivery_state")
     def delivery(self, verification: Verification) -> str:
         return _delivery_badge(verification)
-
-    @admin.display(description=_("last delivery error"))
-    def last_error(self, verification: Verification) -> str:
-        error = verification.delivery_error
-        return error if len(error) <= 80 else f"{error[:79]}…"
 
     @admin.action(description=_("Retry failed code mail"), permissions=["retry"])
     def retry_delivery(self, request, queryset):
