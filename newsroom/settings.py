@@ -109,6 +109,9 @@ AXES_CLIENT_IP_CALLABLE = "contact.services.client_ip"
 AXES_RESET_ON_SUCCESS = True  # a correct password clears the earlier failures
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+# Its record of each successful login is personal data: a daily beat task
+# (newsroom.prune_login_records) deletes those older than this.
+LOGIN_RECORD_DAYS = int(os.environ.get("LOGIN_RECORD_DAYS", "30"))
 
 # Application definition
 INSTALLED_APPS = [
@@ -250,6 +253,7 @@ CELERY_TASK_ROUTES = {
     "contact.notify_editors": {"queue": "default"},
     "contact.outbox_sweep": {"queue": "default"},
     "contact.purge_verifications": {"queue": "default"},
+    "newsroom.prune_login_records": {"queue": "default"},
 }
 # Each worker process reserves one task at a time: with late acknowledgement a task
 # waits in a busy process only while another could have sent it.
@@ -268,7 +272,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "contact.outbox_sweep", "schedule": 60.0},
     "purge-verifications": {"task": "contact.purge_verifications", "schedule": 60.0 * 60},
+    "prune-login-records": {"task": "newsroom.prune_login_records", "schedule": 60.0 * 60 * 24},
 }
+# Tasks outside the apps, which autodiscovery does not look at.
+CELERY_IMPORTS = ["newsroom.tasks"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

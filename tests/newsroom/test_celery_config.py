@@ -65,13 +65,18 @@ def test_a_worker_started_without_queues_serves_both():
 
 
 def test_every_routed_and_scheduled_task_exists():
+    app.loader.import_default_modules()  # what a worker imports as it starts
     for name in [*app.conf.task_routes, *(e["task"] for e in app.conf.beat_schedule.values())]:
         assert name in app.tasks, name
 
 
-def test_beat_sweeps_the_outbox_every_minute_and_purges_hourly():
+def test_beat_sweeps_the_outbox_every_minute_and_purges_hourly_and_daily():
     schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
-    assert schedule == {"contact.outbox_sweep": 60.0, "contact.purge_verifications": 3600.0}
+    assert schedule == {
+        "contact.outbox_sweep": 60.0,
+        "contact.purge_verifications": 3600.0,
+        "newsroom.prune_login_records": 86400.0,
+    }
     # The sweep finds a lost mail after CONTACT_OUTBOX_STALE_AFTER; runs are more frequent.
     assert schedule["contact.outbox_sweep"] < settings.CONTACT_OUTBOX_STALE_AFTER
 

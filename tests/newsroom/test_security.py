@@ -281,6 +281,26 @@ def test_the_limit_and_cool_off_come_from_settings(https_client, settings):
     assert [log_in(https_client, "rosa", "wrong").status_code for _ in range(2)] == [200, 429]
 
 
+def test_records_of_admin_logins_are_kept_for_login_record_days(https_client, settings):
+    from axes.models import AccessLog
+
+    from newsroom import tasks
+
+    settings.LOGIN_RECORD_DAYS = 30
+    EditorFactory(username="rosa", password=PASSWORD)
+    now = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+    for days_ago in (31, 29):
+        with time_machine.travel(now - datetime.timedelta(days=days_ago), tick=False):
+            assert log_in(https_client, "rosa", PASSWORD).status_code == 302
+            https_client.post("/admin/logout/")
+
+    with time_machine.travel(now, tick=False):
+        tasks.prune_login_records.apply()
+
+    kept = AccessLog.objects.values_list("username", "attempt_time")
+    assert list(kept) == [("rosa", now - datetime.timedelta(days=29))]
+
+
 # Who manages accounts ---------------------------------------------------------------
 
 ACCOUNT_PAGES = [
