@@ -10,6 +10,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -28,6 +29,25 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def media_url(value: str) -> tuple[str, str | None]:
+    """MEDIA_URL from its variable, and the origin to allow images from when it is elsewhere.
+
+    A path serves uploads from this site; an http(s) address from object storage
+    or a CDN. Anything else is refused at start rather than breaking every image.
+    """
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme in {"http", "https"} and parts.netloc:
+        origin = f"{parts.scheme}://{parts.netloc}"
+    elif not parts.scheme and not parts.netloc and value.startswith("/"):
+        origin = None
+    else:
+        raise ImproperlyConfigured(
+            f"MEDIA_URL must be a path such as /media/ or an http(s) address, not {value!r}."
+        )
+    return (value if value.endswith("/") else value + "/"), origin
 
 
 # Security
@@ -78,12 +98,16 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # that ask for one (``request.csp_nonce``): the article form, whose rich-text editor
 # needs an inline import map and the base style element of its editor library.
 # Public pages never ask, so their header stays the same for every visitor.
+# Uploads (hero images) are under MEDIA_URL: this site, or the storage or CDN
+# whose address it names, which img-src then allows too.
+MEDIA_URL, MEDIA_ORIGIN = media_url(os.environ.get("MEDIA_URL", "/media/"))
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, NONCE],
-        "img-src": [SELF, "data:"],  # data: for Bootstrap's and the admin's inline SVG icons
+        # data: for Bootstrap's and the admin's inline SVG icons.
+        "img-src": [SELF, "data:", *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
         "font-src": [SELF],
         "connect-src": [SELF],
         "frame-ancestors": [NONE],
@@ -339,7 +363,6 @@ USE_TZ = True
 # Static files and uploads
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
-MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder
 STORAGES = {

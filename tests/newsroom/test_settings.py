@@ -33,7 +33,7 @@ def run_manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Co
 
 _SETTINGS_VARS = {
     "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL",
-    "EMAIL_HOST", "SITE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "EMAIL_HOST", "SITE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "MEDIA_URL",
 }  # fmt: skip
 
 
@@ -119,3 +119,30 @@ def test_collectstatic_builds_the_production_manifest(tmp_path):
     for name in ("bootstrap/css/bootstrap.min.css", "articles/site.css", "articles/favicon.svg"):
         assert name in manifest
         assert (tmp_path / "static" / (manifest[name] + ".gz")).exists()
+
+
+def media_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    code = (
+        "from django.conf import settings; print(settings.MEDIA_URL); "
+        "print(' '.join(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src']))"
+    )
+    return run_manage(
+        "shell", "--no-imports", "-c", code, env=production_env() | env, tmp_path=tmp_path
+    )
+
+
+def test_uploads_are_served_by_the_site_unless_media_url_names_another_address(tmp_path):
+    own = media_settings(tmp_path).stdout.splitlines()
+    cdn = media_settings(tmp_path, MEDIA_URL="https://cdn.example.net/newsroom").stdout.splitlines()
+
+    assert own == ["/media/", "'self' data:"]
+    # The CDN's origin may serve images; the trailing slash Django needs is added.
+    assert cdn == ["https://cdn.example.net/newsroom/", "'self' data: https://cdn.example.net"]
+
+
+@pytest.mark.parametrize("value", ["cdn.example.net/media/", "ftp://cdn.example.net/", "media/"])
+def test_a_media_url_that_is_neither_a_path_nor_a_web_address_stops_the_start(tmp_path, value):
+    result = media_settings(tmp_path, MEDIA_URL=value)
+
+    assert result.returncode != 0
+    assert "MEDIA_URL must be a path such as /media/ or an http(s) address" in result.stderr
