@@ -104,3 +104,34 @@ def test_article_page_reads_on_a_phone(demo_site, browser, shot):
         shot("article-phone")
     finally:
         context.close()
+
+
+def test_home_page_on_a_phone_shows_the_latest_stories_on_the_first_screen(
+    demo_site, browser, shot
+):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+    try:
+        phone = context.new_page()
+        phone.goto(f"{demo_site.url}/")
+        tiles = phone.locator(".top-stories-list > li")
+        expect(tiles).to_have_count(6)
+        # The top stories take one row, which scrolls sideways on its own...
+        tops = {round(box["y"]) for box in (tiles.nth(i).bounding_box() for i in range(6))}
+        assert len(tops) == 1
+        strip = phone.locator(".top-stories-list")
+        assert strip.evaluate("list => list.scrollWidth > list.clientWidth")
+        # ...so the first latest story starts within the first screen,
+        latest = phone.locator("article.article-card").first.bounding_box()
+        assert latest["y"] < 812
+        # and the page itself never scrolls sideways.
+        overflow = phone.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+        # The last tile can be reached.
+        tiles.nth(5).locator("a").focus()
+        expect(tiles.nth(5)).to_be_in_viewport()
+        shot.page = phone
+        shot("home-phone")
+    finally:
+        context.close()
