@@ -96,14 +96,30 @@ def _page_topics(article) -> list["Topic"]:
     """
     ids = getattr(article, "page_topic_ids", None)
     if ids is not None:
-        rows = pagecache.topic_rows()
+        fields, rows = _topic_rows()
         position = {row[0]: index for index, row in enumerate(rows)}
         if all(pk in position for pk in ids):
             return [
-                Topic.from_db(article._state.db, pagecache.TOPIC_FIELDS, rows[position[pk]])
+                Topic.from_db(article._state.db, fields, rows[position[pk]])
                 for pk in sorted(ids, key=position.__getitem__)
             ]
     return list(Topic.objects.filter(articles=article.pk))
+
+
+def _topic_rows() -> tuple[list[str], list[tuple]]:
+    """Every topic's columns (their names, then a row per topic, in the topics' order).
+
+    Kept in the cache until a topic changes. Plain rows rather than model
+    instances, and a key that names the columns, so a value kept across a deploy
+    never meets a model that changed shape.
+    """
+    fields = [field.attname for field in Topic._meta.concrete_fields]
+    rows = pagecache.cached_value(
+        f"topics:{','.join(fields)}",
+        [pagecache.GLOBAL_TAG],
+        lambda: list(Topic.objects.values_list(*fields)),
+    )
+    return fields, rows
 
 
 class ArticleQuerySet(models.QuerySet):

@@ -288,25 +288,6 @@ def next_scheduled_publish() -> float | None:
     )
 
 
-# What a topic link shows, in the order topic_rows() keeps it.
-TOPIC_FIELDS = ("id", "name", "slug", "description")
-
-
-def topic_rows() -> list[tuple]:
-    """Every topic as a row of ``TOPIC_FIELDS``, in the topics' order, until a topic changes.
-
-    Plain rows rather than model instances, so a value kept across a deploy
-    never unpickles into a model that changed shape (the key names the fields).
-    """
-    from .models import Topic
-
-    return cached_value(
-        f"topics:{','.join(TOPIC_FIELDS)}",
-        [GLOBAL_TAG],
-        lambda: list(Topic.objects.values_list(*TOPIC_FIELDS)),
-    )
-
-
 # Stored pages
 
 

@@ -17,7 +17,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from contact import services
@@ -112,7 +112,9 @@ def assert_headers_are_single_lines() -> None:
         assert set(names) <= ALLOWED_HEADERS, names
         assert len(names) == len(set(names)), names
         parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
-        assert parsed.get_all("to") == [", ".join(sent.to)]
+        # A long address is folded onto a continuation line, as RFC 5322 allows.
+        to = [" ".join(value.split()) for value in parsed.get_all("to")]
+        assert to == [", ".join(sent.to)]
 
 
 def verified_client(reset, post) -> Client:
@@ -135,6 +137,8 @@ def verified_client(reset, post) -> Client:
     article=text,
     started=st.one_of(st.none(), st.none(), st.none(), text),
 )
+# An address too long for one header line: the mail folds it (found by Hypothesis).
+@example(name="0", address="0@" + "a." * 40 + "com", website="", article="", started=None)
 def test_step_one_never_fails_and_mails_only_safe_headers(
     fresh, name, address, website, article, started
 ):

@@ -283,6 +283,18 @@ def test_verified_verification_expires_for_writing(verified):
     assert excinfo.value.reason == "expired"
 
 
+def submit_as(*, name: str, address: str, subject: str) -> Message:
+    """A message from a verification made straight in the database, past the forms' checks."""
+    verification = Verification.objects.create(
+        name=name,
+        email=address,
+        code_nonce="n",
+        state=Verification.State.VERIFIED,
+        verified_at=timezone.now(),
+    )
+    return services.message_submit(verification_id=verification.pk, subject=subject, body="x")
+
+
 @pytest.mark.parametrize(
     ("name", "subject"),
     [
@@ -296,15 +308,8 @@ def test_no_visitor_text_reaches_a_mail_header_unescaped(
 ):
     """Forms refuse line breaks; the services hold even if something slipped through."""
     settings.CONTACT_RECIPIENTS = ["desk@newsroom.test"]
-    verification = Verification.objects.create(
-        name=name,
-        email="eve@example.com",
-        code_nonce="n",
-        state=Verification.State.VERIFIED,
-        verified_at=timezone.now(),
-    )
     with django_capture_on_commit_callbacks(execute=True):
-        services.message_submit(verification_id=verification.pk, subject=subject, body="x")
+        submit_as(name=name, address="eve@example.com", subject=subject)
     raw = mailoutbox[-1].message().as_bytes().decode()
     headers = raw.split("\n\n", 1)[0]
     assert "\nBcc:" not in headers
@@ -318,15 +323,8 @@ def test_names_written_with_joiners_reach_the_editors_mail_intact(
     settings.CONTACT_RECIPIENTS = ["desk@newsroom.test"]
     # Persian, with zero-width non-joiners.
     name, subject = "مهسا نیک\u200cپور", "گزارش\u200cها"  # noqa: RUF001
-    verification = Verification.objects.create(
-        name=name,
-        email="mahsa@example.com",
-        code_nonce="n",
-        state=Verification.State.VERIFIED,
-        verified_at=timezone.now(),
-    )
     with django_capture_on_commit_callbacks(execute=True):
-        services.message_submit(verification_id=verification.pk, subject=subject, body="x")
+        submit_as(name=name, address="mahsa@example.com", subject=subject)
 
     parsed = email.message_from_bytes(
         mailoutbox[-1].message().as_bytes(), policy=email.policy.default
