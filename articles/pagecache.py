@@ -151,8 +151,11 @@ class GenerationWatcher:
                 self._generation = generation
 
     def _channel(self) -> str:
-        # Channels are per server, not per database: name the database in it.
-        return f"{cache.make_key('pagecache:bumps')}@{cache.location}"
+        # Channels are per server, not per database: name the database in it. Not
+        # the URL: processes reaching one server under two host names must meet,
+        # and a password in the URL has no business in a channel name.
+        database = cache.redis_client().connection_pool.connection_kwargs.get("db", 0)
+        return f"{cache.make_key('pagecache:bumps')}@db{database}"
 
     def _start(self) -> None:
         with self._lock:

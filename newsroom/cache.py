@@ -39,7 +39,3 @@ class ReusedClientRedisCache(RedisCache):
     def redis_client(self):
         """The redis-py client of the first server (for publish and subscribe)."""
         return self._cache.get_client(None, write=True)
-
-    @property
-    def location(self) -> str:
-        return self._servers[0]
