@@ -122,6 +122,12 @@ def _topic_rows() -> tuple[list[str], list[tuple]]:
     return fields, rows
 
 
+def kept_topics() -> list["Topic"]:
+    """Every topic in the topics' order, from the list kept in the cache (the menu's)."""
+    fields, rows = _topic_rows()
+    return [Topic.from_db(None, fields, row) for row in rows]
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self, *, at=None):
         """Articles the public may see: published, with a publish time that has passed.

@@ -3,7 +3,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from articles import pagecache
-from articles.models import Topic
+from articles.models import kept_topics
 
 register = template.Library()
 
@@ -19,9 +19,8 @@ def topic_nav(context):
     current = context.get("current_topic")
 
     def render():
-        topics = list(Topic.objects.all())
         return render_to_string(
-            "includes/topic_nav.html", {"topics": topics, "current_topic": current}
+            "includes/topic_nav.html", {"topics": kept_topics(), "current_topic": current}
         )
 
     html = pagecache.cached_value(

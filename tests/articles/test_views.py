@@ -846,7 +846,7 @@ def test_article_page_query_budget_does_not_grow(
     settings.PAGE_CACHE_SECONDS = 0  # every request renders (tests/articles/test_pagecache.py)
     article = _article_with(n)
     # The article (with its topic ids), its related links, suggestions when fewer
-    # than three links; the topic list and the menu until they are kept.
+    # than three links; the topic list (the menu is built from it) until it is kept.
     with django_assert_max_num_queries(5):
         assert client.get(article.get_absolute_url()).status_code == 200
 
@@ -878,7 +878,7 @@ def test_home_page_query_budget_does_not_grow(client, django_assert_max_num_quer
     settings.PAGE_CACHE_SECONDS = 0
     topics = TopicFactory.create_batch(n)
     ArticleFactory.create_batch(n, topics=topics)
-    # Page, topics prefetch, top stories, topic nav.
+    # Page, topics prefetch, top stories, topic list (for the menu).
     with django_assert_max_num_queries(4):
         assert client.get("/").status_code == 200
 
@@ -888,7 +888,7 @@ def test_topic_page_query_budget_does_not_grow(client, django_assert_max_num_que
     settings.PAGE_CACHE_SECONDS = 0
     topics = TopicFactory.create_batch(n)
     ArticleFactory.create_batch(n, topics=topics)
-    # Topic, page, topics prefetch, topic nav.
+    # Topic, page, topics prefetch, topic list (for the menu).
     with django_assert_max_num_queries(4):
         assert client.get(topics[0].get_absolute_url()).status_code == 200
 
@@ -954,7 +954,7 @@ def test_search_query_budget_does_not_grow_or_count(client, settings):
 
     few, many = ([sql for sql in run if sql.startswith("SELECT")] for run in (few, many))
 
-    # Matching ids, the page's cards, their topics; the topic nav once, then from the cache.
+    # Matching ids, the page's cards, their topics; the topic list once, then from the cache.
     # (Besides these, the time limit is set for the first: SET LOCAL in a transaction.)
     assert len(few) == 4
     assert len(many) == 3
