@@ -32,6 +32,12 @@ class OutboxFields(models.Model):
     class Meta:
         abstract = True
 
+    def delivery_delayed(self) -> bool:
+        """Still queued after a failed attempt or a broker outage: it may take minutes."""
+        return self.delivery_state == Delivery.QUEUED and bool(
+            self.delivery_attempts or self.delivery_error
+        )
+
 
 class Verification(OutboxFields):
     """A visitor proving they own an email address before they may write to us.
@@ -149,3 +155,26 @@ class Message(OutboxFields):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class LimitCount(models.Model):
+    """How many times one sender did one limited thing in one window (contact/throttle.py).
+
+    The sender is a keyed hash of their address or client address, never the value.
+    """
+
+    scope = models.CharField(max_length=40)
+    identity = models.CharField(max_length=64)
+    window_start = models.BigIntegerField()  # Unix time the window starts at
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "identity", "window_start"], name="limitcount_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["window_start"], name="limitcount_window_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.identity[:8]}… @{self.window_start}: {self.used}"

@@ -165,21 +165,14 @@ def _limit(scope: str, per_hour: int) -> throttle.Limit:
     return throttle.Limit(scope=scope, limit=per_hour)
 
 
-def _enqueue(task, **kwargs) -> None:
-    """Hand ``task`` to the broker once the transaction commits.
+def limit_identity(email: str) -> str:
+    """The mailbox an address reaches, as the per-address limit counts it.
 
-    An unreachable broker must not break the visitor's request: the row is
-    already stored as queued, and the outbox sweep enqueues it again later.
+    ``Jane+x@Example.com`` and ``jane@example.com`` reach one person almost
+    everywhere: letter case and a plus tag must not buy a fresh allowance.
     """
-
-    def publish() -> None:
-        try:
-            # retry=False: fail at once rather than keep the visitor waiting.
-            task.apply_async(kwargs=kwargs, retry=False)
-        except (BrokerError, OSError) as exc:
-            logger.warning("broker unreachable; %s %s stays queued: %s", task.name, kwargs, exc)
-
-    transaction.on_commit(publish)
+    local, _, domain = email.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if local else email.strip().lower()
 
 
 # Step 1: identify -------------------------------------------------------------------
@@ -196,7 +189,9 @@ def verification_start(
     email = normalize_email(email)
     wait = throttle.take(
         _limit("ip-verifications", settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR), client_ip
-    ) or throttle.take(_limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR), email)
+    ) or throttle.take(
+        _limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR), limit_identity(email)
+    )
     if wait:
         logger.info("verification refused: throttled email=%s", mask_email(email))
         raise Throttled(wait)
@@ -213,7 +208,7 @@ def verification_start(
         )
         verification.full_clean()
         verification.save()
-        _enqueue(_tasks().send_verification_code, verification_id=str(verification.pk))
+        _enqueue_row(verification)
     logger.info("verification started id=%s email=%s", verification.pk, mask_email(email))
     return verification
 
@@ -299,7 +294,8 @@ def verification_resend(*, verification_id, client_ip: str) -> Verification:
                 reason="cooldown", retry_after=int(settings.CONTACT_RESEND_COOLDOWN - waited) + 1
             )
         wait = throttle.take(
-            _limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR), verification.email
+            _limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR),
+            limit_identity(verification.email),
         )
         if wait:
             raise Throttled(wait)
@@ -313,7 +309,7 @@ def verification_resend(*, verification_id, client_ip: str) -> Verification:
         verification.sent_at = None
         verification.next_attempt_at = now
         verification.save()
-        _enqueue(_tasks().send_verification_code, verification_id=str(verification.pk))
+        _enqueue_row(verification)
     logger.info("verification code resent id=%s resends=%d", verification.pk, verification.resends)
     return verification
 
@@ -383,7 +379,7 @@ def message_submit(*, verification_id, subject: str, body: str) -> Message:
         verification.state = Verification.State.USED
         verification.used_at = now
         verification.save(update_fields=["state", "used_at"])
-        _enqueue(_tasks().notify_editors, message_id=message.pk)
+        _enqueue_row(message)
     logger.info("message stored id=%s verification=%s", message.pk, verification.pk)
     return message
 
@@ -571,12 +567,33 @@ def delivery_retry(*, rows) -> int:
     return count
 
 
+# What the outbox row of a mail says while no worker has it.
+NOT_ENQUEUED = "Not handed to a worker yet: the broker was unreachable. The outbox sweep retries."
+
+
 def _enqueue_row(row: Verification | Message) -> None:
+    """Hand the row's mail task to the broker once the transaction commits.
+
+    An unreachable broker must not break the visitor's request: the row is
+    already stored as queued, says so, and the outbox sweep enqueues it again.
+    """
     tasks = _tasks()
     if isinstance(row, Verification):
-        _enqueue(tasks.send_verification_code, verification_id=str(row.pk))
+        task, kwargs = tasks.send_verification_code, {"verification_id": str(row.pk)}
     else:
-        _enqueue(tasks.notify_editors, message_id=row.pk)
+        task, kwargs = tasks.notify_editors, {"message_id": row.pk}
+
+    def publish() -> None:
+        try:
+            # retry=False: fail at once rather than keep the visitor waiting.
+            task.apply_async(kwargs=kwargs, retry=False)
+        except (BrokerError, OSError) as exc:
+            logger.warning("broker unreachable; %s %s stays queued: %s", task.name, kwargs, exc)
+            type(row).objects.filter(pk=row.pk, delivery_state=Delivery.QUEUED).update(
+                delivery_error=NOT_ENQUEUED
+            )
+
+    transaction.on_commit(publish)
 
 
 # Housekeeping (periodic tasks) --------------------------------------------------------
@@ -611,7 +628,8 @@ def outbox_sweep(*, batch: int = 500) -> int:
 
 
 def verifications_purge() -> int:
-    """Delete verifications nobody can use any more. Messages are kept."""
+    """Delete verifications nobody can use any more, and the limit counts that no longer
+    weigh on a limit. Messages are kept."""
     now = timezone.now()
     dead = Verification.objects.filter(
         ~Q(state=Verification.State.USED), created_at__lt=now - timedelta(days=1)
@@ -622,6 +640,7 @@ def verifications_purge() -> int:
     count = dead.delete()[0] + used.delete()[0]
     if count:
         logger.info("purged %d verifications", count)
+    throttle.purge()
     return count
 
 

@@ -161,6 +161,7 @@ def verify(request):
         step=2,
         form=form,
         verification=verification,
+        delayed=verification.delivery_delayed(),
         resend_wait=services.resend_wait(verification),
         resends_left=max(settings.CONTACT_MAX_RESENDS - verification.resends, 0),
     )

@@ -1,9 +1,10 @@
 """Newsroom settings: one module, configured by environment variables (12-factor).
 
-With no environment set the site runs on SQLite under ``var/``, a local-memory
-cache, kombu's filesystem broker under ``var/`` and a file mail backend, so a
-developer needs nothing installed. ``DATABASE_URL``, ``REDIS_URL`` and the
-``EMAIL_*`` variables switch to PostgreSQL, Redis and a real mail server.
+With no environment set the site runs on SQLite under ``var/``, a cache on disk
+shared by all its processes (diskcache), kombu's filesystem broker under ``var/``
+and a file mail backend, so a developer needs nothing installed. ``DATABASE_URL``,
+``REDIS_URL`` and the ``EMAIL_*`` variables switch to PostgreSQL, Redis and a real
+mail server.
 """
 
 import ipaddress
@@ -209,6 +210,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Seconds a cache call waits for Redis before the site carries on without it (pages are
+# rendered, not stored): a Redis that is down or unreachable must not hold up a visitor.
+CACHE_REDIS_TIMEOUT = float(os.environ.get("CACHE_REDIS_TIMEOUT", "1"))
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -216,10 +220,31 @@ if REDIS_URL:
             "BACKEND": "newsroom.cache.ReusedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "newsroom"),
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_REDIS_TIMEOUT,
+                "socket_timeout": CACHE_REDIS_TIMEOUT,
+            },
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Embedded: one store on disk (SQLite files, made for several processes) that every
+    # process of `make run` shares, each gunicorn worker, the Celery worker, beat and
+    # manage.py alike, with atomic increments: an edit invalidates the pages of all of
+    # them, as on Redis. Never a per-process memory cache, which each worker would keep
+    # stale on its own.
+    CACHES = {
+        "default": {
+            "BACKEND": "diskcache.DjangoCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "newsroom"),
+            # How long a call waits for another process's write before it gives up;
+            # a read that gives up counts as a miss, so wait rather than miss.
+            "DATABASE_TIMEOUT": 1.0,
+            # Nothing is evicted before it expires: a page-cache tag lost to eviction
+            # would make the pages that carry it look fresh.
+            "OPTIONS": {"eviction_policy": "none"},
+        }
+    }
 
 # Sessions live on the server (database), never in signed cookies.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -293,8 +318,10 @@ CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = float(
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # A worker that starts before Redis keeps trying to connect instead of exiting.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# How often beat runs the outbox sweep, which re-enqueues mail a broker outage left behind.
+OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "contact.outbox_sweep", "schedule": 60.0},
+    "outbox-sweep": {"task": "contact.outbox_sweep", "schedule": OUTBOX_SWEEP_SECONDS},
     "purge-verifications": {"task": "contact.purge_verifications", "schedule": 60.0 * 60},
     "prune-login-records": {"task": "newsroom.prune_login_records", "schedule": 60.0 * 60 * 24},
 }
@@ -338,7 +365,8 @@ CONTACT_CHECKS_PER_IP_PER_HOUR = int(os.environ.get("CONTACT_CHECKS_PER_IP_PER_H
 # header is ignored and REMOTE_ADDR is the client, so nobody can forge their address.
 CONTACT_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 CONTACT_MIN_FORM_SECONDS = 2  # faster than this is a bot, not a person
-CONTACT_OUTBOX_STALE_AFTER = 2 * 60  # queued longer than this: the sweep re-enqueues
+# Queued longer than this (seconds): the outbox sweep (OUTBOX_SWEEP_SECONDS) re-enqueues it.
+CONTACT_OUTBOX_STALE_AFTER = int(os.environ.get("CONTACT_OUTBOX_STALE_AFTER", str(2 * 60)))
 # Mail tasks retry transient SMTP/connection errors with capped exponential backoff
 # and jitter, then mark the row failed.
 CONTACT_MAIL_MAX_RETRIES = int(os.environ.get("CONTACT_MAIL_MAX_RETRIES", "6"))

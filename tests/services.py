@@ -5,8 +5,10 @@ Both bind to 127.0.0.1 only, and every wait here is bounded.
 """
 
 import asyncio
+import contextlib
 import email
 import email.policy
+import http.cookiejar
 import os
 import re
 import shutil
@@ -15,6 +17,10 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
@@ -418,3 +424,188 @@ class NginxServer:
             if path.exists():
                 parts.append(path.read_text(errors="replace")[-3000:])
         return "\n".join(parts)
+
+
+# The Procfile's processes ------------------------------------------------------------
+
+PROCFILE = BASE_DIR / "Procfile"
+
+
+def procfile_line(name: str) -> str:
+    """The command of one Procfile entry (``web``, ``worker``, ``beat``), as written."""
+    for line in PROCFILE.read_text().splitlines():
+        entry, _, command = line.partition(":")
+        if entry.strip() == name:
+            return command.strip()
+    raise KeyError(f"no {name!r} line in the Procfile")
+
+
+def layout_env(*, var_dir: Path, **values) -> dict[str, str]:
+    """This environment without any of the site's settings, plus ``values``.
+
+    Nothing set is the embedded default of ``make run``: SQLite, the shared disk
+    cache and the file broker under ``var_dir``, mail as files there.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("EMAIL_", "CELERY_", "CONTACT_", "DJANGO_ALLOW_ASYNC", "PYTEST"))
+        and key not in {"DATABASE_URL", "REDIS_URL", "TEST_BROKER_URL", "SECRET_KEY", "DEBUG"}
+    }
+    env.update(
+        VAR_DIR=str(var_dir),
+        DJANGO_SETTINGS_MODULE="newsroom.settings",
+        # Where the Procfile's commands are found, as `make run` arranges.
+        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+    )
+    env.update({key: str(value) for key, value in values.items()})
+    return env
+
+
+def manage(*args: str, env: dict[str, str], timeout: float = 120) -> str:
+    """``manage.py`` in a process of its own; its output, or an error with it."""
+    result = subprocess.run(  # noqa: S603 - our own manage.py, fixed argv
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+class ProcfileProcess:
+    """One Procfile entry, started with ``bash -c`` exactly as written there.
+
+    It runs in a process group of its own, so stopping it stops gunicorn's or
+    Celery's children too. ``web`` is ready when ``/healthz`` answers; the others
+    when their log says they started.
+    """
+
+    READY = {"worker": b" ready.", "beat": b"beat: Starting"}
+
+    def __init__(self, name: str, *, env: dict[str, str], log_path: Path):
+        self.name = name
+        self.env = dict(env)
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+        if name == "web":
+            self.port = free_port()
+            self.env["BIND"] = f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, timeout: float = 60) -> "ProcfileProcess":
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - the Procfile's own line
+            ["bash", "-c", procfile_line(self.name)],  # noqa: S607 - bash from PATH
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(
+            lambda: self._ready() or self.process.poll() is not None,
+            timeout=timeout,
+            what=f"the Procfile's {self.name} to start",
+        )
+        if self.process.poll() is not None:
+            raise AssertionError(f"{self.name} exited at start:\n{self.log()}")
+        return self
+
+    def _ready(self) -> bool:
+        if self.name != "web":
+            return self.READY[self.name] in self.log_path.read_bytes()
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                return sock.recv(16).startswith(b"HTTP/1.")
+        except OSError:
+            return False
+
+    def stop(self, *, timeout: float = 30) -> None:
+        """SIGTERM to the whole group, SIGKILL if it outstays ``timeout``."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, 15)
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait(timeout)
+            except ProcessLookupError:
+                pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, 9)  # a child that outlived its parent
+        self._log.close()
+        self.process = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict
+    text: str
+
+    @property
+    def location(self) -> str:
+        return self.headers.get("Location", "")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is an answer: the tests check where it goes
+
+
+class Visitor:
+    """A browser with its own cookies, speaking to a site on loopback.
+
+    Requests say they came through the TLS proxy (``X-Forwarded-Proto: https``), so
+    a site with production settings sets and takes its Secure cookies.
+    """
+
+    def __init__(self, base_url: str, *, client_ip: str | None = None):
+        self.base_url = base_url
+        self.origin = "https://" + urllib.parse.urlsplit(base_url).netloc
+        self.client_ip = client_ip
+        policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "http"))
+        self._opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}),  # never an http_proxy from the environment
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar(policy)),
+            _NoRedirect(),
+        )
+
+    def request(self, path: str, *, data: dict | None = None, method: str | None = None):
+        headers = {"X-Forwarded-Proto": "https"}
+        if self.client_ip:
+            headers["X-Forwarded-For"] = self.client_ip
+        body = None
+        if data is not None:
+            body = urllib.parse.urlencode(data).encode()
+            headers.update(Origin=self.origin, Referer=self.origin + path)
+        request = urllib.request.Request(  # noqa: S310 - a loopback http URL of the test's
+            self.base_url + path, data=body, headers=headers, method=method
+        )
+        try:
+            with self._opener.open(request, timeout=30) as response:
+                status, reply, content = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as exc:
+            status, reply, content = exc.code, exc.headers, exc.read()
+        return Answer(status, dict(reply.items()), content.decode(errors="replace"))
+
+    def get(self, path: str) -> Answer:
+        return self.request(path)
+
+    def post_form(self, path: str, **fields) -> Answer:
+        """Post ``fields`` with the hidden inputs of the form ``path`` serves now."""
+        return self.submit(path, self.get(path).text, **fields)
+
+    def submit(self, path: str, page: str, **fields) -> Answer:
+        """Post ``fields`` with the hidden inputs of ``page``, a form fetched earlier."""
+        return self.request(path, data={**form_inputs(page), **fields})

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from contact import services
+from contact import services, tasks
 from contact.models import Delivery, Message, Verification
 from tests.factories import ArticleFactory
 
@@ -32,6 +32,18 @@ def start(django_capture_on_commit_callbacks, mailoutbox):
             )
 
     return start
+
+
+def record_enqueued(monkeypatch) -> list:
+    """What the services hand to the broker, as (task name, kwargs), instead of sending it."""
+    enqueued = []
+    for task in (tasks.send_verification_code, tasks.notify_editors):
+        monkeypatch.setattr(
+            task,
+            "apply_async",
+            lambda kwargs, task=task, **options: enqueued.append((task.name, kwargs)),
+        )
+    return enqueued
 
 
 @pytest.fixture
@@ -61,10 +73,7 @@ def test_start_mails_a_six_digit_code_that_verifies(start, mailoutbox):
 
 
 def test_code_is_never_stored_or_enqueued_in_clear(start, mailoutbox, monkeypatch):
-    enqueued = []
-    monkeypatch.setattr(
-        services, "_enqueue", lambda task, **kwargs: enqueued.append((task.name, kwargs))
-    )
+    enqueued = record_enqueued(monkeypatch)
     verification = start()
     code = services._code_for(verification)
     row = Verification.objects.filter(pk=verification.pk).values().get()
@@ -217,20 +226,32 @@ def test_sixty_code_checks_an_hour_per_ip(start, mailoutbox, settings):
         )
 
 
-def test_throttles_count_in_the_shared_cache(start, mailoutbox, settings):
-    """Another process sees the same counts: the limit lives in the cache, not in memory."""
-    from django.core.cache import cache
+def test_letter_case_and_plus_tags_share_one_allowance(start, mailoutbox, settings):
+    settings.CONTACT_CODES_PER_EMAIL_PER_HOUR = 2
+    start(email="rs1@example.com", ip="198.51.100.1")
+    start(email="RS1@Example.com", ip="198.51.100.2")
+    for variant in ("rs1+x@example.com", "Rs1+news@EXAMPLE.COM"):
+        with pytest.raises(services.Throttled):
+            start(email=variant, ip="198.51.100.3")
+    assert len(mailoutbox) == 2
 
-    settings.CONTACT_CODES_PER_EMAIL_PER_HOUR = 1
-    start(email="once@example.com")
-    assert any(key for key in _cache_keys(cache) if "email-codes" in key)
 
+def test_limits_hold_with_the_cache_down(start, mailoutbox, settings):
+    """The limits are counted in the database: a cache outage opens no door."""
+    from tests.services import free_port
 
-def _cache_keys(cache):
-    if hasattr(cache, "_cache") and isinstance(cache._cache, dict):  # locmem
-        return list(cache._cache)
-    client = cache._cache.get_client()  # Redis
-    return [key.decode() for key in client.keys("*throttle*")]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }
+    settings.CONTACT_CODES_PER_EMAIL_PER_HOUR = 2
+    start(email="busy@example.com")
+    start(email="busy@example.com")
+    with pytest.raises(services.Throttled):
+        start(email="busy@example.com")
+    assert len(mailoutbox) == 2
 
 
 def test_message_needs_a_verified_verification(start):
@@ -371,11 +392,10 @@ def test_retry_delays_grow_with_jitter_and_a_cap(settings):
     assert all(services.retry_delay(20) <= 300 for _ in range(20))
 
 
-def test_outbox_sweep_re_enqueues_only_overdue_queued_rows(start, monkeypatch):
-    enqueued = []
-    monkeypatch.setattr(
-        services, "_enqueue", lambda task, **kwargs: enqueued.append((task.name, kwargs))
-    )
+def test_outbox_sweep_re_enqueues_only_overdue_queued_rows(
+    start, monkeypatch, django_capture_on_commit_callbacks
+):
+    enqueued = record_enqueued(monkeypatch)
     fresh = start(email="fresh@example.com")
     stale = start(email="stale@example.com")
     locked = start(email="locked@example.com")
@@ -384,7 +404,8 @@ def test_outbox_sweep_re_enqueues_only_overdue_queued_rows(start, monkeypatch):
     Verification.objects.filter(pk=locked.pk).update(state=Verification.State.LOCKED)
     enqueued.clear()
 
-    assert services.outbox_sweep() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.outbox_sweep() == 1
     assert enqueued == [("contact.send_verification_code", {"verification_id": str(stale.pk)})]
     assert services.outbox_sweep() == 0  # its next attempt is now due again, not overdue
     fresh.refresh_from_db()

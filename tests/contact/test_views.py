@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from articles.models import Article
 from contact.forms import started_token
-from contact.models import Message, Verification
+from contact.models import Delivery, Message, Verification
 from contact.views import SESSION_VERIFICATION
 from tests.factories import ArticleFactory
 
@@ -646,3 +646,39 @@ def test_throttled_page_looks_like_the_site(client, send, settings):
     assert 'class="site-header' in html
     assert '<meta name="robots" content="noindex">' in html
     assert "Nothing was sent." in page_text(response)
+
+
+# Broker outage -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broker_down():
+    """Tasks go to a broker that nothing listens on, as while Redis is down."""
+    from newsroom.celery import app
+    from tests.conftest import switch_broker
+    from tests.services import free_port
+
+    original = app.conf.broker_url
+    switch_broker(f"redis://127.0.0.1:{free_port()}/1")
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True
+    switch_broker(original)
+
+
+def test_step_one_with_the_broker_down_keeps_the_visitor_going_and_says_so(
+    client, send, mailoutbox, broker_down
+):
+    assert send(client, START, start_data()).url == VERIFY
+    verification = Verification.objects.get()
+    assert verification.delivery_state == Delivery.QUEUED
+    assert "broker was unreachable" in verification.delivery_error  # the editors see why
+
+    page = page_text(client.get(VERIFY))
+    assert "may take a few minutes" in page
+    assert mailoutbox == []
+
+
+def test_a_code_on_its_way_as_usual_is_not_announced_as_late(client, send, mailoutbox):
+    assert send(client, START, start_data()).url == VERIFY
+    assert "may take a few minutes" not in page_text(client.get(VERIFY))
