@@ -36,7 +36,9 @@ such a request the session is consulted; real staff get a fresh page marked
 private. Only anonymous renders are stored, and only when they set no cookie
 and read no session or CSRF token, so no visitor's state is ever stored.
 
-If the cache is unreachable the site renders every page, logs, and carries on.
+If the cache is unreachable the site renders every page, logs, and carries on;
+after a failure each process leaves the cache alone for a few seconds
+(``CacheHealth``), so a Redis that is down or hangs slows no visitor down.
 """
 
 import hashlib
@@ -85,6 +87,47 @@ def topic_tag(topic_id: int) -> str:
 
 def _tag_key(tag: str) -> str:
     return f"{KEY_PREFIX}:tag:{tag}"
+
+
+# When the cache fails
+
+
+class CacheHealth:
+    """Whether this process should try the cache now.
+
+    After a failure the page cache leaves the cache alone for ``RETRY_SECONDS``
+    and renders instead: a Redis that is down costs one failed call per process
+    and period instead of several per request, one that hangs costs one timeout
+    (``CACHE_REDIS_TIMEOUT``) instead of one per call, and the log gets one
+    traceback per period instead of one per request. The first call after the
+    period tries again; a success needs nothing more, the cache is simply used.
+    """
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self):
+        self._down_until = 0.0
+
+    def usable(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def failed(self, message: str, *args) -> None:
+        """Record a failed cache call (inside its ``except``) and log it, once a period."""
+        first = self.usable()
+        self._down_until = time.monotonic() + self.RETRY_SECONDS
+        log = logger.warning if first else logger.debug
+        log(
+            f"page cache: {message}; rendering without the cache for %.0fs",
+            *args,
+            self.RETRY_SECONDS,
+            exc_info=first,
+        )
+
+    def reset(self) -> None:
+        self._down_until = 0.0
+
+
+health = CacheHealth()
 
 
 # Generations
@@ -169,11 +212,15 @@ class GenerationWatcher:
         threading.Thread(target=self._listen, name="pagecache-watcher", daemon=True).start()
 
     def _listen(self) -> None:
+        lost = False
         while True:
             try:
                 self._follow()
             except Exception:
-                logger.warning("page cache: bump channel lost, reconnecting", exc_info=True)
+                # Once per outage, not once a second while Redis is away.
+                if not lost or self._subscribed:
+                    logger.warning("page cache: bump channel lost, reconnecting", exc_info=True)
+                lost = True
             self._subscribed = False
             time.sleep(1)
 
@@ -217,6 +264,55 @@ def _bump_logged(tags) -> None:
         bump(*tags)
     except Exception:
         logger.exception("page cache: could not invalidate %s", ", ".join(sorted(set(tags))))
+        pending_bumps.add(tags)
+
+
+class PendingBumps:
+    """Bumps that failed, tried again every ``RETRY_SECONDS`` until the cache takes them.
+
+    A Redis that keeps its data through an outage (persistence, or a network cut
+    between this process and a healthy Redis) would otherwise serve the pages an
+    edit made stale until they expire. A daemon thread of this process retries;
+    a process that exits first loses them (the failure is in its log).
+    """
+
+    RETRY_SECONDS = 2.0
+
+    def __init__(self):
+        self._tags: set[str] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def add(self, tags) -> None:
+        with self._lock:
+            self._tags.update(tags)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._retry, name="pagecache-bumps", daemon=True
+                )
+                self._thread.start()
+
+    def _retry(self) -> None:
+        while True:
+            time.sleep(self.RETRY_SECONDS)
+            with self._lock:
+                tags = set(self._tags)
+            try:
+                bump(*tags)
+            except Exception:
+                logger.debug("page cache: still cannot invalidate", exc_info=True)
+                continue
+            logger.info(
+                "page cache: invalidated %s after the cache came back", ", ".join(sorted(tags))
+            )
+            with self._lock:
+                self._tags -= tags
+                if not self._tags:
+                    self._thread = None
+                    return
+
+
+pending_bumps = PendingBumps()
 
 
 def _unbumped_since(generation: int, tags, found: dict) -> bool:
@@ -243,6 +339,8 @@ def cached_value(key: str, tags, compute, *, valid=lambda value: True):
     local = _local_values.get(key)
     if local is not None and local[1] == watcher.current() and valid(local[0]):
         return local[0]
+    if not health.usable():
+        return compute()
     try:
         found = cache.get_many([GENERATION_KEY, key, *(_tag_key(tag) for tag in tags)])
         if key in found and GENERATION_KEY in found:
@@ -254,13 +352,13 @@ def cached_value(key: str, tags, compute, *, valid=lambda value: True):
                 return value
         generation = _current_generation()
     except Exception:
-        logger.warning("page cache: unavailable, computing %s", key, exc_info=True)
+        health.failed("could not read %s", key)
         return compute()
     value = compute()
     try:
         cache.set(key, (generation, value), timeout=settings.PAGE_CACHE_SECONDS or None)
     except Exception:
-        logger.warning("page cache: could not keep %s", key, exc_info=True)
+        health.failed("could not keep %s", key)
     return value
 
 
@@ -268,6 +366,7 @@ def forget_local() -> None:
     """Drop this process's copies of pages and values (tests start from nothing)."""
     local_pages.clear()
     _local_values.clear()
+    health.reset()
 
 
 def next_scheduled_publish() -> float | None:
@@ -434,11 +533,12 @@ def cached_page(view, *, tags, params=()):
             response["X-Page-Cache"] = "bypass"
             return response
         key = _page_key(request, request.resolver_match.view_name, params)
-        try:
-            stored = _lookup(key)
-        except Exception:
-            logger.warning("page cache: lookup failed, rendering", exc_info=True)
-            stored = None
+        stored = None
+        if health.usable():
+            try:
+                stored = _lookup(key)
+            except Exception:
+                health.failed("lookup failed")
         if stored is not None:
             response = stored.answer(request)
             response["X-Page-Cache"] = "hit"
@@ -487,11 +587,11 @@ def _render(view, request, args, kwargs):
 
 def _render_and_store(view, request, args, kwargs, *, key, tags):
     generation = None
-    if settings.PAGE_CACHE_SECONDS:
+    if settings.PAGE_CACHE_SECONDS and health.usable():
         try:
             generation = _current_generation()
         except Exception:
-            logger.warning("page cache: unavailable, not storing", exc_info=True)
+            health.failed("unavailable, not storing")
     rendered_at = time.time()
     response = _render(view, request, args, kwargs)
     response["X-Page-Cache"] = "miss"
@@ -508,7 +608,7 @@ def _render_and_store(view, request, args, kwargs, *, key, tags):
                 expires_at = min(expires_at, scheduled)
             _store(key, response, page_tags, generation, rendered_at, expires_at, etag)
         except Exception:
-            logger.warning("page cache: could not store %s", request.path, exc_info=True)
+            health.failed("could not store %s", request.path)
     response = _finish(request, response, etag=etag, rendered_at=rendered_at, expires_at=expires_at)
     response["X-Page-Cache"] = "miss"
     return response

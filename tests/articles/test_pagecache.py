@@ -2,6 +2,7 @@
 pages that show the edited story (articles/pagecache.py, articles/signals.py)."""
 
 import datetime
+import time
 from http.cookies import SimpleCookie
 
 import pytest
@@ -274,6 +275,64 @@ def test_the_site_works_when_the_cache_is_down(anonymous, settings):
 
     assert response.status_code == 200
     assert b"Still readable" in response.content
+
+
+def test_after_a_failure_the_cache_is_left_alone_for_a_while(anonymous, settings, monkeypatch):
+    """A Redis that hangs would cost a timeout per cache call; one failure is enough."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    monkeypatch.setattr(pagecache.CacheHealth, "RETRY_SECONDS", 0.5)
+    article = ArticleFactory(title="Still readable")
+    calls = []
+    from django.core.cache.backends.redis import RedisCacheClient
+
+    for name in ("get", "get_many", "set", "add", "incr"):
+        original = getattr(RedisCacheClient, name)
+
+        def counted(self, *args, _original=original, **kwargs):
+            calls.append(1)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(RedisCacheClient, name, counted)
+
+    assert anonymous.get(article.get_absolute_url()).status_code == 200
+    tried = len(calls)
+    assert tried >= 1
+    for _ in range(5):
+        assert anonymous.get(article.get_absolute_url()).status_code == 200
+        assert anonymous.get(HOME).status_code == 200
+    assert len(calls) == tried  # no further call while the cache is taken to be down
+
+    time.sleep(pagecache.CacheHealth.RETRY_SECONDS)
+    anonymous.get(HOME)
+    assert len(calls) > tried  # and it is tried again after a while
+
+
+def test_an_invalidation_the_cache_missed_is_made_when_it_comes_back(settings, monkeypatch):
+    monkeypatch.setattr(pagecache.PendingBumps, "RETRY_SECONDS", 0.1)
+    real = pagecache.bump
+    failing = {"on": True}
+
+    def flaky(*tags):
+        if failing["on"]:
+            raise ConnectionError("cache down")
+        real(*tags)
+
+    monkeypatch.setattr(pagecache, "bump", flaky)
+    pagecache._bump_logged(("article:41",))
+    generation = pagecache._current_generation()
+    failing["on"] = False
+
+    def bumped():
+        return (cache.get(pagecache._tag_key("article:41")) or 0) > generation
+
+    from tests.services import wait_for
+
+    wait_for(bumped, timeout=5, what="the missed invalidation to be made")
 
 
 # Invalidation: each edit makes stale exactly the pages that show the story.
