@@ -88,7 +88,7 @@ def backends(env: dict[str, str], tmp_path: Path) -> list[str]:
 def test_embedded_defaults_without_environment(tmp_path):
     engine, cache, broker, mail = backends({"DEBUG": "1"}, tmp_path)
     assert engine == "django.db.backends.sqlite3"
-    assert cache.endswith("LocMemCache")
+    assert cache == "diskcache.DjangoCache"  # one cache on disk, shared by every process
     assert broker == "filesystem://"
     assert mail.endswith("filebased.EmailBackend")
     assert (tmp_path / "broker" / "in").is_dir()
