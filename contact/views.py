@@ -249,6 +249,11 @@ def message(request):
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def thanks(request):
+    """The confirmation, for the session that stored a message; anyone else is told
+    nothing was sent and where to write."""
     message_id = request.session.get(SESSION_MESSAGE)
-    sent = Message.objects.filter(pk=message_id).first() if message_id else None
+    if message_id is None:
+        return _page(request, "contact/nothing_sent.html", title=_("Nothing sent yet"))
+    # The row may be gone (deleted as spam): the visitor did send, so still thank them.
+    sent = Message.objects.filter(pk=message_id).first()
     return _page(request, "contact/thanks.html", title=_("Thank you"), sent=sent)

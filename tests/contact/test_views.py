@@ -547,6 +547,36 @@ def test_a_message_may_hold_line_breaks_tabs_and_emoji(verified, send):
     assert Message.objects.get().body == body.replace("\r\n", "\n")
 
 
+def title_and_heading(response) -> tuple[str, str]:
+    html = response.content.decode()
+    title = re.search(r"<title>([^<]*)</title>", html).group(1)
+    heading = re.search(r"<h1[^>]*>([^<]*)</h1>", html).group(1)
+    return title, heading
+
+
+def test_thanks_without_a_sent_message_says_nothing_was_sent(client):
+    response = client.get(THANKS)
+
+    assert response.status_code == 200
+    assert title_and_heading(response) == ("Nothing sent yet | Newsroom", "Nothing sent yet")
+    text = page_text(response)
+    assert "You have not sent us a message from this browser yet." in text
+    assert "Thank you" not in text and "reached the newsroom" not in text
+    assert f'<a class="contact-start-link" href="{START}">' in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_only_the_session_that_sent_the_message_is_thanked(verified, send):
+    send(verified, MESSAGE, {"subject": "Hello", "message": "A question."})
+
+    mine = verified.get(THANKS)
+    stranger = Client().get(THANKS)
+
+    assert title_and_heading(mine) == ("Thank you | Newsroom", "Thank you")
+    assert "Your message reached the newsroom." in page_text(mine)
+    assert title_and_heading(stranger) == ("Nothing sent yet | Newsroom", "Nothing sent yet")
+
+
 # Steps out of order, double submit, CSRF, session binding --------------------------------
 
 

@@ -4,6 +4,8 @@ Real parts throughout: Chromium, the site on a live server, the Redis broker, a
 Celery worker process and an SMTP server on loopback that receives the code.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -64,3 +66,13 @@ def test_visitor_verifies_writes_and_an_editor_finds_the_message(
     row.locator("a", has_text="When does the work start?").click()
     expect(page.locator("body")).to_contain_text("Will the path stay open?")
     shot("message")
+
+
+def test_thanks_in_a_fresh_browser_says_nothing_was_sent(live_server, page, shot):
+    page.goto(f"{live_server.url}/contact/thanks/")
+
+    expect(page.locator("h1")).to_have_text("Nothing sent yet")
+    expect(page).to_have_title(re.compile(r"^Nothing sent yet\b"))
+    shot("nothing-sent")
+    page.locator("a.contact-start-link").click()
+    expect(page.locator("#contact-step")).to_have_text("Step 1 of 3")
