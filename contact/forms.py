@@ -165,8 +165,9 @@ class StartForm(forms.Form):
                 code="stale",
             )
         if age < settings.CONTACT_MIN_FORM_SECONDS:
+            # The token keeps its time, so the same form goes through a moment later.
             raise forms.ValidationError(
-                _("That was quicker than a person types. Please check your details and try again."),
+                _("That was very quick. Please wait a moment and press Next again."),
                 code="too_fast",
             )
         return cleaned_data

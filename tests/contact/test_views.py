@@ -16,10 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from contact.forms import started_token
+from contact.forms import started_age, started_token
 from contact.models import Message, Verification
 from contact.views import SESSION_VERIFICATION
 from tests.factories import ArticleFactory
+from tests.services import form_inputs
 
 pytestmark = pytest.mark.django_db
 
@@ -476,22 +477,52 @@ def test_a_filled_honeypot_is_refused_and_nothing_is_sent(client, send, mailoutb
     assert mailoutbox == []
 
 
-def test_a_form_sent_too_fast_is_refused_until_a_person_could_have_typed_it(
+def served_started(response) -> str:
+    return form_inputs(response.content.decode())["started"]
+
+
+def test_the_fill_time_is_measured_from_when_the_form_was_served(client):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        first = served_started(client.get(START))
+        traveller.shift(timedelta(minutes=5))
+        second = served_started(client.get(START))
+
+        assert started_age(second) == 0
+        assert started_age(first) == 5 * 60
+
+
+def test_a_form_the_browser_filled_in_goes_through_a_second_after_it_was_served(
     client, send, mailoutbox
 ):
     with time_machine.travel(timezone.now(), tick=False) as traveller:
-        html = client.get(START).content.decode()
-        started = re.search(r'name="started" value="([^"]+)"', html).group(1)
-        traveller.shift(timedelta(seconds=1))
+        started = served_started(client.get(START))
+        traveller.shift(timedelta(seconds=1.3))  # autofill, then a click on Next
+
+        response = send(client, START, start_data(started=started))
+
+    assert response.url == VERIFY
+    assert len(mailoutbox) == 1
+
+
+def test_a_form_sent_faster_than_autofill_is_refused_with_what_to_do_and_keeps_the_fields(
+    client, send, mailoutbox
+):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        started = served_started(client.get(START))
+        traveller.shift(timedelta(seconds=0.2))
 
         response = send(client, START, start_data(started=started))
         assert response.status_code == 200
-        assert "quicker than a person types" in page_text(response)
+        text = page_text(response)
+        assert "Please wait a moment and press Next again." in text
+        assert "quicker than a person types" not in text
         assert mailoutbox == []
-        # The same form, a moment later, goes through.
-        assert f'value="{started}"' in response.content.decode()
-        traveller.shift(timedelta(seconds=2))
-        assert send(client, START, start_data(started=started)).url == VERIFY
+        kept = form_inputs(response.content.decode())
+        assert (kept["name"], kept["email"], kept["started"]) == (NAME, EMAIL, started)
+
+        # Doing what the page says works: the same form, a moment later.
+        traveller.shift(timedelta(seconds=1))
+        assert send(client, START, kept).url == VERIFY
 
     assert len(mailoutbox) == 1
 
