@@ -67,9 +67,17 @@ def _one_line_text(value: str, *, label: str) -> str:
     return value
 
 
-def started_token() -> str:
-    """A signed timestamp of when the step-1 form was handed out."""
-    return signing.dumps(time.time(), salt=STARTED_SALT)
+def started_token(*, already_waited: bool = False) -> str:
+    """A signed timestamp of when the step-1 form was handed out.
+
+    ``already_waited`` dates it CONTACT_MIN_FORM_SECONDS back: for a form the site
+    filled in itself (a visitor sent back to step 1 after passing it once), where
+    nothing is left to type and pressing Next at once is what a person does.
+    """
+    issued = time.time()
+    if already_waited:
+        issued -= settings.CONTACT_MIN_FORM_SECONDS
+    return signing.dumps(issued, salt=STARTED_SALT)
 
 
 def started_age(token: str) -> float | None:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from articles.views import PageMeta
 
 from . import services
-from .forms import CodeForm, MessageForm, StartForm, published_article
+from .forms import CodeForm, MessageForm, StartForm, published_article, started_token
 from .models import Message, Verification
 
 # Session keys. A verification id, the id of the last one used for a message
@@ -113,8 +113,10 @@ def start(request):
         article = published_article(request.POST.get("article"))
     else:
         article = published_article(request.GET.get("article"))
-        initial = request.session.get(SESSION_PREFILL) or {}
-        form = StartForm(initial={**initial, "article": article.slug if article else ""})
+        initial = {"article": article.slug if article else ""}
+        if prefill := request.session.get(SESSION_PREFILL):
+            initial |= {**prefill, "started": started_token(already_waited=True)}
+        form = StartForm(initial=initial)
     return _page(
         request, "contact/start.html", title=_("Contact us"), step=1, form=form, article=article
     )

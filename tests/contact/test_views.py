@@ -256,6 +256,37 @@ def test_the_fifth_wrong_code_ends_the_verification(client, send, mailoutbox):
     assert client.get(VERIFY).url == START
 
 
+def test_after_the_fifth_wrong_code_step_one_keeps_name_address_and_story(
+    client, send, mailoutbox, settings
+):
+    article = ArticleFactory(title="Flood defences fail")
+    send(client, START, start_data(article=article.slug))
+    bad = wrong(code_in(mailoutbox[0]))
+    for _ in range(settings.CONTACT_MAX_WRONG_TRIES):
+        response = send(client, VERIFY, {"code": bad})
+
+    page = client.get(response.url)
+
+    assert "Too many wrong codes. Please start again." in messages_of(page)
+    assert "About the story: Flood defences fail" in page_text(page)
+    fields = form_inputs(page.content.decode())
+    assert (fields["name"], fields["email"], fields["article"]) == (NAME, EMAIL, article.slug)
+    # Nothing is left to type: pressing Next at once starts again, about the same story.
+    assert send(client, START, fields).url == VERIFY
+    assert len(mailoutbox) == 2
+    again = Verification.objects.get(state=Verification.State.PENDING)
+    assert (again.name, again.email, again.article) == (NAME, EMAIL, article)
+
+
+def test_a_step_one_page_nobody_filled_in_still_has_to_wait(client, send, mailoutbox):
+    fields = form_inputs(client.get(START).content.decode())
+
+    response = send(client, START, fields | {"name": NAME, "email": EMAIL})
+
+    assert "Please wait a moment and press Next again." in page_text(response)
+    assert mailoutbox == []
+
+
 def test_a_malformed_code_is_an_error_without_costing_a_try(client, send, mailoutbox):
     send(client, START, start_data())
 
