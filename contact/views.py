@@ -178,7 +178,12 @@ def resend(request):
             client_ip=services.client_ip(request),
         )
     except services.ResendRefused as exc:
-        messages.warning(request, str(exc))
+        # The verify page itself says how long to wait or that no codes are left;
+        # the note says only what this click did, so nothing is printed twice.
+        if exc.reason == "cooldown":
+            messages.warning(request, _("No new code was sent yet."))
+        else:
+            messages.warning(request, _("No new code was sent."))
         return redirect("contact:verify")
     except services.Throttled as exc:
         return _throttled(request, exc)

@@ -319,7 +319,7 @@ def test_resend_obeys_the_cooldown_and_replaces_the_code(client, send, mailoutbo
         response = send(client, RESEND)
         assert response.url == VERIFY
         assert len(mailoutbox) == 1
-        assert "You can ask for a new code in 61 seconds." in messages_of(client.get(VERIFY))
+        assert messages_of(client.get(VERIFY)) == ["No new code was sent yet."]
 
         traveller.shift(timedelta(seconds=61))
         assert "You can ask for a new code in" not in page_text(client.get(VERIFY))
@@ -332,6 +332,52 @@ def test_resend_obeys_the_cooldown_and_replaces_the_code(client, send, mailoutbo
         assert new_code != old_code
         assert "That code is not right" in page_text(send(client, VERIFY, {"code": old_code}))
         assert send(client, VERIFY, {"code": new_code}).url == MESSAGE
+
+
+def resend_button(response) -> str:
+    return re.search(r"<button [^>]*name=\"resend\"[^>]*>", response.content.decode()).group(0)
+
+
+def test_the_resend_button_is_disabled_and_counts_down_until_the_cooldown_ends(client, send):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        send(client, START, start_data())
+
+        page = client.get(VERIFY)
+        button = resend_button(page)
+        assert " disabled" in button
+        assert "btn-outline-secondary" in button
+        html = page.content.decode()
+        # The wait in words for everyone, the seconds for the script to count down.
+        assert 'data-seconds="61"' in html
+        assert "You can ask for a new code in 61 seconds. Reload this page then." in page_text(page)
+        assert '<script src="/static/contact/resend.js" defer></script>' in html
+        assert "<script>" not in html  # the CSP allows no inline script
+
+        traveller.shift(timedelta(seconds=59.5))
+        assert "You can ask for a new code in 1 second." in page_text(client.get(VERIFY))
+
+        traveller.shift(timedelta(seconds=0.5))
+        page = client.get(VERIFY)
+        button = resend_button(page)
+        assert "disabled" not in button
+        assert "btn-outline-dark" in button
+        assert "You can ask for a new code in" not in page_text(page)
+        assert "resend.js" not in page.content.decode()
+
+
+def test_an_early_resend_says_the_wait_once(client, send, mailoutbox):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        send(client, START, start_data())
+        traveller.shift(timedelta(seconds=20))
+
+        send(client, RESEND)  # a stale page or a second tab: the button was not enabled
+        page = client.get(VERIFY)
+
+    text = page_text(page)
+    assert text.count("You can ask for a new code in 41 seconds.") == 1
+    assert text.count("new code in") == 1
+    assert messages_of(page) == ["No new code was sent yet."]
+    assert len(mailoutbox) == 1
 
 
 def test_resend_is_capped(client, send, mailoutbox, settings):
@@ -350,9 +396,9 @@ def test_resend_is_capped(client, send, mailoutbox, settings):
 
     assert response.url == VERIFY
     assert len(mailoutbox) == 1 + settings.CONTACT_MAX_RESENDS
-    assert "No more new codes for this attempt. Please start again." in messages_of(
-        client.get(VERIFY)
-    )
+    page = client.get(VERIFY)
+    assert messages_of(page) == ["No new code was sent."]
+    assert page_text(page).count("We cannot send more codes for this attempt") == 1
 
 
 def test_resend_is_post_only(client, send):
