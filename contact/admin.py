@@ -12,6 +12,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import unquote
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.text import format_lazy
@@ -28,7 +30,10 @@ def _in_site_time(label) -> str:
 
 
 def _delivery_badge(row: Message | Verification) -> str:
-    """The outbox state, with the last error on hover: a failed send's, or one being retried."""
+    """The outbox state, with the last error on hover: a failed send's, or one being retried.
+
+    Only a queued mail has a next attempt; a sent or failed one shows none.
+    """
     label = row.get_delivery_state_display()
     if row.delivery_state == Delivery.FAILED:
         return format_html(
@@ -37,7 +42,14 @@ def _delivery_badge(row: Message | Verification) -> str:
             label,
         )
     if row.delivery_error:
-        return format_html('<span title="{}">{}</span>', row.delivery_error, label)
+        label = format_html('<span title="{}">{}</span>', row.delivery_error, label)
+    if row.delivery_state == Delivery.QUEUED and row.next_attempt_at is not None:
+        return format_html(
+            '{}<br><span class="contact-next-attempt">{} {}</span>',
+            label,
+            _("next attempt"),
+            date_format(timezone.localtime(row.next_attempt_at), "DATETIME_FORMAT"),
+        )
     return label
 
 

@@ -67,9 +67,17 @@ def _one_line_text(value: str, *, label: str) -> str:
     return value
 
 
-def started_token() -> str:
-    """A signed timestamp of when the step-1 form was handed out."""
-    return signing.dumps(time.time(), salt=STARTED_SALT)
+def started_token(*, already_waited: bool = False) -> str:
+    """A signed timestamp of when the step-1 form was handed out.
+
+    ``already_waited`` dates it CONTACT_MIN_FORM_SECONDS back: for a form the site
+    filled in itself (a visitor sent back to step 1 after passing it once), where
+    nothing is left to type and pressing Next at once is what a person does.
+    """
+    issued = time.time()
+    if already_waited:
+        issued -= settings.CONTACT_MIN_FORM_SECONDS
+    return signing.dumps(issued, salt=STARTED_SALT)
 
 
 def started_age(token: str) -> float | None:
@@ -165,8 +173,9 @@ class StartForm(forms.Form):
                 code="stale",
             )
         if age < settings.CONTACT_MIN_FORM_SECONDS:
+            # The token keeps its time, so the same form goes through a moment later.
             raise forms.ValidationError(
-                _("That was quicker than a person types. Please check your details and try again."),
+                _("That was very quick. Please wait a moment and press Next again."),
                 code="too_fast",
             )
         return cleaned_data

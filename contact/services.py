@@ -431,6 +431,7 @@ def _record_sent(rows, *, kind: str) -> None:
         sent_at=timezone.now(),
         delivery_attempts=F("delivery_attempts") + 1,
         delivery_error="",
+        next_attempt_at=None,  # nothing is due any more
     )
     metrics.mail_sent.labels(kind=kind).inc()
 

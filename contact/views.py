@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from articles.views import PageMeta
 
 from . import services
-from .forms import CodeForm, MessageForm, StartForm, published_article
+from .forms import CodeForm, MessageForm, StartForm, published_article, started_token
 from .models import Message, Verification
 
 # Session keys. A verification id, the id of the last one used for a message
@@ -113,8 +113,10 @@ def start(request):
         article = published_article(request.POST.get("article"))
     else:
         article = published_article(request.GET.get("article"))
-        initial = request.session.get(SESSION_PREFILL) or {}
-        form = StartForm(initial={**initial, "article": article.slug if article else ""})
+        initial = {"article": article.slug if article else ""}
+        if prefill := request.session.get(SESSION_PREFILL):
+            initial |= {**prefill, "started": started_token(already_waited=True)}
+        form = StartForm(initial=initial)
     return _page(
         request, "contact/start.html", title=_("Contact us"), step=1, form=form, article=article
     )
@@ -177,7 +179,12 @@ def resend(request):
             client_ip=services.client_ip(request),
         )
     except services.ResendRefused as exc:
-        messages.warning(request, str(exc))
+        # The verify page itself says how long to wait or that no codes are left;
+        # the note says only what this click did, so nothing is printed twice.
+        if exc.reason == "cooldown":
+            messages.warning(request, _("No new code was sent yet."))
+        else:
+            messages.warning(request, _("No new code was sent."))
         return redirect("contact:verify")
     except services.Throttled as exc:
         return _throttled(request, exc)
@@ -250,6 +257,11 @@ def message(request):
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def thanks(request):
+    """The confirmation, for the session that stored a message; anyone else is told
+    nothing was sent and where to write."""
     message_id = request.session.get(SESSION_MESSAGE)
-    sent = Message.objects.filter(pk=message_id).first() if message_id else None
+    if message_id is None:
+        return _page(request, "contact/nothing_sent.html", title=_("Nothing sent yet"))
+    # The row may be gone (deleted as spam): the visitor did send, so still thank them.
+    sent = Message.objects.filter(pk=message_id).first()
     return _page(request, "contact/thanks.html", title=_("Thank you"), sent=sent)

@@ -375,7 +375,9 @@ CONTACT_CHECKS_PER_IP_PER_HOUR = int(os.environ.get("CONTACT_CHECKS_PER_IP_PER_H
 # How many reverse proxies in front of the site append to X-Forwarded-For. 0: the
 # header is ignored and REMOTE_ADDR is the client, so nobody can forge their address.
 CONTACT_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
-CONTACT_MIN_FORM_SECONDS = 2  # faster than this is a bot, not a person
+# Step 1 sent sooner than this after the page was served is a bot. Short enough
+# for a browser that autofills the name and address and a visitor who clicks at once.
+CONTACT_MIN_FORM_SECONDS = 1
 # Queued longer than this (seconds): the outbox sweep (OUTBOX_SWEEP_SECONDS) re-enqueues it.
 CONTACT_OUTBOX_STALE_AFTER = int(os.environ.get("CONTACT_OUTBOX_STALE_AFTER", str(2 * 60)))
 # Mail tasks retry transient SMTP/connection errors with capped exponential backoff

@@ -421,7 +421,29 @@ def test_article_page_anatomy_top_to_bottom(client):
     position = content.index("<body")
     for fragment in in_order:
         position = content.index(fragment, position)  # raises when missing or out of order
-    assert "verification code" in content and "Next" in content
+
+
+def visible_text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_the_contact_box_names_the_buttons_by_their_labels(client):
+    article = ArticleFactory(slug="bridge-reopens")
+
+    content = client.get(article.get_absolute_url()).content.decode()
+
+    box = re.search(r'<section class="contact-us.*?</section>', content, re.S).group(0)
+    link = re.search(r'<a class="contact-us-link[^"]*" href="([^"]+)">([^<]+)</a>', box)
+    label = link.group(2)
+    assert visible_text(box) == (
+        f"Contact Us Got questions? Use the form to contact us "
+        f"The {label} button below opens the form. When you click Next there, we send a "
+        f"verification code to your email. After verifying it you can enter your message. "
+        f"{label}"
+    )
+    # "Next" is the form's own button, the one that sends the code.
+    form = client.get(unescape(link.group(1))).content.decode()
+    assert re.search(r'<button type="submit"[^>]*name="next">Next</button>', form)
 
 
 def test_article_page_links_to_contact_with_the_article(client):

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 from urllib.parse import unquote
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -488,3 +489,58 @@ def test_the_permissions_migration_reverses_and_reapplies():
     assert group.permissions.filter(content_type__app_label="contact").count() == len(
         CONTACT_PERMISSIONS
     )
+
+
+# The outbox fields
+
+
+def test_a_sent_notification_shows_no_next_attempt(editor_client, settings, mailoutbox):
+    settings.CONTACT_RECIPIENTS = ["desk@newsroom.test"]
+    # As message_submit leaves it: queued, its first attempt due now.
+    message = MessageFactory(
+        subject="Sent at once",
+        delivery_state=Delivery.QUEUED,
+        delivery_attempts=0,
+        sent_at=None,
+        next_attempt_at=timezone.now(),
+    )
+    MessageFactory(
+        subject="Waiting to retry",
+        delivery_state=Delivery.QUEUED,
+        delivery_error="SMTPServerDisconnected: Connection unexpectedly closed",
+        sent_at=None,
+        next_attempt_at=timezone.now() + timezone.timedelta(minutes=2),
+    )
+
+    assert services.message_notify_editors(message_id=message.pk)
+
+    message.refresh_from_db()
+    assert message.delivery_state == Delivery.SENT
+    assert message.next_attempt_at is None
+    listing = editor_client.get(INBOX).content.decode()
+    rows = {
+        subject: row
+        for row in re.findall(r"<tr>.*?</tr>", listing, re.S)
+        for subject in ("Sent at once", "Waiting to retry")
+        if subject in row
+    }
+    assert "next attempt" not in rows["Sent at once"]
+    assert "next attempt" in rows["Waiting to retry"]  # the list does show one when due
+    detail = editor_client.get(change_url(message)).content.decode()
+    field = re.search(r'<div class="[^"]*field-next_attempt_at.*?</div>\s*</div>', detail, re.S)
+    assert re.search(r'<div class="readonly">-</div>', field.group(0))
+
+
+def test_the_migration_clears_the_next_attempt_of_mails_already_sent():
+    now = timezone.now()
+    sent = MessageFactory(next_attempt_at=now)
+    queued = MessageFactory(delivery_state=Delivery.QUEUED, sent_at=None, next_attempt_at=now)
+    code_sent = VerificationFactory(next_attempt_at=now)
+    migration = importlib.import_module("contact.migrations.0003_sent_mails_have_no_next_attempt")
+
+    migration.clear_next_attempt(django_apps, SimpleNamespace(connection=connection))
+
+    for row in (sent, queued, code_sent):
+        row.refresh_from_db()
+    assert sent.next_attempt_at is None and code_sent.next_attempt_at is None
+    assert queued.next_attempt_at == now

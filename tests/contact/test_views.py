@@ -16,10 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from contact.forms import started_token
+from contact.forms import started_age, started_token
 from contact.models import Delivery, Message, Verification
 from contact.views import SESSION_VERIFICATION
 from tests.factories import ArticleFactory
+from tests.services import form_inputs
 
 pytestmark = pytest.mark.django_db
 
@@ -255,6 +256,37 @@ def test_the_fifth_wrong_code_ends_the_verification(client, send, mailoutbox):
     assert client.get(VERIFY).url == START
 
 
+def test_after_the_fifth_wrong_code_step_one_keeps_name_address_and_story(
+    client, send, mailoutbox, settings
+):
+    article = ArticleFactory(title="Flood defences fail")
+    send(client, START, start_data(article=article.slug))
+    bad = wrong(code_in(mailoutbox[0]))
+    for _ in range(settings.CONTACT_MAX_WRONG_TRIES):
+        response = send(client, VERIFY, {"code": bad})
+
+    page = client.get(response.url)
+
+    assert "Too many wrong codes. Please start again." in messages_of(page)
+    assert "About the story: Flood defences fail" in page_text(page)
+    fields = form_inputs(page.content.decode())
+    assert (fields["name"], fields["email"], fields["article"]) == (NAME, EMAIL, article.slug)
+    # Nothing is left to type: pressing Next at once starts again, about the same story.
+    assert send(client, START, fields).url == VERIFY
+    assert len(mailoutbox) == 2
+    again = Verification.objects.get(state=Verification.State.PENDING)
+    assert (again.name, again.email, again.article) == (NAME, EMAIL, article)
+
+
+def test_a_step_one_page_nobody_filled_in_still_has_to_wait(client, send, mailoutbox):
+    fields = form_inputs(client.get(START).content.decode())
+
+    response = send(client, START, fields | {"name": NAME, "email": EMAIL})
+
+    assert "Please wait a moment and press Next again." in page_text(response)
+    assert mailoutbox == []
+
+
 def test_a_malformed_code_is_an_error_without_costing_a_try(client, send, mailoutbox):
     send(client, START, start_data())
 
@@ -287,7 +319,7 @@ def test_resend_obeys_the_cooldown_and_replaces_the_code(client, send, mailoutbo
         response = send(client, RESEND)
         assert response.url == VERIFY
         assert len(mailoutbox) == 1
-        assert "You can ask for a new code in 61 seconds." in messages_of(client.get(VERIFY))
+        assert messages_of(client.get(VERIFY)) == ["No new code was sent yet."]
 
         traveller.shift(timedelta(seconds=61))
         assert "You can ask for a new code in" not in page_text(client.get(VERIFY))
@@ -300,6 +332,52 @@ def test_resend_obeys_the_cooldown_and_replaces_the_code(client, send, mailoutbo
         assert new_code != old_code
         assert "That code is not right" in page_text(send(client, VERIFY, {"code": old_code}))
         assert send(client, VERIFY, {"code": new_code}).url == MESSAGE
+
+
+def resend_button(response) -> str:
+    return re.search(r"<button [^>]*name=\"resend\"[^>]*>", response.content.decode()).group(0)
+
+
+def test_the_resend_button_is_disabled_and_counts_down_until_the_cooldown_ends(client, send):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        send(client, START, start_data())
+
+        page = client.get(VERIFY)
+        button = resend_button(page)
+        assert " disabled" in button
+        assert "btn-outline-secondary" in button
+        html = page.content.decode()
+        # The wait in words for everyone, the seconds for the script to count down.
+        assert 'data-seconds="61"' in html
+        assert "You can ask for a new code in 61 seconds. Reload this page then." in page_text(page)
+        assert '<script src="/static/contact/resend.js" defer></script>' in html
+        assert "<script>" not in html  # the CSP allows no inline script
+
+        traveller.shift(timedelta(seconds=59.5))
+        assert "You can ask for a new code in 1 second." in page_text(client.get(VERIFY))
+
+        traveller.shift(timedelta(seconds=0.5))
+        page = client.get(VERIFY)
+        button = resend_button(page)
+        assert "disabled" not in button
+        assert "btn-outline-dark" in button
+        assert "You can ask for a new code in" not in page_text(page)
+        assert "resend.js" not in page.content.decode()
+
+
+def test_an_early_resend_says_the_wait_once(client, send, mailoutbox):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        send(client, START, start_data())
+        traveller.shift(timedelta(seconds=20))
+
+        send(client, RESEND)  # a stale page or a second tab: the button was not enabled
+        page = client.get(VERIFY)
+
+    text = page_text(page)
+    assert text.count("You can ask for a new code in 41 seconds.") == 1
+    assert text.count("new code in") == 1
+    assert messages_of(page) == ["No new code was sent yet."]
+    assert len(mailoutbox) == 1
 
 
 def test_resend_is_capped(client, send, mailoutbox, settings):
@@ -318,9 +396,9 @@ def test_resend_is_capped(client, send, mailoutbox, settings):
 
     assert response.url == VERIFY
     assert len(mailoutbox) == 1 + settings.CONTACT_MAX_RESENDS
-    assert "No more new codes for this attempt. Please start again." in messages_of(
-        client.get(VERIFY)
-    )
+    page = client.get(VERIFY)
+    assert messages_of(page) == ["No new code was sent."]
+    assert page_text(page).count("We cannot send more codes for this attempt") == 1
 
 
 def test_resend_is_post_only(client, send):
@@ -476,22 +554,52 @@ def test_a_filled_honeypot_is_refused_and_nothing_is_sent(client, send, mailoutb
     assert mailoutbox == []
 
 
-def test_a_form_sent_too_fast_is_refused_until_a_person_could_have_typed_it(
+def served_started(response) -> str:
+    return form_inputs(response.content.decode())["started"]
+
+
+def test_the_fill_time_is_measured_from_when_the_form_was_served(client):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        first = served_started(client.get(START))
+        traveller.shift(timedelta(minutes=5))
+        second = served_started(client.get(START))
+
+        assert started_age(second) == 0
+        assert started_age(first) == 5 * 60
+
+
+def test_a_form_the_browser_filled_in_goes_through_a_second_after_it_was_served(
     client, send, mailoutbox
 ):
     with time_machine.travel(timezone.now(), tick=False) as traveller:
-        html = client.get(START).content.decode()
-        started = re.search(r'name="started" value="([^"]+)"', html).group(1)
-        traveller.shift(timedelta(seconds=1))
+        started = served_started(client.get(START))
+        traveller.shift(timedelta(seconds=1.3))  # autofill, then a click on Next
+
+        response = send(client, START, start_data(started=started))
+
+    assert response.url == VERIFY
+    assert len(mailoutbox) == 1
+
+
+def test_a_form_sent_faster_than_autofill_is_refused_with_what_to_do_and_keeps_the_fields(
+    client, send, mailoutbox
+):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        started = served_started(client.get(START))
+        traveller.shift(timedelta(seconds=0.2))
 
         response = send(client, START, start_data(started=started))
         assert response.status_code == 200
-        assert "quicker than a person types" in page_text(response)
+        text = page_text(response)
+        assert "Please wait a moment and press Next again." in text
+        assert "quicker than a person types" not in text
         assert mailoutbox == []
-        # The same form, a moment later, goes through.
-        assert f'value="{started}"' in response.content.decode()
-        traveller.shift(timedelta(seconds=2))
-        assert send(client, START, start_data(started=started)).url == VERIFY
+        kept = form_inputs(response.content.decode())
+        assert (kept["name"], kept["email"], kept["started"]) == (NAME, EMAIL, started)
+
+        # Doing what the page says works: the same form, a moment later.
+        traveller.shift(timedelta(seconds=1))
+        assert send(client, START, kept).url == VERIFY
 
     assert len(mailoutbox) == 1
 
@@ -545,6 +653,36 @@ def test_a_message_may_hold_line_breaks_tabs_and_emoji(verified, send):
 
     assert send(verified, MESSAGE, {"subject": "Hi", "message": body}).url == THANKS
     assert Message.objects.get().body == body.replace("\r\n", "\n")
+
+
+def title_and_heading(response) -> tuple[str, str]:
+    html = response.content.decode()
+    title = re.search(r"<title>([^<]*)</title>", html).group(1)
+    heading = re.search(r"<h1[^>]*>([^<]*)</h1>", html).group(1)
+    return title, heading
+
+
+def test_thanks_without_a_sent_message_says_nothing_was_sent(client):
+    response = client.get(THANKS)
+
+    assert response.status_code == 200
+    assert title_and_heading(response) == ("Nothing sent yet | Newsroom", "Nothing sent yet")
+    text = page_text(response)
+    assert "You have not sent us a message from this browser yet." in text
+    assert "Thank you" not in text and "reached the newsroom" not in text
+    assert f'<a class="contact-start-link" href="{START}">' in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_only_the_session_that_sent_the_message_is_thanked(verified, send):
+    send(verified, MESSAGE, {"subject": "Hello", "message": "A question."})
+
+    mine = verified.get(THANKS)
+    stranger = Client().get(THANKS)
+
+    assert title_and_heading(mine) == ("Thank you | Newsroom", "Thank you")
+    assert "Your message reached the newsroom." in page_text(mine)
+    assert title_and_heading(stranger) == ("Nothing sent yet | Newsroom", "Nothing sent yet")
 
 
 # Steps out of order, double submit, CSRF, session binding --------------------------------

@@ -23,7 +23,7 @@ from tests.services import ProcfileProcess, Visitor, layout_env, manage, wait_fo
 # Reads per page and check: enough that both gunicorn workers answer many of them.
 READS = 40
 # The contact form refuses a submit faster than a person (CONTACT_MIN_FORM_SECONDS).
-FORM_WAIT = 2.2
+FORM_WAIT = 1.2
 IP_LIMIT = 3
 
 SETUP = """

@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 
 OUTAGE_SECONDS = float(os.environ.get("FAULT_OUTAGE_SECONDS", "30"))
 # The contact form refuses a submit faster than a person (CONTACT_MIN_FORM_SECONDS).
-FORM_WAIT = 2.2
+FORM_WAIT = 1.2
 PUBLIC_PAGES = (
     "/",
     "/articles/lead/",

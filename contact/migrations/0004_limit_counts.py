@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contact', '0002_editors_contact_permissions'),
+        ('contact', '0003_sent_mails_have_no_next_attempt'),
     ]
 
     operations = [
