@@ -830,7 +830,7 @@ def main() -> None:
         "--think",
         type=float,
         default=2.2,
-        help="seconds each visitor spends on step 1 (the site's minimum is 2)",
+        help="seconds each visitor spends on step 1 (the site's minimum is 1)",
     )
     parser.add_argument(
         "--burst",
