@@ -288,11 +288,9 @@ def verification_resend(*, verification_id, client_ip: str) -> Verification:
             raise VerificationEnded(verification.state)
         if verification.resends >= settings.CONTACT_MAX_RESENDS:
             raise ResendRefused(reason="cap")
-        waited = (now - verification.code_issued_at).total_seconds()
-        if waited < settings.CONTACT_RESEND_COOLDOWN:
-            raise ResendRefused(
-                reason="cooldown", retry_after=int(settings.CONTACT_RESEND_COOLDOWN - waited) + 1
-            )
+        wait = resend_wait(verification)
+        if wait:
+            raise ResendRefused(reason="cooldown", retry_after=wait)
         wait = throttle.take(
             _limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR),
             limit_identity(verification.email),
