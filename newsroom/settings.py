@@ -387,6 +387,9 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("NEWSROOM_TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True
+# DATETIME_FORMAT and DATE_FORMAT for the site and the admin alike (newsroom/formats/):
+# a locale's own formats win over the settings of those names.
+FORMAT_MODULE_PATH = ["newsroom.formats"]
 
 # Static files and uploads
 STATIC_URL = "/static/"

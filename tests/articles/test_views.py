@@ -134,7 +134,7 @@ def test_home_card_shows_standfirst_date_impact_and_topics(client):
 
     card = content.split(f'data-article-slug="{article.slug}"', 1)[1].split("</article>", 1)[0]
     assert "Rivers rose overnight." in card
-    assert "2 March 2026" in card
+    assert ">2 Mar 2026</time>" in card
     assert '<span class="impact-score-value">68</span>' in card
     assert f'href="{topic.get_absolute_url()}"' in card
 
