@@ -162,7 +162,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: request id, request log and metrics also cover the redirects of the rest.
+    # Outermost: drops a HEAD response's body once every header is final.
+    "newsroom.middleware.HeadWithoutBodyMiddleware",
+    # Then: request id, request log and metrics also cover the redirects of the rest.
     "newsroom.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
