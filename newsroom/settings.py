@@ -252,8 +252,13 @@ else:
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Celery
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+# The embedded broker's URL names a host only because kombu warns at every connection
+# of a URL without one; the filesystem transport itself ignores it.
+EMBEDDED_BROKER_URL = "filesystem://localhost/"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or EMBEDDED_BROKER_URL
 if CELERY_BROKER_URL == "filesystem://":
+    CELERY_BROKER_URL = EMBEDDED_BROKER_URL
+if CELERY_BROKER_URL.startswith("filesystem://"):
     # Embedded broker: folders under var/ that a separate worker process can share.
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("in", "processed", "control"):
