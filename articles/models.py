@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -71,6 +72,38 @@ class Author(models.Model):
 
 # Search ranks at most this many of the newest matches of a query.
 SEARCH_CANDIDATES = 200
+
+
+# A word of a search query: letters and digits in any script. Quotes, hyphens
+# and other punctuation separate words, as they do in the text searched.
+SEARCH_WORD = re.compile(r"\w+")
+# After a word in the body: not inside a tag (``<p>``, ``<strong>``, an href) and not
+# an entity's name (``&amp;``). The sanitizer escapes every ``>`` in text, so one
+# reached before any ``<`` closes the tag the word is in.
+OUTSIDE_MARKUP = r"(?![^<>]*>)"
+
+
+def all_words(query: str) -> Q | None:
+    """Search without PostgreSQL: stories with each word of ``query`` somewhere.
+
+    A word matches whole words only (``ai`` is not found in "said"), in any
+    case, in the headline, standfirst or body, in any order; every word must be
+    found. None when the query has no word at all. SQLite runs the patterns
+    with Python's ``re`` (Django's REGEXP function), so case-folding and word
+    boundaries follow Unicode, not just ASCII.
+    """
+    words = dict.fromkeys(word.lower() for word in SEARCH_WORD.findall(query))
+    if not words:
+        return None
+    condition = Q()
+    for word in words:
+        whole = rf"\b{re.escape(word)}\b"
+        condition &= (
+            Q(title__iregex=whole)
+            | Q(standfirst__iregex=whole)
+            | Q(body__iregex=rf"(?<![&#]){whole}{OUTSIDE_MARKUP}")
+        )
+    return condition
 
 
 def _topic_ids_sql() -> str:
@@ -216,7 +249,8 @@ class ArticleQuerySet(models.QuerySet):
         PostgreSQL finds the newest matches (through the search-vector index or by
         walking the publish-time index until enough match, whichever its planner
         prefers) and ranks those alone, headline over standfirst over body. Other
-        databases fall back to a substring match, newest first.
+        databases (SQLite, the embedded default) find the stories that contain
+        every word of the query (``all_words()``), newest first.
         """
         if connection.vendor == "postgresql":
             search_query = SearchQuery(query, search_type="websearch", config="english")
@@ -226,9 +260,10 @@ class ArticleQuerySet(models.QuerySet):
                 .annotate(rank=SearchRank(F("search_vector"), search_query))
                 .order_by("-rank", "-publish_at", "-id")
             )
-        newest = self.filter(
-            Q(title__icontains=query) | Q(standfirst__icontains=query) | Q(body__icontains=query)
-        ).order_by("-publish_at", "-id")
+        condition = all_words(query)
+        if condition is None:
+            return self.none()
+        newest = self.filter(condition).order_by("-publish_at", "-id")
         return self.filter(pk__in=newest.values("pk")[:candidates]).order_by("-publish_at", "-id")
 
     def top_stories(self, *, limit=5, at=None, candidates=50, half_life_hours=24.0):
@@ -319,7 +354,7 @@ class Article(models.Model):
     )
     # Headline (weight A), standfirst (B) and body (C) as one tsvector with a GIN index,
     # kept up to date by a PostgreSQL trigger (migration 0003) on every write, bulk
-    # loads included. Unused on SQLite, where search falls back to substring matching.
+    # loads included. Unused on SQLite, where search matches words (``all_words()``).
     search_vector = SearchVectorField(null=True, editable=False)
     # Bumped on every editorial save; the admin refuses a save based on an older version.
     version = models.PositiveIntegerField(default=1, editable=False)

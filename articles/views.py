@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
 from .models import SEARCH_CANDIDATES, Article, Topic
@@ -363,7 +363,7 @@ class ArticleDetailView(DetailView):
         return response
 
 
-@require_GET
+@require_safe  # GET and HEAD: crawlers and monitors ask with either
 def robots_txt(request):
     lines = [
         "User-agent: *",

@@ -1,9 +1,11 @@
 """The one Celery app. Settings come from Django's settings under the CELERY_ namespace."""
 
 import os
+import warnings
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.exceptions import SecurityWarning
+from celery.signals import celeryd_init, worker_init
 from django.core import checks
 
 from . import observability  # noqa: F401 - connects the log context to task signals
@@ -51,3 +53,27 @@ def refuse_a_short_visibility_timeout(**kwargs):
     if problem:
         # Celery logs and swallows an Exception raised by a signal handler.
         raise SystemExit(f"ImproperlyConfigured: {problem}")
+
+
+@celeryd_init.connect
+def no_root_warning_on_the_embedded_broker(conf, **kwargs):
+    """Let ``make run`` start its worker as root without Celery's superuser warning.
+
+    Celery warns when a worker runs as root because a root worker that accepts
+    pickle runs, as root, whatever code anyone who can write to the broker sends
+    it. Here neither half holds: the worker accepts JSON only, and the embedded
+    broker is a folder under VAR_DIR that only the user who owns the database
+    and the code can write to. A container or VM where a developer is root gets
+    only noise from it, and the cure Celery suggests, ``--uid``, would leave the
+    worker unable to write the root-owned SQLite database and mail folder.
+    (C_FORCE_ROOT lifts the refusal to run pickle as root, not the warning.)
+    With any other broker, reachable over a network, the warning stays: run
+    production workers as an unprivileged user. Sent just before Celery checks.
+    """
+    embedded = conf.broker_url.startswith("filesystem://")
+    if embedded and set(conf.accept_content) <= {"json", "application/json"}:
+        warnings.filterwarnings(
+            "ignore",
+            message="You're running the worker with superuser privileges",
+            category=SecurityWarning,
+        )

@@ -14,6 +14,29 @@ request_logger = logging.getLogger("newsroom.request")
 QUIET_ROUTES = {"healthz", "readyz", "metrics"}
 
 
+class HeadWithoutBodyMiddleware:
+    """Answer a HEAD request with the headers a GET gets and no body.
+
+    Django answers HEAD by running the GET view, body and all, and leaves it to
+    the server to drop the body; gunicorn drops it but logs a warning for each
+    such request, and monitors and link checkers send many. Placed outermost, so
+    Content-Length and ETag stay those of the GET, as RFC 9110 asks of HEAD.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method == "HEAD":
+            if response.streaming:
+                # A file's handle is still closed with the response (its closers).
+                response.streaming_content = []
+            else:
+                response.content = b""
+        return response
+
+
 class RequestObservabilityMiddleware:
     """Give each request an id, log one line for it, and count it for /metrics.
 

@@ -162,7 +162,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: request id, request log and metrics also cover the redirects of the rest.
+    # Outermost: drops a HEAD response's body once every header is final.
+    "newsroom.middleware.HeadWithoutBodyMiddleware",
+    # Then: request id, request log and metrics also cover the redirects of the rest.
     "newsroom.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -261,8 +263,13 @@ else:
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Celery
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+# The embedded broker's URL names a host only because kombu warns at every connection
+# of a URL without one; the filesystem transport itself ignores it.
+EMBEDDED_BROKER_URL = "filesystem://localhost/"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or EMBEDDED_BROKER_URL
 if CELERY_BROKER_URL == "filesystem://":
+    CELERY_BROKER_URL = EMBEDDED_BROKER_URL
+if CELERY_BROKER_URL.startswith("filesystem://"):
     # Embedded broker: folders under var/ that a separate worker process can share.
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("in", "processed", "control"):
@@ -400,6 +407,9 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("NEWSROOM_TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True
+# DATETIME_FORMAT and DATE_FORMAT for the site and the admin alike (newsroom/formats/):
+# a locale's own formats win over the settings of those names.
+FORMAT_MODULE_PATH = ["newsroom.formats"]
 
 # Static files and uploads
 STATIC_URL = "/static/"

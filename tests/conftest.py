@@ -1,4 +1,5 @@
 import os
+import shutil
 import socket
 from urllib.parse import urlparse
 
@@ -220,3 +221,27 @@ def worker(celery_worker, broker_url, settings):
     yield celery_worker
     app.conf.task_always_eager = True
     switch_broker(original)
+
+
+# The embedded defaults (no DATABASE_URL, no REDIS_URL) ----------------------------
+
+
+@pytest.fixture(scope="session")
+def migrated_embedded_var(tmp_path_factory):
+    """Migrated once a run; copy it (``embedded_var``) before a process writes to it."""
+    from tests.services import embedded_env, manage
+
+    folder = tmp_path_factory.mktemp("embedded") / "var"
+    manage("migrate", "--noinput", env=embedded_env(folder))
+    return folder
+
+
+@pytest.fixture
+def embedded_var(migrated_embedded_var, tmp_path):
+    """A ``var/`` folder of the test's own with a migrated SQLite database, as
+    ``make run`` leaves it before it starts its processes: whatever database the
+    test run itself uses, processes given ``embedded_env(embedded_var)`` run on SQLite.
+    """
+    folder = tmp_path / "var"
+    shutil.copytree(migrated_embedded_var, folder)
+    return folder

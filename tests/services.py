@@ -462,6 +462,13 @@ def layout_env(*, var_dir: Path, **values) -> dict[str, str]:
     return env
 
 
+def embedded_env(var_dir: Path, **values) -> dict[str, str]:
+    """The environment ``make run`` gives its processes when nothing is configured:
+    ``layout_env``'s embedded default with ``make run``'s own DEBUG and recipients.
+    """
+    return layout_env(var_dir=var_dir, DEBUG="1", CONTACT_RECIPIENTS="desk@localhost", **values)
+
+
 def manage(*args: str, env: dict[str, str], timeout: float = 120) -> str:
     """``manage.py`` in a process of its own; its output, or an error with it."""
     result = subprocess.run(  # noqa: S603 - our own manage.py, fixed argv

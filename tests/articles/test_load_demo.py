@@ -153,7 +153,7 @@ def test_running_twice_leaves_the_same_rows_and_spares_editors_own_work():
     output = load_demo()
 
     assert snapshot() == before
-    assert "0 created, 0 updated" in output
+    assert "Rows: 0 created" in output
     eu = Article.objects.get(slug=demo.EU_AI_SLUG)
     assert list(eu.related_links.values_list("target_article__slug", flat=True)) == [
         demo.RAG_SLUG,
@@ -162,41 +162,117 @@ def test_running_twice_leaves_the_same_rows_and_spares_editors_own_work():
     assert Group.objects.filter(name="Editors").count() == 1
 
 
-def test_edited_demo_article_is_restored_and_its_version_bumped():
-    load_demo()
+def edit_the_demo():
+    """What an editor might do to the demo between two ``make run``s."""
     eu = Article.objects.get(slug=demo.EU_AI_SLUG)
-    original_publish_at = eu.publish_at
-    Article.objects.filter(pk=eu.pk).update(impact_score=10, title="Changed")
-    eu.related_links.all().delete()
-
-    load_demo()
-
-    eu.refresh_from_db()
-    assert eu.impact_score == 68
-    assert eu.title != "Changed"
-    assert eu.version == 2
-    assert eu.publish_at == original_publish_at
-    assert [link.target_article.slug for link in eu.related_links.all()] == [
-        demo.RAG_SLUG,
-        demo.BIOMED_SLUG,
-    ]
-
-
-def test_existing_editor_keeps_a_changed_password_but_regains_staff_and_group():
-    load_demo()
+    eu.title = "Our own headline"
+    eu.body = "<p>Our own first paragraph.</p><p>And a second one.</p>"
+    eu.impact_score = 10
+    eu.save()
+    eu.related_links.filter(position=1).delete()
+    Topic.objects.filter(slug="climate").update(name="Climate & Energy", description="Ours.")
     editor = get_user_model().objects.get(username=demo.EDITOR_USERNAME)
     editor.set_password("a-password-the-editor-chose")
     editor.is_staff = False
     editor.save()
     editor.groups.clear()
+    return eu, editor
+
+
+def test_a_second_run_keeps_every_edit_to_demo_stories_links_topics_and_the_login():
+    load_demo()
+    eu, editor = edit_the_demo()
+    before = snapshot()
 
     output = load_demo()
 
+    assert snapshot() == before
+    eu.refresh_from_db()
+    assert eu.title == "Our own headline"
+    assert eu.body.startswith("<p>Our own first paragraph.</p>")
+    assert [link.target_article.slug for link in eu.related_links.all()] == [demo.RAG_SLUG]
+    assert Topic.objects.get(slug="climate").name == "Climate & Energy"
     editor.refresh_from_db()
     assert editor.check_password("a-password-the-editor-chose")
+    assert not editor.is_staff
+    assert "left as they are" in output
+    assert "--reset" in output
+
+
+def test_a_second_run_adds_back_only_what_is_missing():
+    load_demo()
+    # Deleted as an editor must: the links to the story first.
+    RelatedLink.objects.filter(target_article__slug=demo.RAG_SLUG).delete()
+    Article.objects.filter(slug=demo.RAG_SLUG).delete()
+    get_user_model().objects.filter(username=demo.EDITOR_USERNAME).delete()
+    eu = Article.objects.get(slug=demo.EU_AI_SLUG)
+    Article.objects.filter(pk=eu.pk).update(title="Our own headline")
+
+    output = load_demo()
+
+    rag = Article.objects.get(slug=demo.RAG_SLUG)
+    assert rag.topics.exists()
+    assert get_user_model().objects.get(username="editor").check_password(demo.EDITOR_PASSWORD)
+    eu.refresh_from_db()
+    assert eu.title == "Our own headline"
+    # The story whose link was removed keeps the links it has; a reset restores them.
+    assert [link.target_article.slug for link in eu.related_links.all()] == [demo.BIOMED_SLUG]
+    assert "Rows: 2 created" in output
+
+
+def test_reset_restores_the_demo_and_says_what_it_overwrites_before_it_does():
+    load_demo()
+    original_publish_at = Article.objects.get(slug=demo.EU_AI_SLUG).publish_at
+    eu, editor = edit_the_demo()
+    version = eu.version
+    titles_when_announced = []
+
+    class Output(StringIO):
+        def write(self, text):
+            if demo.EU_AI_SLUG in text:
+                titles_when_announced.append(Article.objects.get(pk=eu.pk).title)
+            return super().write(text)
+
+    out = Output()
+    call_command("load_demo", "--reset", stdout=out)
+    output = out.getvalue()
+
+    assert f"article {demo.EU_AI_SLUG}: headline, body, impact score, related links" in output
+    assert "topic climate: name, description" in output
+    assert "user editor: password, staff status, membership of Editors" in output
+    assert "--reset overwrites 3 existing demo rows" in output
+    assert titles_when_announced[0] == "Our own headline"  # announced, then overwritten
+    eu.refresh_from_db()
+    spec = next(spec for spec in demo.ARTICLES if spec.slug == demo.EU_AI_SLUG)
+    assert eu.title == spec.title
+    assert eu.impact_score == 68
+    assert eu.body == sanitize_html(demo.render_body(spec.body))
+    assert eu.publish_at == original_publish_at
+    assert eu.version == version + 1  # an admin form opened before the reset cannot save over it
+    assert [link.target_article.slug for link in eu.related_links.all()] == [
+        demo.RAG_SLUG,
+        demo.BIOMED_SLUG,
+    ]
+    climate = Topic.objects.get(slug="climate")
+    assert (climate.name, climate.description) == (
+        "Climate",
+        next(spec.description for spec in demo.TOPICS if spec.slug == "climate"),
+    )
+    editor.refresh_from_db()
+    assert editor.check_password(demo.EDITOR_PASSWORD)
     assert editor.is_staff
     assert editor.groups.filter(name="Editors").exists()
-    assert "Demo editor login:" in output
+    assert "password editor-demo-2026" in output
+
+
+def test_reset_of_an_untouched_demo_changes_nothing():
+    load_demo()
+    before = snapshot()
+
+    output = load_demo("--reset")
+
+    assert snapshot() == before
+    assert "already as shipped" in output
 
 
 def test_reuses_an_existing_editors_group_and_topic_of_the_same_name():
@@ -212,18 +288,21 @@ def test_reuses_an_existing_editors_group_and_topic_of_the_same_name():
     assert climate.articles.filter(slug__in=DEMO_SLUGS).exists()
 
 
-def test_scheduled_story_is_scheduled_again_once_its_time_has_passed():
+def test_scheduled_story_goes_live_and_only_a_reset_schedules_it_again():
     load_demo()
     published_before = dict(Article.objects.published().values_list("slug", "publish_at"))
 
     with time_machine.travel(timezone.now() + timedelta(days=5), tick=False):
         load_demo()
-        assert Article.objects.filter(slug__in=DEMO_SLUGS).scheduled().count() == 1
+        demo_articles = Article.objects.filter(slug__in=DEMO_SLUGS)
+        assert demo_articles.scheduled().count() == 0  # its time came; a restart leaves it
+        load_demo("--reset")
+        assert demo_articles.scheduled().count() == 1
         published_after = dict(
             Article.objects.filter(slug__in=published_before).values_list("slug", "publish_at")
         )
 
-    # Stories already out keep their times: restarts never reshuffle the front page.
+    # Stories already out keep their times, even on a reset: the front page keeps its order.
     assert published_after == published_before
 
 

@@ -1,5 +1,7 @@
 """A reader's journey through the public site in a real browser."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -135,3 +137,53 @@ def test_home_page_on_a_phone_shows_the_latest_stories_on_the_first_screen(
         shot("home-phone")
     finally:
         context.close()
+
+
+def _hint_opacity(frame, side: str) -> str:
+    return frame.evaluate(f"frame => getComputedStyle(frame, '::{side}').opacity")
+
+
+def test_topic_menu_on_a_phone_shows_that_more_topics_are_hidden(demo_site, browser, page, shot):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        phone = context.new_page()
+        phone.goto(f"{demo_site.url}/")
+        menu = phone.locator("nav.topic-nav .topic-nav-list")
+        frame = phone.locator("nav.topic-nav .topic-nav-frame")
+        assert menu.evaluate("list => list.scrollWidth > list.clientWidth")
+        # Topics hidden to the right: a fade with an arrow there, none on the left.
+        expect(frame).to_have_class(re.compile(r"\bmore-end\b"))
+        expect(frame).not_to_have_class(re.compile(r"\bmore-start\b"))
+        phone.wait_for_function(
+            "() => getComputedStyle(document.querySelector('.topic-nav-frame'), '::after')"
+            ".opacity === '1'"
+        )
+        assert _hint_opacity(frame, "before") == "0"
+        assert frame.evaluate("frame => getComputedStyle(frame, '::after').content") != "none"
+        shot.page = phone
+        shot("topic-menu-phone")
+
+        # Scrolled to its end: the hint moves to the left edge.
+        menu.evaluate("list => list.scrollTo({left: list.scrollWidth})")
+        expect(frame).to_have_class(re.compile(r"\bmore-start\b"))
+        expect(frame).not_to_have_class(re.compile(r"\bmore-end\b"))
+        phone.wait_for_function(
+            "() => getComputedStyle(document.querySelector('.topic-nav-frame'), '::after')"
+            ".opacity === '0'"
+        )
+        assert _hint_opacity(frame, "before") == "1"
+        shot("topic-menu-phone-scrolled")
+
+        # The current topic is scrolled into view, even the last one.
+        last = menu.locator("a.topic-nav-link").last
+        phone.goto(demo_site.url + last.get_attribute("href"))
+        expect(phone.locator("a.topic-nav-link.active")).to_be_in_viewport(ratio=1)
+        shot("topic-menu-phone-last-topic")
+    finally:
+        context.close()
+
+    # Where every topic fits there is nothing to hint at.
+    page.goto(f"{demo_site.url}/")
+    wide = page.locator("nav.topic-nav .topic-nav-frame")
+    expect(wide).not_to_have_class(re.compile(r"\bmore-(start|end)\b"))
+    assert _hint_opacity(wide, "after") == "0"

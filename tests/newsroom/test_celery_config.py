@@ -8,13 +8,17 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from celery.exceptions import SecurityWarning
+from celery.platforms import check_privileges
 from django.conf import settings
 
 from contact import tasks
-from newsroom.celery import app
+from newsroom.celery import app, no_root_warning_on_the_embedded_broker
 from tests.services import free_port
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -194,3 +198,23 @@ def test_the_embedded_file_broker_has_no_visibility_timeout_to_check(tmp_path):
     conf = celery_conf(tmp_path)
     assert "visibility_timeout" not in conf["transport"]
     assert conf["transport"]["data_folder_in"].startswith(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("broker", "warned"),
+    [("filesystem://localhost/", False), ("redis://127.0.0.1:6379/1", True)],
+)
+def test_a_root_worker_is_warned_only_when_its_broker_is_not_the_embedded_one(
+    monkeypatch, broker, warned
+):
+    for name in ("getuid", "geteuid", "getgid", "getegid"):
+        monkeypatch.setattr(os, name, lambda: 0)
+    conf = SimpleNamespace(broker_url=broker, accept_content=["json"])
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # What a worker does at start: the celeryd_init signal, then Celery's check.
+        no_root_warning_on_the_embedded_broker(conf=conf)
+        check_privileges(conf.accept_content)
+
+    assert any(issubclass(w.category, SecurityWarning) for w in caught) == warned

@@ -89,7 +89,7 @@ def test_embedded_defaults_without_environment(tmp_path):
     engine, cache, broker, mail = backends({"DEBUG": "1"}, tmp_path)
     assert engine == "django.db.backends.sqlite3"
     assert cache == "diskcache.DjangoCache"  # one cache on disk, shared by every process
-    assert broker == "filesystem://"
+    assert broker == "filesystem://localhost/"
     assert mail.endswith("filebased.EmailBackend")
     assert (tmp_path / "broker" / "in").is_dir()
 

@@ -1,11 +1,15 @@
-"""Load (or refresh) the demo newsroom: topics, bylines, articles and an editor login.
+"""Load the demo newsroom: topics, bylines, articles and an editor login.
 
-Idempotent, because ``make run`` calls it on every start. Only the demo slugs
-are touched; articles editors create themselves are never read or changed.
-A demo row is saved only when it differs from the demo content, so a restart
-does not bump ``updated_at`` or reorder anything.
+``make run`` calls it on every start, so by default it only adds the demo rows
+that are missing and never changes one that exists: a demo story an editor
+rewrote, a topic they renamed, a link they removed, a password they changed all
+survive the next start. ``--reset`` puts the demo rows back as shipped, and
+first lists every row and field it is about to overwrite. Stories, topics and
+logins editors create themselves are never read or changed.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,10 +35,20 @@ ARTICLE_FIELDS = (
 )
 
 
+@dataclass
+class Overwrite:
+    """An existing row that ``--reset`` puts back as the demo has it."""
+
+    row: str  # e.g. "article <slug>"
+    fields: list[str]  # what differs, in words an editor knows from the admin
+    apply: Callable[[], None]
+
+
 class Command(BaseCommand):
     help = (
-        "Load demo topics, authors and articles and a demo editor account. "
-        "Safe to run repeatedly; refuses to run with DEBUG off unless --force is given."
+        "Add the demo topics, authors, articles and demo editor account that are missing, "
+        "leaving existing ones as they are; --reset restores them. Refuses to run with "
+        "DEBUG off unless --force is given."
     )
 
     def add_arguments(self, parser):
@@ -43,99 +57,145 @@ class Command(BaseCommand):
             action="store_true",
             help="Load the demo even with DEBUG off (it adds a login with a published password).",
         )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Also put existing demo stories, links, topics, authors and the demo login "
+            "back as shipped, overwriting edits to them; lists what it overwrites first.",
+        )
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, reset=False, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "Refusing to load demo content with DEBUG off: it adds sample articles and an "
                 f"'{demo.EDITOR_USERNAME}' login whose password is printed in clear. "
                 "Run with DEBUG=1, or pass --force if you really want it on this site."
             )
-        self.counts = {"created": 0, "updated": 0, "unchanged": 0}
+        self.created = 0
+        self.kept = 0
+        self.overwrites: list[Overwrite] = []
         now = timezone.now()
         with transaction.atomic():
-            topics = {spec.slug: self._topic(spec) for spec in demo.TOPICS}
-            authors = {spec.slug: self._author(spec) for spec in demo.AUTHORS}
+            topics = {spec.slug: self._topic(spec, reset=reset) for spec in demo.TOPICS}
+            authors = {spec.slug: self._author(spec, reset=reset) for spec in demo.AUTHORS}
             # Articles first, links second: a card may point at a story listed after it.
-            articles = {
-                spec.slug: self._article(spec, topics=topics, authors=authors, now=now)
-                for spec in demo.ARTICLES
-            }
-            links_set = sum(self._related(spec, articles=articles) for spec in demo.ARTICLES)
-            editor_created = self._editor()
-        self._summary(articles, links_set=links_set, editor_created=editor_created, now=now)
+            new, articles = set(), {}
+            for spec in demo.ARTICLES:
+                article = Article.objects.filter(slug=spec.slug).first()
+                if article is None:
+                    articles[spec.slug] = self._create_article(
+                        spec, topics=topics, authors=authors, now=now
+                    )
+                    new.add(spec.slug)
+                else:
+                    articles[spec.slug] = article
+                    self.kept += 1
+            for spec in demo.ARTICLES:
+                if spec.slug in new:
+                    self._set_links(articles[spec.slug], spec, articles=articles)
+                elif reset:
+                    self._reset_article(
+                        articles[spec.slug],
+                        spec,
+                        topics=topics,
+                        authors=authors,
+                        articles=articles,
+                        now=now,
+                    )
+            editor_created = self._editor(reset=reset)
+            if reset:
+                # Said before it is done, so the output shows what an earlier edit lost.
+                self._announce(self.overwrites)
+                for overwrite in self.overwrites:
+                    overwrite.apply()
+        self._summary(articles, reset=reset, editor_created=editor_created, now=now)
 
     # Rows
 
-    def _topic(self, spec: demo.DemoTopic) -> Topic:
+    def _topic(self, spec: demo.DemoTopic, *, reset: bool) -> Topic:
         # Topics are shared with editors' own stories: reuse one an editor already made
-        # under another slug, and keep a name or description an editor has changed.
+        # under another slug rather than add a second of the same name.
         topic = (
             Topic.objects.filter(slug=spec.slug).first()
             or Topic.objects.filter(name=spec.name).first()
-            or Topic(slug=spec.slug, name=spec.name)
         )
-        topic.description = topic.description or spec.description
-        return self._save_if_changed(topic, ("name", "description"))
+        if topic is None:
+            return self._create(Topic(slug=spec.slug, name=spec.name, description=spec.description))
+        self.kept += 1
+        if reset:
+            self._reset_fields(
+                f"topic {topic.slug}", topic, name=spec.name, description=spec.description
+            )
+        return topic
 
-    def _author(self, spec: demo.DemoAuthor) -> Author:
-        author = Author.objects.filter(slug=spec.slug).first() or Author(slug=spec.slug)
-        author.name = spec.name
-        author.bio = spec.bio
-        return self._save_if_changed(author, ("name", "bio"))
+    def _author(self, spec: demo.DemoAuthor, *, reset: bool) -> Author:
+        author = Author.objects.filter(slug=spec.slug).first()
+        if author is None:
+            return self._create(Author(slug=spec.slug, name=spec.name, bio=spec.bio))
+        self.kept += 1
+        if reset:
+            self._reset_fields(f"author {author.slug}", author, name=spec.name, bio=spec.bio)
+        return author
 
-    def _article(self, spec: demo.DemoArticle, *, topics, authors, now) -> Article:
-        article = Article.objects.filter(slug=spec.slug).first()
-        created = article is None
-        before = None if created else _values(article)
-        status, publish_at = _publication(spec, article, now=now)
-        if created:
-            article = Article(slug=spec.slug)
-        article.title = spec.title
-        article.standfirst = spec.standfirst
-        article.body = demo.render_body(spec.body)
-        article.why_it_matters = spec.why_it_matters
-        article.impact_score = spec.impact_score
-        article.author = authors[spec.author]
-        article.status = status
-        article.publish_at = publish_at
+    def _create(self, obj):
+        obj.full_clean()
+        obj.save()
+        self.created += 1
+        return obj
+
+    def _reset_fields(self, row: str, obj, **wanted) -> None:
+        changed = [name for name, value in wanted.items() if getattr(obj, name) != value]
+        if not changed:
+            return
+
+        def apply():
+            for name in changed:
+                setattr(obj, name, wanted[name])
+            obj.full_clean()
+            obj.save()
+
+        self.overwrites.append(Overwrite(row, [_label(obj, name) for name in changed], apply))
+
+    def _create_article(self, spec: demo.DemoArticle, *, topics, authors, now) -> Article:
+        article = Article(slug=spec.slug)
+        _fill(article, spec, authors=authors, now=now)
         article.full_clean()  # sanitizes the body, exactly as an admin save would
-        changed = created or _values(article) != before
-        if changed:
-            if not created:
-                # An editor with the old version open in the admin must not save over this.
-                article.version += 1
-            article.save()
-        wanted_topics = {topics[slug].pk for slug in spec.topics}
-        if created or set(article.topics.values_list("pk", flat=True)) != wanted_topics:
-            article.topics.set(wanted_topics)
-            changed = True
-        self._count(created=created, changed=changed)
+        article.save()
+        article.topics.set([topics[slug] for slug in spec.topics])
+        self.created += 1
         return article
 
-    def _related(self, spec: demo.DemoArticle, *, articles) -> bool:
-        """Make the article's cards exactly the demo's list, in order. True when rewritten."""
-        article = articles[spec.slug]
-        wanted = [
-            (
-                articles[link.article].pk if link.article else None,
-                link.url,
-                link.title,
-                link.summary,
-            )
-            for link in spec.related
-        ]
-        existing = list(
-            article.related_links.order_by("position", "id").values_list(
-                "target_article_id", "url", "title", "summary", "position"
-            )
-        )
-        if [row[:4] for row in existing] == wanted and [row[4] for row in existing] == list(
-            range(len(wanted))
-        ):
-            return False
+    def _reset_article(self, article: Article, spec, *, topics, authors, articles, now) -> None:
+        before = _values(article)
+        _fill(article, spec, authors=authors, now=now)
+        article.full_clean()
+        after = _values(article)
+        changed = [_label(article, name) for name in ARTICLE_FIELDS if after[name] != before[name]]
+        wanted_topics = {topics[slug].pk for slug in spec.topics}
+        topics_differ = set(article.topics.values_list("pk", flat=True)) != wanted_topics
+        if topics_differ:
+            changed.append(_label(article, "topics"))
+        links_differ = _links(article) != _wanted_links(spec, articles=articles)
+        if links_differ:
+            changed.append(str(RelatedLink._meta.verbose_name_plural))
+        if not changed:
+            return
+
+        def apply():
+            # An editor with the old version open in the admin must not save over this.
+            article.version += 1
+            article.save()
+            if topics_differ:
+                article.topics.set(wanted_topics)
+            if links_differ:
+                self._set_links(article, spec, articles=articles)
+
+        self.overwrites.append(Overwrite(f"article {article.slug}", changed, apply))
+
+    def _set_links(self, article: Article, spec: demo.DemoArticle, *, articles) -> None:
+        """Make the article's cards exactly the demo's list, in order."""
         article.related_links.all().delete()
-        for position, (target_id, url, title, summary) in enumerate(wanted):
+        for target_id, url, title, summary, position in _wanted_links(spec, articles=articles):
             link = RelatedLink(
                 article=article,
                 position=position,
@@ -146,68 +206,88 @@ class Command(BaseCommand):
             )
             link.full_clean()
             link.save()
-        return True
 
-    def _editor(self) -> bool:
-        """Ensure the demo editor exists, is staff and an Editor. True when just created.
+    def _editor(self, *, reset: bool) -> bool:
+        """Create the demo editor, a staff member of the Editors group. True when created.
 
-        The password is set only on creation, so a password someone changed survives
-        restarts. The group normally comes from a migration that also grants its
-        permissions; get_or_create keeps the command working without it.
+        An existing account is left alone, password included: someone may have
+        changed it on purpose. The group normally comes from a migration that also
+        grants its permissions; get_or_create keeps the command working without it.
         """
         user_model = get_user_model()
-        user = user_model.objects.filter(username=demo.EDITOR_USERNAME).first()
-        created = user is None
-        if created:
-            user = user_model(username=demo.EDITOR_USERNAME)
-            user.set_password(demo.EDITOR_PASSWORD)
-        if created or not (user.is_staff and user.is_active):
-            user.is_staff = True
-            user.is_active = True
-            user.save()
         group, _ = Group.objects.get_or_create(name=demo.EDITORS_GROUP)
-        user.groups.add(group)
-        return created
+        user = user_model.objects.filter(username=demo.EDITOR_USERNAME).first()
+        if user is None:
+            user = user_model(username=demo.EDITOR_USERNAME, is_staff=True, is_active=True)
+            user.set_password(demo.EDITOR_PASSWORD)
+            user.save()
+            user.groups.add(group)
+            self.created += 1
+            return True
+        self.kept += 1
+        if reset:
+            changed = []
+            if not user.check_password(demo.EDITOR_PASSWORD):
+                changed.append("password")
+            changed += [
+                _label(user, name) for name in ("is_staff", "is_active") if not getattr(user, name)
+            ]
+            in_group = user.groups.filter(pk=group.pk).exists()
+            if not in_group:
+                changed.append(f"membership of {group.name}")
 
-    def _save_if_changed(self, obj, fields):
-        created = obj.pk is None
-        before = None if created else type(obj).objects.values(*fields).get(pk=obj.pk)
-        obj.full_clean()
-        changed = created or {name: getattr(obj, name) for name in fields} != before
-        if changed:
-            obj.save()
-        self._count(created=created, changed=changed)
-        return obj
+            def apply():
+                user.set_password(demo.EDITOR_PASSWORD)
+                user.is_staff = user.is_active = True
+                user.save()
+                user.groups.add(group)
 
-    def _count(self, *, created, changed):
-        key = "created" if created else "updated" if changed else "unchanged"
-        self.counts[key] += 1
+            if changed:
+                self.overwrites.append(Overwrite(f"user {user.get_username()}", changed, apply))
+        return False
 
     # Output
 
-    def _summary(self, articles, *, links_set, editor_created, now):
+    def _announce(self, overwrites: list[Overwrite]) -> None:
+        if not overwrites:
+            self.stdout.write("--reset: every existing demo row is already as shipped.")
+            return
+        self.stdout.write(
+            self.style.WARNING(
+                f"--reset overwrites {len(overwrites)} existing demo rows with the demo version:"
+            )
+        )
+        for overwrite in overwrites:
+            self.stdout.write(f"  {overwrite.row}: {', '.join(overwrite.fields)}")
+
+    def _summary(self, articles, *, reset, editor_created, now):
         states = {"published": 0, "scheduled": 0, "draft": 0}
         for article in articles.values():
             if article.status == Article.Status.DRAFT:
                 states["draft"] += 1
-            elif article.publish_at > now:
+            elif article.publish_at and article.publish_at > now:
                 states["scheduled"] += 1
             else:
                 states["published"] += 1
-        counts = self.counts
         self.stdout.write(
             f"Demo content: {len(demo.TOPICS)} topics, {len(demo.AUTHORS)} authors, "
             f"{len(articles)} articles ({states['published']} published, "
             f"{states['scheduled']} scheduled, {states['draft']} drafts)."
         )
-        self.stdout.write(
-            f"Rows: {counts['created']} created, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged; related cards rewritten on {links_set} articles."
-        )
+        if reset:
+            self.stdout.write(
+                f"Rows: {self.created} created, {len(self.overwrites)} reset, "
+                f"{self.kept - len(self.overwrites)} already as shipped."
+            )
+        else:
+            self.stdout.write(
+                f"Rows: {self.created} created, {self.kept} already there and left as they are "
+                "(`manage.py load_demo --reset` puts the demo version back)."
+            )
         lead = articles[demo.EU_AI_SLUG]
         self.stdout.write(f"Lead story: {settings.SITE_URL}{lead.get_absolute_url()}")
         password = demo.EDITOR_PASSWORD
-        if not editor_created:
+        if not editor_created and not reset:
             password += " (set when the account was created; unchanged if someone changed it)"
         self.stdout.write(
             self.style.SUCCESS(
@@ -217,23 +297,62 @@ class Command(BaseCommand):
         )
 
 
+def _fill(article: Article, spec: demo.DemoArticle, *, authors, now) -> None:
+    """Set the article's own fields to the demo's, in memory."""
+    article.title = spec.title
+    article.standfirst = spec.standfirst
+    article.body = demo.render_body(spec.body)
+    article.why_it_matters = spec.why_it_matters
+    article.impact_score = spec.impact_score
+    article.author = authors[spec.author]
+    article.status, article.publish_at = _publication(spec, article, now=now)
+
+
 def _values(article: Article) -> dict:
     return {name: getattr(article, name) for name in ARTICLE_FIELDS}
 
 
-def _publication(spec: demo.DemoArticle, existing: Article | None, *, now):
+def _label(obj, name: str) -> str:
+    """A field's name as the admin shows it (``title`` is the "headline")."""
+    return str(obj._meta.get_field(name.removesuffix("_id")).verbose_name)
+
+
+def _wanted_links(spec: demo.DemoArticle, *, articles) -> list[tuple]:
+    """The demo's cards for the article: target id, URL, title, summary, position."""
+    return [
+        (
+            articles[link.article].pk if link.article else None,
+            link.url,
+            link.title,
+            link.summary,
+            position,
+        )
+        for position, link in enumerate(spec.related)
+    ]
+
+
+def _links(article: Article) -> list[tuple]:
+    """The article's cards as they are, comparable with ``_wanted_links``."""
+    return list(
+        article.related_links.order_by("position", "id").values_list(
+            "target_article_id", "url", "title", "summary", "position"
+        )
+    )
+
+
+def _publication(spec: demo.DemoArticle, existing: Article, *, now):
     """The status and publish time the demo article should have.
 
     A publish time is chosen relative to now when the article is first loaded and
-    kept afterwards, so restarts do not reshuffle the front page. It is chosen
+    kept afterwards, so a reset does not reshuffle the front page. It is chosen
     again only when the article's state no longer matches the demo: above all
-    when the scheduled story's time has come, so editors always see one.
+    when the scheduled story's time has come, so a reset brings one back.
     """
     if spec.state == "draft":
         return Article.Status.DRAFT, None
     future = spec.state == "scheduled"
     if (
-        existing is not None
+        existing.pk is not None
         and existing.status == Article.Status.PUBLISHED
         and existing.publish_at is not None
         and (existing.publish_at > now) == future
