@@ -287,6 +287,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "60"))
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "90"))
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport with a worker that survives losing Redis while it holds a
+    # task unacknowledged (newsroom/broker.py).
+    CELERY_BROKER_TRANSPORT = "newsroom.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Fail fast when Redis is unreachable: a visitor's request is waiting. No
         # connection retries when publishing either (kombu would spend ~6 s on them):

@@ -54,17 +54,19 @@ def start_worker(redis_server, smtp, tmp_path):
     workers = []
 
     def start(**extra) -> WorkerProcess:
+        options = {
+            # Short backoff so the "SMTP down for good" case ends within seconds.
+            "CONTACT_MAIL_RETRY_BASE": 0.2,
+            "CONTACT_MAIL_RETRY_MAX": 1,
+            "CONTACT_MAIL_MAX_RETRIES": 3,
+            "CONTACT_RECIPIENTS": INTEGRATION_RECIPIENT,
+        } | extra
         env = worker_env(
             database_url=database_url,
             broker_url=redis_server.url,
             smtp_port=smtp.port,
             var_dir=tmp_path,
-            # Short backoff so the "SMTP down for good" case ends within seconds.
-            CONTACT_MAIL_RETRY_BASE=0.2,
-            CONTACT_MAIL_RETRY_MAX=1,
-            CONTACT_MAIL_MAX_RETRIES=3,
-            CONTACT_RECIPIENTS=INTEGRATION_RECIPIENT,
-            **extra,
+            **options,
         )
         worker = WorkerProcess(env=env, log_path=tmp_path / f"worker-{len(workers)}.log")
         workers.append(worker)
@@ -267,3 +269,30 @@ def test_redis_restarted_empty_the_sweep_brings_every_queued_mail_back(
         timeout=10,
         what="every mail to be recorded as sent",
     )
+
+
+def test_the_worker_outlives_a_broker_outage_while_it_holds_a_task(
+    broker, start_worker, smtp, visitor
+):
+    """Redis goes while a mail waits for its retry in the worker, unacknowledged: the
+    worker must reconnect by itself when Redis is back, not exit for good."""
+    worker = start_worker(CONTACT_MAIL_RETRY_BASE=5, CONTACT_MAIL_RETRY_MAX=5)
+    smtp.reply = "451 4.3.0 try again later"
+    post_form(visitor, "/contact/", name="Jane", email="jane@example.com")
+    wait_for(lambda: smtp.refused >= 1, timeout=20, what="the first refused attempt")
+
+    broker.stop()
+    smtp.reply = None
+    wait_for(
+        lambda: "Connection to broker lost" in worker.log(), timeout=20, what="the worker to notice"
+    )
+    broker.start()  # the same port, empty
+    switch_broker(broker.url)
+    from newsroom.celery import app
+
+    wait_for(lambda: app.control.ping(timeout=0.5), timeout=40, what="the worker to reconnect")
+    assert worker.process.poll() is None, worker.log()
+    sweep_as_beat_does()
+    code = smtp.code_for("jane@example.com", timeout=30)
+    assert post_form(visitor, "/contact/verify/", code=code)["Location"] == "/contact/message/"
+    assert len(smtp.to("jane@example.com")) == 1
