@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 class QoS(redis.QoS):
     def restore_unacked(self, client=None):
+        # kombu has no public "is this channel's connection still there?"; the transport's
+        # client is what kombu itself reads next, and finds None. ``_delivered`` is the
+        # QoS's own record of what it holds, which the base method clears the same way.
         if client is None and self.channel.connection.client is None:
             logger.warning(
                 "broker connection lost with %d unacknowledged task(s): Redis redelivers "
