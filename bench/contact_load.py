@@ -22,7 +22,6 @@ incomplete (the deadline passed, or an answer was not the expected one).
 import argparse
 import contextlib
 import datetime
-import http.cookiejar
 import math
 import os
 import platform
@@ -54,7 +53,14 @@ from bench.common import (  # noqa: E402
     stop_process,
     with_path,
 )
-from tests.services import SMTPServer, form_inputs, free_port, wait_for, worker_env  # noqa: E402
+from tests.services import (  # noqa: E402
+    SMTPServer,
+    Visitor,
+    form_inputs,
+    free_port,
+    wait_for,
+    worker_env,
+)
 
 DATABASE_NAME = "bench_contact"
 DESK = "desk@bench.test"
@@ -131,13 +137,6 @@ class BenchSMTP(SMTPServer):
 # A visitor's browser -----------------------------------------------------------------
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Redirects come back as answers: the flow checks where each step sends it."""
-
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 class Unexpected(Exception):
     """An answer the flow did not expect; the visitor stops there."""
 
@@ -169,17 +168,9 @@ class Browser:
     """
 
     def __init__(self, *, base_url: str, client_ip: str, stats: Stats, deadline: float):
-        self.base_url = base_url
-        self.origin = "https://" + urllib.parse.urlsplit(base_url).netloc
-        self.client_ip = client_ip
+        self.visitor = Visitor(base_url, client_ip=client_ip)
         self.stats = stats
         self.deadline = deadline
-        policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "http"))
-        self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}),  # never an http_proxy from the environment
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar(policy)),
-            NoRedirect(),
-        )
 
     def request(
         self,
@@ -193,23 +184,12 @@ class Browser:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError(f"deadline before {step}")
-        headers = {"X-Forwarded-For": self.client_ip, "X-Forwarded-Proto": "https"}
-        body = None
-        if data is not None:
-            body = urllib.parse.urlencode(data).encode()
-            headers.update(Origin=self.origin, Referer=self.origin + path)
-        url = self.base_url + path
-        request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310 - our loopback http URL
-        try:
-            with self.opener.open(request, timeout=min(remaining, 60)) as response:
-                status, reply_headers, content = response.status, response.headers, response.read()
-        except urllib.error.HTTPError as exc:
-            status, reply_headers, content = exc.code, exc.headers, exc.read()
-        ok = status == expect and (location is None or reply_headers.get("Location") == location)
-        self.stats.record(step, status, ok)
+        answer = self.visitor.request(path, data=data, timeout=min(remaining, 60))
+        ok = answer.status == expect and (location is None or answer.location == location)
+        self.stats.record(step, answer.status, ok)
         if not ok:
-            raise Unexpected(f"HTTP {status} {reply_headers.get('Location') or ''}".strip())
-        return content.decode()
+            raise Unexpected(f"HTTP {answer.status} {answer.location}".strip())
+        return answer.text
 
 
 @dataclass

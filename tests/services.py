@@ -588,7 +588,9 @@ class Visitor:
             _NoRedirect(),
         )
 
-    def request(self, path: str, *, data: dict | None = None, method: str | None = None):
+    def request(
+        self, path: str, *, data: dict | None = None, method: str | None = None, timeout=30
+    ) -> Answer:
         headers = {"X-Forwarded-Proto": "https"}
         if self.client_ip:
             headers["X-Forwarded-For"] = self.client_ip
@@ -600,7 +602,7 @@ class Visitor:
             self.base_url + path, data=body, headers=headers, method=method
         )
         try:
-            with self._opener.open(request, timeout=30) as response:
+            with self._opener.open(request, timeout=timeout) as response:
                 status, reply, content = response.status, response.headers, response.read()
         except urllib.error.HTTPError as exc:
             status, reply, content = exc.code, exc.headers, exc.read()

@@ -143,6 +143,20 @@ def _hint_opacity(frame, side: str) -> str:
     return frame.evaluate(f"frame => getComputedStyle(frame, '::{side}').opacity")
 
 
+def _expect_hint_at(phone, frame, edge: str) -> None:
+    """The menu marks topics hidden past ``edge`` ("start" or "end") and shows that
+    edge's fade (``::before`` at the start, ``::after`` at the end), not the other's."""
+    other = "start" if edge == "end" else "end"
+    expect(frame).to_have_class(re.compile(rf"\bmore-{edge}\b"))
+    expect(frame).not_to_have_class(re.compile(rf"\bmore-{other}\b"))
+    after = "1" if edge == "end" else "0"
+    phone.wait_for_function(
+        "() => getComputedStyle(document.querySelector('.topic-nav-frame'), '::after')"
+        f".opacity === '{after}'"
+    )
+    assert _hint_opacity(frame, "before") == ("0" if edge == "end" else "1")
+
+
 def test_topic_menu_on_a_phone_shows_that_more_topics_are_hidden(demo_site, browser, page, shot):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     try:
@@ -152,26 +166,14 @@ def test_topic_menu_on_a_phone_shows_that_more_topics_are_hidden(demo_site, brow
         frame = phone.locator("nav.topic-nav .topic-nav-frame")
         assert menu.evaluate("list => list.scrollWidth > list.clientWidth")
         # Topics hidden to the right: a fade with an arrow there, none on the left.
-        expect(frame).to_have_class(re.compile(r"\bmore-end\b"))
-        expect(frame).not_to_have_class(re.compile(r"\bmore-start\b"))
-        phone.wait_for_function(
-            "() => getComputedStyle(document.querySelector('.topic-nav-frame'), '::after')"
-            ".opacity === '1'"
-        )
-        assert _hint_opacity(frame, "before") == "0"
+        _expect_hint_at(phone, frame, "end")
         assert frame.evaluate("frame => getComputedStyle(frame, '::after').content") != "none"
         shot.page = phone
         shot("topic-menu-phone")
 
         # Scrolled to its end: the hint moves to the left edge.
         menu.evaluate("list => list.scrollTo({left: list.scrollWidth})")
-        expect(frame).to_have_class(re.compile(r"\bmore-start\b"))
-        expect(frame).not_to_have_class(re.compile(r"\bmore-end\b"))
-        phone.wait_for_function(
-            "() => getComputedStyle(document.querySelector('.topic-nav-frame'), '::after')"
-            ".opacity === '0'"
-        )
-        assert _hint_opacity(frame, "before") == "1"
+        _expect_hint_at(phone, frame, "start")
         shot("topic-menu-phone-scrolled")
 
         # The current topic is scrolled into view, even the last one.
