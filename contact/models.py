@@ -157,24 +157,22 @@ class Message(OutboxFields):
         return self.subject
 
 
-class LimitCount(models.Model):
-    """How many times one sender did one limited thing in one window (contact/throttle.py).
+class LimitRecord(models.Model):
+    """When one sender last did one limited thing (contact/throttle.py).
 
     The sender is a keyed hash of their address or client address, never the value.
     """
 
     scope = models.CharField(max_length=40)
     identity = models.CharField(max_length=64)
-    window_start = models.BigIntegerField()  # Unix time the window starts at
-    used = models.PositiveIntegerField(default=0)
+    times = models.JSONField(default=list)  # Unix times of the actions that still count
+    last_at = models.FloatField()  # Unix time of the latest; old records are purged by it
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["scope", "identity", "window_start"], name="limitcount_unique"
-            ),
+            models.UniqueConstraint(fields=["scope", "identity"], name="limitrecord_unique"),
         ]
-        indexes = [models.Index(fields=["window_start"], name="limitcount_window_idx")]
+        indexes = [models.Index(fields=["last_at"], name="limitrecord_last_idx")]
 
     def __str__(self) -> str:
-        return f"{self.scope} {self.identity[:8]}… @{self.window_start}: {self.used}"
+        return f"{self.scope} {self.identity[:8]}…: {len(self.times)}"

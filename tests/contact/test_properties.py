@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from contact import services
 from contact.forms import started_token
-from contact.models import LimitCount, Message, Verification
+from contact.models import LimitRecord, Message, Verification
 from contact.views import SESSION_VERIFICATION
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,7 @@ def fresh(django_capture_on_commit_callbacks, settings):
     def reset() -> Client:
         Message.objects.all().delete()
         Verification.objects.all().delete()
-        LimitCount.objects.all().delete()
+        LimitRecord.objects.all().delete()
         cache.clear()
         mail.outbox = []
         return Client()
