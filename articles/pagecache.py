@@ -328,6 +328,31 @@ _local_values: dict[str, tuple[object, int]] = {}
 LOCAL_VALUES_MAX = 1000
 
 
+# What _kept_value answers when the cache holds no valid copy.
+_MISSING = object()
+
+
+def _kept_value(key: str, tags, valid):
+    """The value kept under ``key`` (a full key) if still valid, else ``_MISSING``.
+
+    Reads this process's memory, then the cache (errors propagate).
+    """
+    local = _local_values.get(key)
+    if local is not None and local[1] == watcher.current() and valid(local[0]):
+        return local[0]
+    if not health.usable():
+        return _MISSING
+    found = cache.get_many([GENERATION_KEY, key, *(_tag_key(tag) for tag in tags)])
+    if key in found and GENERATION_KEY in found:
+        generation, value = found[key]
+        if valid(value) and _unbumped_since(generation, tags, found):
+            if len(_local_values) >= LOCAL_VALUES_MAX:
+                _local_values.clear()
+            _local_values[key] = (value, int(found[GENERATION_KEY]))
+            return value
+    return _MISSING
+
+
 def cached_value(key: str, tags, compute, *, valid=lambda value: True):
     """``compute()``, kept in the cache until one of ``tags`` is bumped.
 
@@ -336,20 +361,12 @@ def cached_value(key: str, tags, compute, *, valid=lambda value: True):
     cache is unreachable.
     """
     key = f"{KEY_PREFIX}:value:{key}"
-    local = _local_values.get(key)
-    if local is not None and local[1] == watcher.current() and valid(local[0]):
-        return local[0]
-    if not health.usable():
-        return compute()
     try:
-        found = cache.get_many([GENERATION_KEY, key, *(_tag_key(tag) for tag in tags)])
-        if key in found and GENERATION_KEY in found:
-            generation, value = found[key]
-            if valid(value) and _unbumped_since(generation, tags, found):
-                if len(_local_values) >= LOCAL_VALUES_MAX:
-                    _local_values.clear()
-                _local_values[key] = (value, int(found[GENERATION_KEY]))
-                return value
+        value = _kept_value(key, tags, valid)
+        if value is not _MISSING:
+            return value
+        if not health.usable():
+            return compute()
         generation = _current_generation()
     except Exception:
         health.failed("could not read %s", key)
@@ -360,6 +377,20 @@ def cached_value(key: str, tags, compute, *, valid=lambda value: True):
     except Exception:
         health.failed("could not keep %s", key)
     return value
+
+
+def kept_value(key: str, tags, *, default=None, valid=lambda value: True):
+    """What ``cached_value`` keeps under ``key``, never computed: ``default`` when
+    the cache holds no valid copy or cannot be reached. For pages that must not
+    wait for the database (the error pages).
+    """
+    key = f"{KEY_PREFIX}:value:{key}"
+    try:
+        value = _kept_value(key, tags, valid)
+    except Exception:
+        health.failed("could not read %s", key)
+        return default
+    return default if value is _MISSING else value
 
 
 def forget_local() -> None:

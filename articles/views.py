@@ -11,7 +11,7 @@ from typing import Literal
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -19,6 +19,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
+
+from newsroom import db
 
 from .models import SEARCH_CANDIDATES, Article, Topic
 
@@ -223,10 +225,6 @@ class SearchTooSlow(Exception):
     """The database gave up on a query at the time limit."""
 
 
-# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
-QUERY_CANCELED = "57014"
-
-
 def within_time_limit(queryset, milliseconds: int) -> list:
     """``list(queryset)``, or SearchTooSlow when PostgreSQL needs longer than that.
 
@@ -234,15 +232,11 @@ def within_time_limit(queryset, milliseconds: int) -> list:
     the whole archive; the limit keeps one visitor's search from holding a
     database connection for long. Other databases run without a limit.
     """
-    if connection.vendor != "postgresql" or not milliseconds:
-        return list(queryset)
     try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL statement_timeout = %s", [f"{int(milliseconds)}ms"])
+        with db.time_limit(milliseconds):
             return list(queryset)
     except OperationalError as error:
-        if getattr(error.__cause__, "sqlstate", None) == QUERY_CANCELED:
+        if db.timed_out(error):
             raise SearchTooSlow from error
         raise
 

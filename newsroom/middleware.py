@@ -3,12 +3,16 @@ import time
 from urllib.parse import quote
 
 from django.conf import settings
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject, empty
 
-from . import metrics
+from . import db, metrics
 from .observability import LogContext, log_context, request_id_from
 
 request_logger = logging.getLogger("newsroom.request")
+logger = logging.getLogger(__name__)
 
 # Probes come every few seconds; their request log lines are for debugging only.
 QUIET_ROUTES = {"healthz", "readyz", "metrics"}
@@ -132,3 +136,48 @@ class StaffCookieMiddleware:
         if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
             return None
         return user
+
+
+class DatabaseMiddleware:
+    """Give public requests the statement budget, and answer 503 when the database cannot.
+
+    Every request but the admin's runs its statements under
+    ``DATABASE_STATEMENT_TIMEOUT_MS`` (``newsroom.db``). A view (or the template it
+    renders) that meets a database that refuses, does not answer within
+    ``DATABASE_CONNECT_TIMEOUT`` or cancels a statement at the budget gets the
+    maintenance page, HTTP 503 with ``Retry-After``, instead of the 500 page and a
+    traceback: the fault is the database's and passes, and a proxy may stand in
+    with a stale copy (nginx does, for 503). The page itself needs no database.
+    """
+
+    RETRY_AFTER_SECONDS = 30
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._admin_prefix = None
+
+    def __call__(self, request):
+        budget = None if self._is_admin(request) else settings.DATABASE_STATEMENT_TIMEOUT_MS
+        with db.statement_budget(budget):
+            return self.get_response(request)
+
+    def _is_admin(self, request) -> bool:
+        if self._admin_prefix is None:
+            self._admin_prefix = reverse("admin:index")
+        return request.path_info.startswith(self._admin_prefix)
+
+    def process_exception(self, request, exception):
+        if not db.unavailable(exception):
+            return None
+        lines = str(exception).strip().splitlines()
+        logger.warning(
+            "database unavailable, answering 503: %s",
+            lines[0] if lines else type(exception).__name__,
+            # Which query ran out of time is worth a traceback; a database that is
+            # down is said well enough in one line per request.
+            exc_info=db.timed_out(exception),
+        )
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        add_never_cache_headers(response)
+        return response

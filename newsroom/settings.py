@@ -169,6 +169,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that may query: the statement budget of public requests, and
+    # the 503 page when the database cannot answer.
+    "newsroom.middleware.DatabaseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -208,6 +211,20 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Seconds a process waits for PostgreSQL to accept a connection: a database that hangs
+# instead of refusing costs a page this long (then the 503 page), not gunicorn's
+# 30 s worker timeout. A connect_timeout in DATABASE_URL's query string wins.
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
+# The longest one statement of a public request may run on PostgreSQL (a query waiting
+# for a lock or on a bad plan) before it is cancelled and the visitor gets the 503 page;
+# 0 for no limit. The admin, management commands and Celery tasks run without it
+# (newsroom/db.py).
+DATABASE_STATEMENT_TIMEOUT_MS = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "5000"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": DATABASE_CONNECT_TIMEOUT,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes write to the embedded SQLite file (two gunicorn workers, the
     # Celery worker). A transaction that reads before it writes would otherwise fail at
@@ -440,6 +457,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 ARTICLES_PER_PAGE = 20
 # PostgreSQL cancels a search that takes longer; the visitor is asked to refine it.
+# Never longer than DATABASE_STATEMENT_TIMEOUT_MS, which also applies when this is 0.
 SEARCH_TIME_LIMIT_MS = int(os.environ.get("SEARCH_TIME_LIMIT_MS", "500"))
 
 # Page cache (articles/pagecache.py): public pages are stored whole in the cache and

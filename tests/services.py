@@ -1,5 +1,5 @@
-"""Real parts for integration tests: an SMTP server and a Redis server on loopback, and
-Celery worker processes.
+"""Real parts for integration tests: an SMTP server and a Redis server on loopback, a
+proxy that takes the database away, and Celery worker processes.
 
 Both bind to 127.0.0.1 only, and every wait here is bounded.
 """
@@ -202,6 +202,103 @@ class RedisServer:
         """The same port, empty."""
         self.stop()
         return self.start()
+
+
+class DatabaseProxy:
+    """A TCP proxy on loopback in front of the database, to take it away and bring it back.
+
+    ``forward()`` passes connections through to ``upstream`` (``(host, port)``);
+    ``refuse()`` stops listening and cuts every connection, as a database server
+    that is down; ``hang()`` cuts every connection and accepts new ones without ever
+    answering, as a database host that hangs. Without an upstream it can only hang
+    or refuse. The port stays the same throughout.
+    """
+
+    def __init__(self, upstream: tuple[str, int] | None = None):
+        self.upstream = upstream
+        self.port = free_port()
+        self.mode = "refuse"
+        self._listener: socket.socket | None = None
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def forward(self) -> "DatabaseProxy":
+        if self.upstream is None:
+            raise ValueError("a proxy without an upstream cannot forward")
+        return self._switch("forward")
+
+    def hang(self) -> "DatabaseProxy":
+        return self._switch("hang")
+
+    def refuse(self) -> "DatabaseProxy":
+        return self._switch("refuse")
+
+    def stop(self) -> None:
+        self.refuse()
+
+    def __enter__(self) -> "DatabaseProxy":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def _switch(self, mode: str) -> "DatabaseProxy":
+        with self._lock:
+            self.mode = mode
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            self._cut(sock)
+        if mode == "refuse" and self._listener is not None:
+            self._cut(self._listener)  # wakes the accept loop, which ends
+            self._listener = None
+        elif mode != "refuse" and self._listener is None:
+            listener = socket.socket()
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", self.port))
+            listener.listen(64)
+            self._listener = listener
+            threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    @staticmethod
+    def _cut(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # the listener was closed
+            with self._lock:
+                mode = self.mode
+                self._sockets.add(client)
+            if mode != "forward":
+                continue  # held, and never a word in answer
+            try:
+                upstream = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                self._cut(client)
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets.add(upstream)
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            # One side ended: so does the other, as with a real connection.
+            for sock in (source, target):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
 
 class WorkerProcess:

@@ -9,21 +9,24 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def topic_nav(context):
+def topic_nav(context, *, cached_only=False):
     """Every topic as a navigation link; the current one is marked.
 
     The rendered menu is kept in the cache, one per current topic, until a topic
     changes: every public page shows it, and rendering a link per topic was a
-    good part of a page's render.
+    good part of a page's render. ``cached_only`` shows it only when the cache
+    has it, and nothing otherwise: the error pages never wait for the database.
     """
     current = context.get("current_topic")
+    key = f"topic-nav:{current.pk if current else 0}"
 
     def render():
         return render_to_string(
             "includes/topic_nav.html", {"topics": kept_topics(), "current_topic": current}
         )
 
-    html = pagecache.cached_value(
-        f"topic-nav:{current.pk if current else 0}", [pagecache.GLOBAL_TAG], render
-    )
+    if cached_only:
+        html = pagecache.kept_value(key, [pagecache.GLOBAL_TAG], default="")
+    else:
+        html = pagecache.cached_value(key, [pagecache.GLOBAL_TAG], render)
     return mark_safe(html)  # noqa: S308 - rendered by our template, escaped there

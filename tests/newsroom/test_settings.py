@@ -108,6 +108,29 @@ def test_real_services_from_environment(tmp_path):
     assert mail.endswith("smtp.EmailBackend")
 
 
+def database_options(tmp_path: Path, **env: str) -> str:
+    code = "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS'))"
+    result = run_manage(
+        "shell", "--no-imports", "-c", code, env={"DEBUG": "1", **env}, tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_postgresql_connection_gives_up_after_the_connect_timeout(tmp_path):
+    url = "postgres://newsroom@db.example.internal:5432/newsroom"
+
+    assert "'connect_timeout': 3" in database_options(tmp_path, DATABASE_URL=url)
+    assert "'connect_timeout': 7" in database_options(
+        tmp_path, DATABASE_URL=url, DATABASE_CONNECT_TIMEOUT="7"
+    )
+    # Said in the URL itself, it wins.
+    assert "'connect_timeout': 1" in database_options(
+        tmp_path, DATABASE_URL=url + "?connect_timeout=1", DATABASE_CONNECT_TIMEOUT="7"
+    )
+    assert "connect_timeout" not in database_options(tmp_path)  # SQLite has no such thing
+
+
 def test_collectstatic_builds_the_production_manifest(tmp_path):
     """Production serves hashed, compressed files through whitenoise: no CDN."""
     import json
