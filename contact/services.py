@@ -21,6 +21,7 @@ import random
 import re
 import secrets
 import smtplib
+import unicodedata
 from datetime import timedelta
 from email.utils import formataddr
 from typing import TypeVar
@@ -165,14 +166,34 @@ def _limit(scope: str, per_hour: int) -> throttle.Limit:
     return throttle.Limit(scope=scope, limit=per_hour)
 
 
-def limit_identity(email: str) -> str:
-    """The mailbox an address reaches, as the per-address limit counts it.
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
-    ``Jane+x@Example.com`` and ``jane@example.com`` reach one person almost
-    everywhere: letter case and a plus tag must not buy a fresh allowance.
+
+def _unicode_label(label: str) -> str:
+    """A domain label as written: ``xn--bcher-kva`` is ``bücher``."""
+    if label[:4].lower() != "xn--":
+        return label
+    try:
+        return label[4:].encode("ascii").decode("punycode")
+    except UnicodeError:  # not punycode after all: a label like any other
+        return label
+
+
+def mailbox_key(email: str) -> str:
+    """The mailbox an address reaches: two addresses are one sender when their keys match.
+
+    ``Jane+x@Bücher.example``, ``jane@xn--bcher-kva.example`` and ``JANE@BÜCHER.EXAMPLE``
+    reach one person almost everywhere, so letter case (case-folded: ß is ss, as the
+    IDNA spelling Django's mail uses makes it), a plus tag and the spelling of an
+    international domain must not buy a fresh allowance. The per-address limit counts
+    by this key; anything else that compares addresses must use it too.
     """
-    local, _, domain = email.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}" if local else email.strip().lower()
+    local, _, domain = email.strip().rpartition("@")
+    if not local:
+        return _folded(email.strip())
+    unicode_domain = ".".join(_unicode_label(label) for label in domain.split("."))
+    return f"{_folded(local.split('+', 1)[0])}@{_folded(unicode_domain)}"
 
 
 # Step 1: identify -------------------------------------------------------------------
@@ -190,7 +211,7 @@ def verification_start(
     wait = throttle.take(
         _limit("ip-verifications", settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR), client_ip
     ) or throttle.take(
-        _limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR), limit_identity(email)
+        _limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR), mailbox_key(email)
     )
     if wait:
         logger.info("verification refused: throttled email=%s", mask_email(email))
@@ -293,7 +314,7 @@ def verification_resend(*, verification_id, client_ip: str) -> Verification:
             raise ResendRefused(reason="cooldown", retry_after=wait)
         wait = throttle.take(
             _limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR),
-            limit_identity(verification.email),
+            mailbox_key(verification.email),
         )
         if wait:
             raise Throttled(wait)

@@ -17,7 +17,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
-from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from contact import services
@@ -210,3 +210,57 @@ def test_step_three_never_fails_and_stores_only_verified_messages(
     else:
         assert Message.objects.count() == 0
     assert_headers_are_single_lines()
+
+
+# The per-address limit's key -----------------------------------------------------------
+
+# Letters that are already case-folded, NFKC-stable and left alone by IDNA, so an address
+# built from them is in its canonical spelling.
+LOCAL_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789._-"
+CYRILLIC = "".join(map(chr, range(0x430, 0x44F)))  # Cyrillic: not their Latin twins
+LABEL_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789äöüéçñøåłžš中文日本語例" + CYRILLIC
+locals_ = st.text(LOCAL_CHARS, min_size=1, max_size=16)
+domains = st.lists(st.text(LABEL_CHARS, min_size=1, max_size=12), min_size=2, max_size=3).map(
+    ".".join
+)
+tags = st.one_of(st.just(""), st.text(LOCAL_CHARS + "+", max_size=8).map("+{}".format))
+
+
+@st.composite
+def spelled(draw, local: str, domain: str) -> str:
+    """The same mailbox as a person might type it: a plus tag, any letter in either case,
+    each label of the domain as written or as DNS spells it (``xn--…``)."""
+    labels = [
+        label.encode("idna").decode("ascii") if draw(st.booleans()) else label
+        for label in domain.split(".")
+    ]
+    address = f"{local}{draw(tags)}@{'.'.join(labels)}"
+    upper = draw(st.lists(st.booleans(), min_size=len(address), max_size=len(address)))
+    return "".join(ch.upper() if up else ch for ch, up in zip(address, upper, strict=True))
+
+
+@bounded
+@given(data=st.data(), local=locals_, domain=domains)
+def test_every_spelling_of_a_mailbox_has_one_limit_key(data, local, domain):
+    first = data.draw(spelled(local, domain))
+    second = data.draw(spelled(local, domain))
+    event(first)
+
+    assert services.mailbox_key(first) == services.mailbox_key(second)
+    assert services.mailbox_key(first) == services.mailbox_key(f"{local}@{domain}")
+
+
+@bounded
+@given(data=st.data(), one=st.tuples(locals_, domains), other=st.tuples(locals_, domains))
+def test_different_mailboxes_have_different_limit_keys(data, one, other):
+    assume(one != other)
+
+    assert services.mailbox_key(data.draw(spelled(*one))) != services.mailbox_key(
+        data.draw(spelled(*other))
+    )
+
+
+@bounded
+@given(address=st.one_of(text, st.emails()))
+def test_the_limit_key_of_anything_is_text(address):
+    assert isinstance(services.mailbox_key(address), str)

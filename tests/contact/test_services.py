@@ -236,6 +236,27 @@ def test_letter_case_and_plus_tags_share_one_allowance(start, mailoutbox, settin
     assert len(mailoutbox) == 2
 
 
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ("jane@bücher.example", "jane@xn--bcher-kva.example", "Jane+x@XN--BCHER-KVA.Example"),
+        ("jane@BÜCHER.example", "JANE@bücher.EXAMPLE", "jane+news@xn--bcher-kva.example"),
+        # Python's IDNA codec, which Django's mail uses, spells straße as strasse.
+        ("jane@straße.example", "jane@STRASSE.example", "jane+x@strasse.example"),
+    ],
+)
+def test_an_international_domain_in_any_spelling_shares_one_allowance(
+    start, mailoutbox, settings, variants
+):
+    settings.CONTACT_CODES_PER_EMAIL_PER_HOUR = 2
+    first, second, third = variants
+    start(email=first, ip="198.51.100.1")
+    start(email=second, ip="198.51.100.2")
+    with pytest.raises(services.Throttled):
+        start(email=third, ip="198.51.100.3")
+    assert len(mailoutbox) == 2
+
+
 def test_limits_hold_with_the_cache_down(start, mailoutbox, settings):
     """The limits are counted in the database: a cache outage opens no door."""
     from tests.services import free_port
