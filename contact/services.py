@@ -23,6 +23,7 @@ import secrets
 import smtplib
 import unicodedata
 from datetime import timedelta
+from email.header import Header
 from email.utils import formataddr
 from typing import TypeVar
 
@@ -34,6 +35,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.encoding import punycode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from kombu.exceptions import OperationalError as BrokerError
@@ -430,6 +432,32 @@ def _one_line(text: str) -> str:
     return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())
 
 
+def _header_text(text: str) -> str:
+    """Visitor text for a mail header: one line, shown as the visitor typed it.
+
+    A mail program decodes RFC 2047 encoded words (``=?utf-8?q?…?=``) wherever it
+    finds them, into any characters: a right-to-left override, a made-up address.
+    Django encodes only text that is not ASCII and sends ASCII as it is, so ASCII
+    text holding ``=?`` is encoded here, as UTF-8 encoded words of its own: decoded
+    once, they show the ``=?…?=`` the visitor typed, never what it spells. The forms
+    refuse such text; this covers anything stored before or past them.
+    """
+    text = _one_line(text)
+    if "=?" in text and text.isascii():
+        # Encoded words at most 75 characters long, as RFC 2047 asks, one space apart
+        # (Django refuses a line break in a header; it folds the header itself).
+        return Header(text, "utf-8").encode(linesep=" ")
+    return text
+
+
+def _reply_to(name: str, email: str) -> str:
+    """``Name <address>`` for the editors' Reply-To; formataddr quotes or encodes the name,
+    so it can never add a header. An international domain is spelled as Django's mail
+    spells the To header (``xn--…``): an address header must be ASCII."""
+    local, _, domain = email.rpartition("@")
+    return formataddr((_header_text(name), f"{local}@{punycode(domain)}"))
+
+
 def _send_mail(template: str, context: dict, *, subject: str, to: list[str], **headers) -> None:
     """Send ``template``.txt with ``template``.html as its alternative, From the site."""
     mail = EmailMultiAlternatives(
@@ -518,11 +546,12 @@ def message_notify_editors(*, message_id) -> bool:
     _send_mail(
         "emails/contact_notification",
         context,
-        subject=_("[%(site)s contact] %(subject)s")
-        % {"site": settings.SITE_NAME, "subject": _one_line(message.subject)},
+        subject=_header_text(
+            _("[%(site)s contact] %(subject)s")
+            % {"site": settings.SITE_NAME, "subject": message.subject}
+        ),
         to=settings.CONTACT_RECIPIENTS,
-        # formataddr quotes or encodes the name: it can never add a header.
-        reply_to=[formataddr((_one_line(message.name), message.email))],
+        reply_to=[_reply_to(message.name, message.email)],
     )
     _record_sent(Message.objects.filter(pk=message.pk), kind="notification")
     logger.info("notification sent message=%s", message.pk)

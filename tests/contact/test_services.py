@@ -376,6 +376,50 @@ def test_names_written_with_joiners_reach_the_editors_mail_intact(
     assert (reply_to.display_name, reply_to.addr_spec) == (name, "mahsa@example.com")
 
 
+def decoded_as_a_mail_client_would(mail) -> email.message.EmailMessage:
+    return email.message_from_bytes(mail.message().as_bytes(), policy=email.policy.default)
+
+
+@pytest.mark.parametrize(
+    ("name", "subject"),
+    [
+        ("=?utf-8?q?Boss_=3Cceo=40newsroom.test=3E?=", "=?utf-8?q?Invoice_=E2=80=AEfdp.exe?="),
+        ("Jane =?utf-8?b?4oCu?= Reader", "Re: =?UTF-8?B?4oCuZXhlLnBkZg==?= as asked"),
+        ('"=?utf-8?q?Boss?=" <boss@newsroom.test>', "a=?b?q?c?=d"),
+        ("Jöhn =?utf-8?q?Boss?=", "Grüße =?utf-8?q?=E2=80=AE?="),
+    ],
+)
+def test_encoded_words_a_visitor_typed_reach_the_editors_as_typed(
+    name, subject, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    """Forms refuse them; a message stored before that rule still shows literally."""
+    settings.CONTACT_RECIPIENTS = ["desk@newsroom.test"]
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_as(name=name, address="eve@example.com", subject=subject)
+
+    parsed = decoded_as_a_mail_client_would(mailoutbox[-1])
+    # Django folds a long encoded subject onto the next line; clients drop that space.
+    assert parsed["Subject"].strip() == f"[{settings.SITE_NAME} contact] {subject}"
+    (reply_to,) = parsed["Reply-To"].addresses
+    assert (reply_to.display_name, reply_to.addr_spec) == (name, "eve@example.com")
+
+
+def test_a_visitor_at_an_international_domain_can_be_replied_to(
+    mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.CONTACT_RECIPIENTS = ["desk@newsroom.test"]
+    with django_capture_on_commit_callbacks(execute=True):
+        message = submit_as(name="Jana Müller", address="jana@bücher.example", subject="Hallo")
+
+    message.refresh_from_db()
+    assert message.delivery_state == Delivery.SENT
+    (reply_to,) = decoded_as_a_mail_client_would(mailoutbox[-1])["Reply-To"].addresses
+    assert (reply_to.display_name, reply_to.addr_spec) == (
+        "Jana Müller",
+        "jana@xn--bcher-kva.example",
+    )
+
+
 def test_no_recipients_configured_fails_the_notification(verified, settings, mailoutbox):
     settings.CONTACT_RECIPIENTS = []
     message = services.message_submit(verification_id=verified.pk, subject="S", body="B")
