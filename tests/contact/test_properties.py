@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from contact import services
-from contact.forms import started_token
+from contact.forms import StartForm, started_token
 from contact.models import LimitRecord, Message, Verification
 from contact.views import SESSION_VERIFICATION
 
@@ -43,6 +43,13 @@ HOSTILE = [
     "x\nBcc: victim@example.com",
     "x\r\nBcc: victim@example.com",
     "=?utf-8?q?x=0ABcc=3A_victim=40example=2Ecom?=",
+    "=?utf-8?q?Invoice_=E2=80=AEfdp.exe?=",
+    "=?utf-8?q?Boss_=3Cceo=40newsroom.test=3E?=",
+    "\u3164",
+    "\u2800\u034f\ufe0f",
+    "root@localhost",
+    "x@[127.0.0.1]",
+    "\u212aate@example.com",
     "\u2028Bcc: victim@example.com",
     "a\x00b",
     "\ud7ff\ue000\uffff",
@@ -210,6 +217,90 @@ def test_step_three_never_fails_and_stores_only_verified_messages(
     else:
         assert Message.objects.count() == 0
     assert_headers_are_single_lines()
+
+
+# Hostile families at the form, in any surroundings ------------------------------------
+
+
+def start_form(**fields) -> StartForm:
+    data = {"name": "Jane Reader", "email": "jane@example.com", "started": valid_started()}
+    return StartForm(data | fields)
+
+
+# Characters that show nothing: blank letters, blank symbols, default-ignorable marks.
+SHOWS_NOTHING = (
+    "\u3164\u2800\u034f\ufe0f\u115f\u1160\uffa0\u17b4\u17b5\u180b\U000e0100 \u200c\u200d"
+)
+blank_names = st.text(st.sampled_from(SHOWS_NOTHING), min_size=1, max_size=20)
+letters = st.text(st.characters(categories=["L", "N", "Zs"]), max_size=20)
+encoded_words = st.builds(
+    "=?{}?{}?{}?=".format,
+    st.sampled_from(["utf-8", "UTF-8", "iso-8859-1", "us-ascii", "utf-8*en", ""]),
+    st.sampled_from("bBqQ"),
+    st.text(st.characters(codec="ascii", exclude_characters="?\r\n\x00"), max_size=30),
+)
+
+
+@bounded
+@given(name=blank_names)
+def test_a_name_that_shows_nothing_is_never_accepted(name):
+    assert not start_form(name=name).is_valid()
+
+
+@bounded
+@given(before=letters, word=encoded_words, after=letters)
+def test_an_encoded_word_anywhere_in_a_name_is_refused(before, word, after):
+    form = start_form(name=before + word + after)
+
+    assert not form.is_valid()
+    assert "name" in form.errors
+
+
+mailbox = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)
+local_network = st.sampled_from(
+    ["localhost", "local", "internal", "home.arpa", "invalid", "onion", "in-addr.arpa"]
+)
+ipv4 = st.tuples(*[st.integers(0, 255)] * 4).map(lambda parts: ".".join(map(str, parts)))
+
+
+@bounded
+@given(
+    user=mailbox,
+    domain=st.one_of(
+        st.builds("{}.{}".format, mailbox, local_network),
+        ipv4.map("[{}]".format),
+        st.just("localhost"),
+    ),
+)
+def test_an_address_off_the_public_internet_is_never_accepted(user, domain):
+    form = start_form(email=f"{user}@{domain}")
+
+    assert not form.is_valid()
+    assert "email" in form.errors
+
+
+# Characters whose NFKC form is other (ASCII) characters: a second spelling of a name.
+# (The dotless i, a look-alike only before the @, is among the examples in test_forms.)
+LOOK_ALIKES = "\u212a\u017fｅｘａ\ufb01\u00b2\u2160\u2170"  # noqa: RUF001
+
+
+@bounded
+@given(
+    user=mailbox,
+    host=mailbox,
+    odd=st.sampled_from(LOOK_ALIKES),
+    in_domain=st.booleans(),
+    at=st.integers(min_value=0),
+)
+def test_an_address_with_a_look_alike_letter_is_never_accepted(user, host, odd, in_domain, at):
+    if in_domain:
+        host = host[: at % (len(host) + 1)] + odd + host[at % (len(host) + 1) :]
+    else:
+        user = user[: at % (len(user) + 1)] + odd + user[at % (len(user) + 1) :]
+    form = start_form(email=f"{user}@{host}.example")
+
+    assert not form.is_valid()
+    assert "email" in form.errors
 
 
 # The per-address limit's key -----------------------------------------------------------

@@ -8,6 +8,7 @@ during the request that asked for it.
 import re
 import time
 from datetime import timedelta
+from html import unescape
 
 import pytest
 import time_machine
@@ -526,6 +527,16 @@ def test_a_known_address_gets_the_same_answer_as_a_new_one(verified, send):
         ("email", '"jane\x01"@example.com', "Enter a valid email address"),
         ("email", "jane@exa mple.com", "Enter a valid email address"),
         ("email", "j" * 250 + "@example.com", "at most 254 characters"),
+        ("name", "\u3164", "This field is required"),
+        ("name", "\u2800\u2800", "This field is required"),
+        ("name", "\u034f\ufe0f", "This field is required"),
+        ("name", "!!!", "at least one letter or digit"),
+        ("name", "=?utf-8?q?Boss_=3Cceo=40newsroom.test=3E?=", "mail programs would show"),
+        ("email", "root@localhost", "public mail domain"),
+        ("email", "x@[127.0.0.1]", "public mail domain"),
+        ("email", "jane@printer.local", "public mail domain"),
+        ("email", "\u212aate@example.com", "ordinary letters"),
+        ("email", "jane@ｅｘａｍｐｌｅ.com", "ordinary letters"),  # noqa: RUF001
     ],
 )
 def test_bad_details_are_refused_clearly_and_nothing_is_sent(
@@ -536,12 +547,38 @@ def test_bad_details_are_refused_clearly_and_nothing_is_sent(
     response = send(client, START, data)
 
     assert response.status_code == 200
-    assert error in page_text(response)
+    assert error in field_error(response, field)
     assert Verification.objects.count() == 0
     assert mailoutbox == []
     # What the visitor typed in the other field is still there.
     other = "email" if field == "name" else "name"
     assert f'value="{data[other]}"' in response.content.decode()
+
+
+def field_error(response, field: str) -> str:
+    """The error shown under ``field``, where the visitor looks for it."""
+    html = response.content.decode()
+    found = re.search(rf'<div id="id_{field}_error"[^>]*>(.*?)</div>', html, re.DOTALL)
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()) if found else ""
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "\u3164"),
+        ("name", "=?utf-8?q?Boss_=3Cceo=40newsroom.test=3E?="),
+        ("email", "root@localhost"),
+        ("email", "x@[127.0.0.1]"),
+        ("email", "\u212aate@example.com"),
+    ],
+)
+def test_a_refused_detail_comes_back_as_typed_to_be_corrected(client, send, field, value):
+    data = start_data(name="Jane Reader", email="jane@example.com") | {field: value}
+
+    response = send(client, START, data)
+
+    kept = form_inputs(response.content.decode())
+    assert (kept["name"], kept["email"]) == (data["name"], data["email"])
 
 
 def test_a_filled_honeypot_is_refused_and_nothing_is_sent(client, send, mailoutbox):
@@ -634,16 +671,22 @@ def test_a_tampered_or_stale_timestamp_is_refused(client, send, mailoutbox, star
         ({"subject": "Hi", "message": "bell\x07"}, "special characters"),
         ({"subject": "Hi", "message": "M" * 5001}, "under 5000 characters"),
         ({"subject": "Hi", "message": "null\x00"}, "Null characters are not allowed"),
+        ({"subject": "=?utf-8?q?Invoice_=E2=80=AEfdp.exe?=", "message": "x"}, "mail programs"),
+        ({"subject": "\u3164", "message": "x"}, "This field is required"),
+        ({"subject": "Hi", "message": "\u2800\n\u3164"}, "This field is required"),
     ],
 )
 def test_a_bad_message_is_refused_and_keeps_what_was_typed(verified, send, mailoutbox, data, error):
     response = send(verified, MESSAGE, data)
 
     assert response.status_code == 200
-    assert error in page_text(response)
+    assert any(error in field_error(response, field) for field in ("subject", "message"))
     assert Message.objects.count() == 0
     assert len(mailoutbox) == 1  # the code only
     assert verified.session[SESSION_VERIFICATION]
+    assert form_inputs(response.content.decode())["subject"] == data["subject"]
+    textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", response.content.decode(), re.DOTALL)
+    assert unescape(textarea.group(1)).strip("\n") == data["message"].strip("\n")
 
 
 def test_a_message_may_hold_line_breaks_tabs_and_emoji(verified, send):
