@@ -19,6 +19,7 @@ characters lives here, once:
 import re
 import time
 import unicodedata
+from functools import partial
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
@@ -203,8 +204,17 @@ def _check_visitor_address(email: str) -> None:
         )
 
 
-def started_token(*, already_waited: bool = False) -> str:
-    """A signed timestamp of when the step-1 form was handed out.
+def _started_salt(binding: str) -> str:
+    return f"{STARTED_SALT}:{binding}"
+
+
+def started_token(*, binding: str, already_waited: bool = False) -> str:
+    """A signed timestamp of when the step-1 form was handed out to one browser.
+
+    ``binding`` is a random value that browser keeps (``contact.views`` holds it in a
+    cookie). It is part of the signature's salt, so the token is worth nothing posted
+    from another browser: a robot cannot load the form once and post its token from
+    any number of fresh sessions.
 
     ``already_waited`` dates it CONTACT_MIN_FORM_SECONDS back: for a form the site
     filled in itself (a visitor sent back to step 1 after passing it once), where
@@ -213,13 +223,14 @@ def started_token(*, already_waited: bool = False) -> str:
     issued = time.time()
     if already_waited:
         issued -= settings.CONTACT_MIN_FORM_SECONDS
-    return signing.dumps(issued, salt=STARTED_SALT)
+    return signing.dumps(issued, salt=_started_salt(binding))
 
 
-def started_age(token: str) -> float | None:
-    """Seconds since ``token`` was issued; ``None`` if it was tampered with or is too old."""
+def started_age(token: str, *, binding: str) -> float | None:
+    """Seconds since ``token`` was issued to the browser holding ``binding``; ``None`` if
+    it was tampered with, is too old or was issued to another browser."""
     try:
-        issued = signing.loads(token, salt=STARTED_SALT, max_age=STARTED_MAX_AGE)
+        issued = signing.loads(token, salt=_started_salt(binding), max_age=STARTED_MAX_AGE)
     except signing.BadSignature:  # SignatureExpired is a BadSignature
         return None
     if not isinstance(issued, int | float):
@@ -264,12 +275,16 @@ class StartForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
-    started = forms.CharField(required=False, widget=forms.HiddenInput, initial=started_token)
+    started = forms.CharField(required=False, widget=forms.HiddenInput)
     # forms.Field, not CharField: a broken slug is ignored, never an error.
     article = forms.Field(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, binding: str, **kwargs):
+        """``binding``: the value the visitor's browser keeps for this form (see
+        ``started_token``)."""
         super().__init__(*args, **kwargs)
+        self.binding = binding
+        self.fields["started"].initial = partial(started_token, binding=binding)
         self._stale_started = False
         self.helper = _helper()
         self.helper.layout = Layout(
@@ -302,7 +317,7 @@ class StartForm(forms.Form):
 
     def clean(self):
         cleaned_data = super().clean()
-        age = started_age(self.data.get("started") or "")
+        age = started_age(self.data.get("started") or "", binding=self.binding)
         self._stale_started = age is None
         if self.data.get("website"):
             # Said plainly: a person whose browser filled the hidden field can retry.
@@ -329,7 +344,7 @@ class StartForm(forms.Form):
         data = self.data.copy()
         data["website"] = ""
         if self._stale_started:
-            data["started"] = started_token()
+            data["started"] = started_token(binding=self.binding)
         self.data = data
 
 

@@ -17,11 +17,15 @@ from tests.factories import ArticleFactory
 pytestmark = pytest.mark.django_db
 
 
+# What the visitor's browser keeps for the form (the view's cookie).
+BINDING = "this-browser"
+
+
 def start_form(**overrides) -> StartForm:
     with time_machine.travel(time.time() - 30):
-        started = started_token()
+        started = started_token(binding=BINDING)
     data = {"name": "Jane Reader", "email": "jane@example.com", "started": started}
-    return StartForm(data | overrides)
+    return StartForm(data | overrides, binding=BINDING)
 
 
 def errors_of(form) -> dict[str, list[str]]:
@@ -222,18 +226,28 @@ def test_article_is_a_published_story_or_nothing():
 
 
 def test_started_token_measures_age_and_rejects_tampering():
-    token = started_token()
+    token = started_token(binding=BINDING)
     with time_machine.travel(time.time() + 5):
-        assert 4 < started_age(token) < 6
-    assert started_age(token + "x") is None
-    assert started_age("1795793230.3:abc:def") is None
+        assert 4 < started_age(token, binding=BINDING) < 6
+    assert started_age(token + "x", binding=BINDING) is None
+    assert started_age("1795793230.3:abc:def", binding=BINDING) is None
     with time_machine.travel(time.time() + 7 * 3600):
-        assert started_age(token) is None
+        assert started_age(token, binding=BINDING) is None
+
+
+def test_a_started_token_is_good_only_for_the_browser_it_was_served_to():
+    with time_machine.travel(time.time() - 30):
+        token = started_token(binding="another-browser")
+
+    assert started_age(token, binding=BINDING) is None
+    assert errors_of(start_form(started=token)) == {"__all__": ["stale"]}
 
 
 def test_honeypot_and_timing_errors_are_shown_above_the_form():
     assert errors_of(start_form(website="x")) == {"__all__": ["honeypot"]}
-    assert errors_of(start_form(started=started_token())) == {"__all__": ["too_fast"]}
+    assert errors_of(start_form(started=started_token(binding=BINDING))) == {
+        "__all__": ["too_fast"]
+    }
     assert errors_of(start_form(started="nope")) == {"__all__": ["stale"]}
 
 
@@ -245,7 +259,7 @@ def test_prepare_retry_keeps_input_empties_the_honeypot_and_renews_a_stale_times
 
     assert form.data["name"] == "Jane Reader"
     assert form.data["website"] == ""
-    assert started_age(form.data["started"]) is not None
+    assert started_age(form.data["started"], binding=BINDING) is not None
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from contact import services
 from contact.forms import StartForm, started_token
 from contact.models import LimitRecord, Message, Verification
 from contact.views import SESSION_VERIFICATION
+from tests.services import form_inputs
 
 pytestmark = pytest.mark.django_db
 
@@ -101,9 +102,10 @@ def fresh(django_capture_on_commit_callbacks, settings):
     return reset, post
 
 
-def valid_started() -> str:
+def valid_started(client: Client) -> str:
+    """The step-1 token ``client`` was served with the form 30 seconds ago."""
     with time_machine.travel(time.time() - 30):
-        return started_token()
+        return form_inputs(client.get(START).content.decode())["started"]
 
 
 def assert_headers_are_single_lines() -> None:
@@ -130,7 +132,7 @@ def verified_client(reset, post) -> Client:
     post(
         client,
         START,
-        {"name": "Jane", "email": "jane@example.com", "started": valid_started()},
+        {"name": "Jane", "email": "jane@example.com", "started": valid_started(client)},
     )
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     assert post(client, VERIFY, {"code": code}).url == MESSAGE
@@ -153,7 +155,7 @@ def test_step_one_never_fails_and_mails_only_safe_headers(
     reset, post = fresh
     client = reset()
     data = {"name": name, "email": address, "website": website, "article": article}
-    data["started"] = valid_started() if started is None else started
+    data["started"] = valid_started(client) if started is None else started
 
     response = post(client, START, data)
 
@@ -176,7 +178,11 @@ def test_step_one_never_fails_and_mails_only_safe_headers(
 def test_step_two_never_fails_and_only_the_mailed_code_verifies(fresh, code):
     reset, post = fresh
     client = reset()
-    post(client, START, {"name": "Jane", "email": "jane@example.com", "started": valid_started()})
+    post(
+        client,
+        START,
+        {"name": "Jane", "email": "jane@example.com", "started": valid_started(client)},
+    )
     mailed = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
 
     response = post(client, VERIFY, {"code": code})
@@ -200,7 +206,9 @@ def test_step_three_never_fails_and_stores_only_verified_messages(
     else:
         client = reset()
         post(
-            client, START, {"name": "Jane", "email": "jane@example.com", "started": valid_started()}
+            client,
+            START,
+            {"name": "Jane", "email": "jane@example.com", "started": valid_started(client)},
         )
 
     response = post(client, MESSAGE, {"subject": subject, "message": body})
@@ -223,8 +231,10 @@ def test_step_three_never_fails_and_stores_only_verified_messages(
 
 
 def start_form(**fields) -> StartForm:
-    data = {"name": "Jane Reader", "email": "jane@example.com", "started": valid_started()}
-    return StartForm(data | fields)
+    with time_machine.travel(time.time() - 30):
+        started = started_token(binding="b")
+    data = {"name": "Jane Reader", "email": "jane@example.com", "started": started}
+    return StartForm(data | fields, binding="b")
 
 
 # Characters that show nothing: blank letters, blank symbols, default-ignorable marks.
