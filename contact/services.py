@@ -21,7 +21,9 @@ import random
 import re
 import secrets
 import smtplib
+import unicodedata
 from datetime import timedelta
+from email.header import Header
 from email.utils import formataddr
 from typing import TypeVar
 
@@ -33,6 +35,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.encoding import punycode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from kombu.exceptions import OperationalError as BrokerError
@@ -165,14 +168,34 @@ def _limit(scope: str, per_hour: int) -> throttle.Limit:
     return throttle.Limit(scope=scope, limit=per_hour)
 
 
-def limit_identity(email: str) -> str:
-    """The mailbox an address reaches, as the per-address limit counts it.
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
-    ``Jane+x@Example.com`` and ``jane@example.com`` reach one person almost
-    everywhere: letter case and a plus tag must not buy a fresh allowance.
+
+def _unicode_label(label: str) -> str:
+    """A domain label as written: ``xn--bcher-kva`` is ``bücher``."""
+    if label[:4].lower() != "xn--":
+        return label
+    try:
+        return label[4:].encode("ascii").decode("punycode")
+    except UnicodeError:  # not punycode after all: a label like any other
+        return label
+
+
+def mailbox_key(email: str) -> str:
+    """The mailbox an address reaches: two addresses are one sender when their keys match.
+
+    ``Jane+x@Bücher.example``, ``jane@xn--bcher-kva.example`` and ``JANE@BÜCHER.EXAMPLE``
+    reach one person almost everywhere, so letter case (case-folded: ß is ss, as the
+    IDNA spelling Django's mail uses makes it), a plus tag and the spelling of an
+    international domain must not buy a fresh allowance. The per-address limit counts
+    by this key; anything else that compares addresses must use it too.
     """
-    local, _, domain = email.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}" if local else email.strip().lower()
+    local, _, domain = email.strip().rpartition("@")
+    if not local:
+        return _folded(email.strip())
+    unicode_domain = ".".join(_unicode_label(label) for label in domain.split("."))
+    return f"{_folded(local.split('+', 1)[0])}@{_folded(unicode_domain)}"
 
 
 # Step 1: identify -------------------------------------------------------------------
@@ -190,7 +213,7 @@ def verification_start(
     wait = throttle.take(
         _limit("ip-verifications", settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR), client_ip
     ) or throttle.take(
-        _limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR), limit_identity(email)
+        _limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR), mailbox_key(email)
     )
     if wait:
         logger.info("verification refused: throttled email=%s", mask_email(email))
@@ -293,7 +316,7 @@ def verification_resend(*, verification_id, client_ip: str) -> Verification:
             raise ResendRefused(reason="cooldown", retry_after=wait)
         wait = throttle.take(
             _limit("email-codes", settings.CONTACT_CODES_PER_EMAIL_PER_HOUR),
-            limit_identity(verification.email),
+            mailbox_key(verification.email),
         )
         if wait:
             raise Throttled(wait)
@@ -409,6 +432,32 @@ def _one_line(text: str) -> str:
     return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())
 
 
+def _header_text(text: str) -> str:
+    """Visitor text for a mail header: one line, shown as the visitor typed it.
+
+    A mail program decodes RFC 2047 encoded words (``=?utf-8?q?…?=``) wherever it
+    finds them, into any characters: a right-to-left override, a made-up address.
+    Django encodes only text that is not ASCII and sends ASCII as it is, so ASCII
+    text holding ``=?`` is encoded here, as UTF-8 encoded words of its own: decoded
+    once, they show the ``=?…?=`` the visitor typed, never what it spells. The forms
+    refuse such text; this covers anything stored before or past them.
+    """
+    text = _one_line(text)
+    if "=?" in text and text.isascii():
+        # Encoded words at most 75 characters long, as RFC 2047 asks, one space apart
+        # (Django refuses a line break in a header; it folds the header itself).
+        return Header(text, "utf-8").encode(linesep=" ")
+    return text
+
+
+def _reply_to(name: str, email: str) -> str:
+    """``Name <address>`` for the editors' Reply-To; formataddr quotes or encodes the name,
+    so it can never add a header. An international domain is spelled as Django's mail
+    spells the To header (``xn--…``): an address header must be ASCII."""
+    local, _, domain = email.rpartition("@")
+    return formataddr((_header_text(name), f"{local}@{punycode(domain)}"))
+
+
 def _send_mail(template: str, context: dict, *, subject: str, to: list[str], **headers) -> None:
     """Send ``template``.txt with ``template``.html as its alternative, From the site."""
     mail = EmailMultiAlternatives(
@@ -497,11 +546,12 @@ def message_notify_editors(*, message_id) -> bool:
     _send_mail(
         "emails/contact_notification",
         context,
-        subject=_("[%(site)s contact] %(subject)s")
-        % {"site": settings.SITE_NAME, "subject": _one_line(message.subject)},
+        subject=_header_text(
+            _("[%(site)s contact] %(subject)s")
+            % {"site": settings.SITE_NAME, "subject": message.subject}
+        ),
         to=settings.CONTACT_RECIPIENTS,
-        # formataddr quotes or encodes the name: it can never add a header.
-        reply_to=[formataddr((_one_line(message.name), message.email))],
+        reply_to=[_reply_to(message.name, message.email)],
     )
     _record_sent(Message.objects.filter(pk=message.pk), kind="notification")
     logger.info("notification sent message=%s", message.pk)

@@ -7,6 +7,8 @@ another browser cannot continue it. None of these pages may be cached.
 """
 
 import math
+import re
+import secrets
 
 from django.conf import settings
 from django.contrib import messages
@@ -32,6 +34,14 @@ SESSION_VERIFICATION = "contact_verification"
 SESSION_SUBMITTED = "contact_submitted"
 SESSION_MESSAGE = "contact_message"
 SESSION_PREFILL = "contact_prefill"
+
+# A cookie holding a random value of this browser's, which step 1's fill-time token is
+# signed with (``forms.started_token``): a token served to one browser is refused from
+# any other. A cookie of its own rather than the session: opening the form writes
+# nothing on the server, and a reader who only looked at it keeps the proxy's
+# micro-cache (a session cookie bypasses it); it is sent to the contact pages only.
+FORM_COOKIE = "contact_form"
+_FORM_COOKIE_VALUE = re.compile(r"[A-Za-z0-9_-]{22}")
 
 STEPS = (
     gettext_lazy("Your details"),
@@ -86,12 +96,36 @@ def _start_again(request, exc: services.ContactError):
     return redirect(url)
 
 
+def _form_binding(request) -> str:
+    """The value this browser keeps for step 1's form; a new one when it has none."""
+    value = request.COOKIES.get(FORM_COOKIE, "")
+    return value if _FORM_COOKIE_VALUE.fullmatch(value) else secrets.token_urlsafe(16)
+
+
+def _keep_form_binding(request, response, binding: str):
+    if request.COOKIES.get(FORM_COOKIE) != binding:
+        response.set_cookie(
+            FORM_COOKIE,
+            binding,
+            path=reverse("contact:start"),
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite=settings.SESSION_COOKIE_SAMESITE,
+        )
+    return response
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def start(request):
     """Step 1: name and email. Every well-formed address gets the same answer."""
+    binding = _form_binding(request)
+    return _keep_form_binding(request, _start(request, binding=binding), binding)
+
+
+def _start(request, *, binding: str):
     if request.method == "POST":
-        form = StartForm(request.POST)
+        form = StartForm(request.POST, binding=binding)
         if form.is_valid():
             try:
                 verification = services.verification_start(
@@ -115,8 +149,8 @@ def start(request):
         article = published_article(request.GET.get("article"))
         initial = {"article": article.slug if article else ""}
         if prefill := request.session.get(SESSION_PREFILL):
-            initial |= {**prefill, "started": started_token(already_waited=True)}
-        form = StartForm(initial=initial)
+            initial |= {**prefill, "started": started_token(binding=binding, already_waited=True)}
+        form = StartForm(initial=initial, binding=binding)
     return _page(
         request, "contact/start.html", title=_("Contact us"), step=1, form=form, article=article
     )

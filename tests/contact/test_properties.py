@@ -17,13 +17,14 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
-from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from contact import services
-from contact.forms import started_token
+from contact.forms import StartForm, started_token
 from contact.models import LimitRecord, Message, Verification
 from contact.views import SESSION_VERIFICATION
+from tests.services import form_inputs
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +44,13 @@ HOSTILE = [
     "x\nBcc: victim@example.com",
     "x\r\nBcc: victim@example.com",
     "=?utf-8?q?x=0ABcc=3A_victim=40example=2Ecom?=",
+    "=?utf-8?q?Invoice_=E2=80=AEfdp.exe?=",
+    "=?utf-8?q?Boss_=3Cceo=40newsroom.test=3E?=",
+    "\u3164",
+    "\u2800\u034f\ufe0f",
+    "root@localhost",
+    "x@[127.0.0.1]",
+    "\u212aate@example.com",
     "\u2028Bcc: victim@example.com",
     "a\x00b",
     "\ud7ff\ue000\uffff",
@@ -94,9 +102,10 @@ def fresh(django_capture_on_commit_callbacks, settings):
     return reset, post
 
 
-def valid_started() -> str:
+def valid_started(client: Client) -> str:
+    """The step-1 token ``client`` was served with the form 30 seconds ago."""
     with time_machine.travel(time.time() - 30):
-        return started_token()
+        return form_inputs(client.get(START).content.decode())["started"]
 
 
 def assert_headers_are_single_lines() -> None:
@@ -123,7 +132,7 @@ def verified_client(reset, post) -> Client:
     post(
         client,
         START,
-        {"name": "Jane", "email": "jane@example.com", "started": valid_started()},
+        {"name": "Jane", "email": "jane@example.com", "started": valid_started(client)},
     )
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     assert post(client, VERIFY, {"code": code}).url == MESSAGE
@@ -146,7 +155,7 @@ def test_step_one_never_fails_and_mails_only_safe_headers(
     reset, post = fresh
     client = reset()
     data = {"name": name, "email": address, "website": website, "article": article}
-    data["started"] = valid_started() if started is None else started
+    data["started"] = valid_started(client) if started is None else started
 
     response = post(client, START, data)
 
@@ -169,7 +178,11 @@ def test_step_one_never_fails_and_mails_only_safe_headers(
 def test_step_two_never_fails_and_only_the_mailed_code_verifies(fresh, code):
     reset, post = fresh
     client = reset()
-    post(client, START, {"name": "Jane", "email": "jane@example.com", "started": valid_started()})
+    post(
+        client,
+        START,
+        {"name": "Jane", "email": "jane@example.com", "started": valid_started(client)},
+    )
     mailed = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
 
     response = post(client, VERIFY, {"code": code})
@@ -193,7 +206,9 @@ def test_step_three_never_fails_and_stores_only_verified_messages(
     else:
         client = reset()
         post(
-            client, START, {"name": "Jane", "email": "jane@example.com", "started": valid_started()}
+            client,
+            START,
+            {"name": "Jane", "email": "jane@example.com", "started": valid_started(client)},
         )
 
     response = post(client, MESSAGE, {"subject": subject, "message": body})
@@ -210,3 +225,143 @@ def test_step_three_never_fails_and_stores_only_verified_messages(
     else:
         assert Message.objects.count() == 0
     assert_headers_are_single_lines()
+
+
+# Hostile families at the form, in any surroundings ------------------------------------
+
+
+def start_form(**fields) -> StartForm:
+    with time_machine.travel(time.time() - 30):
+        started = started_token(binding="b")
+    data = {"name": "Jane Reader", "email": "jane@example.com", "started": started}
+    return StartForm(data | fields, binding="b")
+
+
+# Characters that show nothing: blank letters, blank symbols, default-ignorable marks.
+SHOWS_NOTHING = (
+    "\u3164\u2800\u034f\ufe0f\u115f\u1160\uffa0\u17b4\u17b5\u180b\U000e0100 \u200c\u200d"
+)
+blank_names = st.text(st.sampled_from(SHOWS_NOTHING), min_size=1, max_size=20)
+letters = st.text(st.characters(categories=["L", "N", "Zs"]), max_size=20)
+encoded_words = st.builds(
+    "=?{}?{}?{}?=".format,
+    st.sampled_from(["utf-8", "UTF-8", "iso-8859-1", "us-ascii", "utf-8*en", ""]),
+    st.sampled_from("bBqQ"),
+    st.text(st.characters(codec="ascii", exclude_characters="?\r\n\x00"), max_size=30),
+)
+
+
+@bounded
+@given(name=blank_names)
+def test_a_name_that_shows_nothing_is_never_accepted(name):
+    assert not start_form(name=name).is_valid()
+
+
+@bounded
+@given(before=letters, word=encoded_words, after=letters)
+def test_an_encoded_word_anywhere_in_a_name_is_refused(before, word, after):
+    form = start_form(name=before + word + after)
+
+    assert not form.is_valid()
+    assert "name" in form.errors
+
+
+mailbox = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)
+local_network = st.sampled_from(
+    ["localhost", "local", "internal", "home.arpa", "invalid", "onion", "in-addr.arpa"]
+)
+ipv4 = st.tuples(*[st.integers(0, 255)] * 4).map(lambda parts: ".".join(map(str, parts)))
+
+
+@bounded
+@given(
+    user=mailbox,
+    domain=st.one_of(
+        st.builds("{}.{}".format, mailbox, local_network),
+        ipv4.map("[{}]".format),
+        st.just("localhost"),
+    ),
+)
+def test_an_address_off_the_public_internet_is_never_accepted(user, domain):
+    form = start_form(email=f"{user}@{domain}")
+
+    assert not form.is_valid()
+    assert "email" in form.errors
+
+
+# Characters whose NFKC form is other (ASCII) characters: a second spelling of a name.
+# (The dotless i, a look-alike only before the @, is among the examples in test_forms.)
+LOOK_ALIKES = "\u212a\u017fｅｘａ\ufb01\u00b2\u2160\u2170"  # noqa: RUF001
+
+
+@bounded
+@given(
+    user=mailbox,
+    host=mailbox,
+    odd=st.sampled_from(LOOK_ALIKES),
+    in_domain=st.booleans(),
+    at=st.integers(min_value=0),
+)
+def test_an_address_with_a_look_alike_letter_is_never_accepted(user, host, odd, in_domain, at):
+    if in_domain:
+        host = host[: at % (len(host) + 1)] + odd + host[at % (len(host) + 1) :]
+    else:
+        user = user[: at % (len(user) + 1)] + odd + user[at % (len(user) + 1) :]
+    form = start_form(email=f"{user}@{host}.example")
+
+    assert not form.is_valid()
+    assert "email" in form.errors
+
+
+# The per-address limit's key -----------------------------------------------------------
+
+# Letters that are already case-folded, NFKC-stable and left alone by IDNA, so an address
+# built from them is in its canonical spelling.
+LOCAL_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789._-"
+CYRILLIC = "".join(map(chr, range(0x430, 0x44F)))  # Cyrillic: not their Latin twins
+LABEL_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789äöüéçñøåłžš中文日本語例" + CYRILLIC
+locals_ = st.text(LOCAL_CHARS, min_size=1, max_size=16)
+domains = st.lists(st.text(LABEL_CHARS, min_size=1, max_size=12), min_size=2, max_size=3).map(
+    ".".join
+)
+tags = st.one_of(st.just(""), st.text(LOCAL_CHARS + "+", max_size=8).map("+{}".format))
+
+
+@st.composite
+def spelled(draw, local: str, domain: str) -> str:
+    """The same mailbox as a person might type it: a plus tag, any letter in either case,
+    each label of the domain as written or as DNS spells it (``xn--…``)."""
+    labels = [
+        label.encode("idna").decode("ascii") if draw(st.booleans()) else label
+        for label in domain.split(".")
+    ]
+    address = f"{local}{draw(tags)}@{'.'.join(labels)}"
+    upper = draw(st.lists(st.booleans(), min_size=len(address), max_size=len(address)))
+    return "".join(ch.upper() if up else ch for ch, up in zip(address, upper, strict=True))
+
+
+@bounded
+@given(data=st.data(), local=locals_, domain=domains)
+def test_every_spelling_of_a_mailbox_has_one_limit_key(data, local, domain):
+    first = data.draw(spelled(local, domain))
+    second = data.draw(spelled(local, domain))
+    event(first)
+
+    assert services.mailbox_key(first) == services.mailbox_key(second)
+    assert services.mailbox_key(first) == services.mailbox_key(f"{local}@{domain}")
+
+
+@bounded
+@given(data=st.data(), one=st.tuples(locals_, domains), other=st.tuples(locals_, domains))
+def test_different_mailboxes_have_different_limit_keys(data, one, other):
+    assume(one != other)
+
+    assert services.mailbox_key(data.draw(spelled(*one))) != services.mailbox_key(
+        data.draw(spelled(*other))
+    )
+
+
+@bounded
+@given(address=st.one_of(text, st.emails()))
+def test_the_limit_key_of_anything_is_text(address):
+    assert isinstance(services.mailbox_key(address), str)

@@ -236,6 +236,27 @@ def test_letter_case_and_plus_tags_share_one_allowance(start, mailoutbox, settin
     assert len(mailoutbox) == 2
 
 
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ("jane@bücher.example", "jane@xn--bcher-kva.example", "Jane+x@XN--BCHER-KVA.Example"),
+        ("jane@BÜCHER.example", "JANE@bücher.EXAMPLE", "jane+news@xn--bcher-kva.example"),
+        # Python's IDNA codec, which Django's mail uses, spells straße as strasse.
+        ("jane@straße.example", "jane@STRASSE.example", "jane+x@strasse.example"),
+    ],
+)
+def test_an_international_domain_in_any_spelling_shares_one_allowance(
+    start, mailoutbox, settings, variants
+):
+    settings.CONTACT_CODES_PER_EMAIL_PER_HOUR = 2
+    first, second, third = variants
+    start(email=first, ip="198.51.100.1")
+    start(email=second, ip="198.51.100.2")
+    with pytest.raises(services.Throttled):
+        start(email=third, ip="198.51.100.3")
+    assert len(mailoutbox) == 2
+
+
 def test_limits_hold_with_the_cache_down(start, mailoutbox, settings):
     """The limits are counted in the database: a cache outage opens no door."""
     from tests.services import free_port
@@ -353,6 +374,50 @@ def test_names_written_with_joiners_reach_the_editors_mail_intact(
     assert parsed["Subject"].endswith(subject)
     (reply_to,) = parsed["Reply-To"].addresses
     assert (reply_to.display_name, reply_to.addr_spec) == (name, "mahsa@example.com")
+
+
+def decoded_as_a_mail_client_would(mail) -> email.message.EmailMessage:
+    return email.message_from_bytes(mail.message().as_bytes(), policy=email.policy.default)
+
+
+@pytest.mark.parametrize(
+    ("name", "subject"),
+    [
+        ("=?utf-8?q?Boss_=3Cceo=40newsroom.test=3E?=", "=?utf-8?q?Invoice_=E2=80=AEfdp.exe?="),
+        ("Jane =?utf-8?b?4oCu?= Reader", "Re: =?UTF-8?B?4oCuZXhlLnBkZg==?= as asked"),
+        ('"=?utf-8?q?Boss?=" <boss@newsroom.test>', "a=?b?q?c?=d"),
+        ("Jöhn =?utf-8?q?Boss?=", "Grüße =?utf-8?q?=E2=80=AE?="),
+    ],
+)
+def test_encoded_words_a_visitor_typed_reach_the_editors_as_typed(
+    name, subject, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    """Forms refuse them; a message stored before that rule still shows literally."""
+    settings.CONTACT_RECIPIENTS = ["desk@newsroom.test"]
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_as(name=name, address="eve@example.com", subject=subject)
+
+    parsed = decoded_as_a_mail_client_would(mailoutbox[-1])
+    # Django folds a long encoded subject onto the next line; clients drop that space.
+    assert parsed["Subject"].strip() == f"[{settings.SITE_NAME} contact] {subject}"
+    (reply_to,) = parsed["Reply-To"].addresses
+    assert (reply_to.display_name, reply_to.addr_spec) == (name, "eve@example.com")
+
+
+def test_a_visitor_at_an_international_domain_can_be_replied_to(
+    mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.CONTACT_RECIPIENTS = ["desk@newsroom.test"]
+    with django_capture_on_commit_callbacks(execute=True):
+        message = submit_as(name="Jana Müller", address="jana@bücher.example", subject="Hallo")
+
+    message.refresh_from_db()
+    assert message.delivery_state == Delivery.SENT
+    (reply_to,) = decoded_as_a_mail_client_would(mailoutbox[-1])["Reply-To"].addresses
+    assert (reply_to.display_name, reply_to.addr_spec) == (
+        "Jana Müller",
+        "jana@xn--bcher-kva.example",
+    )
 
 
 def test_no_recipients_configured_fails_the_notification(verified, settings, mailoutbox):

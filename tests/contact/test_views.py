@@ -8,6 +8,7 @@ during the request that asked for it.
 import re
 import time
 from datetime import timedelta
+from html import unescape
 
 import pytest
 import time_machine
@@ -16,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from contact.forms import started_age, started_token
+from contact.forms import started_age
 from contact.models import Delivery, Message, Verification
-from contact.views import SESSION_VERIFICATION
+from contact.views import FORM_COOKIE, SESSION_VERIFICATION
 from tests.factories import ArticleFactory
 from tests.services import form_inputs
 
@@ -41,10 +42,19 @@ def _contact_settings(settings):
     settings.SITE_URL = "https://news.example.org"
 
 
-def token(age: float = 30) -> str:
-    """A step-1 timestamp handed out ``age`` seconds ago."""
+def served_started(response) -> str:
+    return form_inputs(response.content.decode())["started"]
+
+
+def token(client, age: float = 30) -> str:
+    """The step-1 timestamp ``client`` was served with the form ``age`` seconds ago."""
     with time_machine.travel(time.time() - age):
-        return started_token()
+        return served_started(client.get(START))
+
+
+def binding_of(client) -> str:
+    """The value ``client`` keeps for the step-1 form, which its tokens are signed with."""
+    return client.cookies[FORM_COOKIE].value
 
 
 @pytest.fixture
@@ -58,8 +68,11 @@ def send(django_capture_on_commit_callbacks):
     return post
 
 
-def start_data(**overrides) -> dict:
-    return {"name": NAME, "email": EMAIL, "website": "", "started": token(), "article": ""} | (
+def start_data(client, **overrides) -> dict:
+    """Step 1 as ``client`` fills it in, in a form it was served 30 seconds ago (unless
+    ``started`` says which token to send)."""
+    started = overrides.pop("started") if "started" in overrides else token(client)
+    return {"name": NAME, "email": EMAIL, "website": "", "started": started, "article": ""} | (
         overrides
     )
 
@@ -88,7 +101,7 @@ def messages_of(response) -> list[str]:
 @pytest.fixture
 def verified(client, send, mailoutbox):
     """A client that has passed steps 1 and 2."""
-    assert send(client, START, start_data()).url == VERIFY
+    assert send(client, START, start_data(client)).url == VERIFY
     assert send(client, VERIFY, {"code": code_in(mailoutbox[-1])}).url == MESSAGE
     return client
 
@@ -131,7 +144,7 @@ def test_whole_flow_from_an_article(client, send, mailoutbox):
     assert "Flood defences fail" in page_text(page)
     assert f'name="article" value="{article.slug}"' in page.content.decode()
 
-    response = send(client, START, start_data(article=article.slug))
+    response = send(client, START, start_data(client, article=article.slug))
     assert response.status_code == 302
     assert response.url == VERIFY
 
@@ -190,7 +203,7 @@ def test_an_article_that_is_not_public_is_ignored_silently(client, send, mailout
     assert page.status_code == 200
     assert "About the story" not in page_text(page)
 
-    response = send(client, START, start_data(article=slug))
+    response = send(client, START, start_data(client, article=slug))
     assert response.url == VERIFY
     assert Verification.objects.get().article is None
     assert len(mailoutbox) == 1
@@ -201,13 +214,13 @@ def test_session_key_changes_when_the_flow_starts(client, send):
     client.session.save()
     before = client.cookies["sessionid"].value
 
-    send(client, START, start_data())
+    send(client, START, start_data(client))
 
     assert client.cookies["sessionid"].value != before
 
 
 def test_email_is_normalized_and_plus_addresses_work(client, send, mailoutbox):
-    send(client, START, start_data(email="  Jane+news@Example.COM "))
+    send(client, START, start_data(client, email="  Jane+news@Example.COM "))
 
     assert Verification.objects.get().email == "Jane+news@example.com"
     assert mailoutbox[0].to == ["Jane+news@example.com"]
@@ -221,7 +234,7 @@ def wrong(code: str) -> str:
 
 
 def test_a_wrong_code_says_how_many_tries_are_left(client, send, mailoutbox):
-    send(client, START, start_data())
+    send(client, START, start_data(client))
     bad = wrong(code_in(mailoutbox[0]))
 
     response = send(client, VERIFY, {"code": bad})
@@ -237,7 +250,7 @@ def test_a_wrong_code_says_how_many_tries_are_left(client, send, mailoutbox):
 
 
 def test_the_fifth_wrong_code_ends_the_verification(client, send, mailoutbox):
-    send(client, START, start_data())
+    send(client, START, start_data(client))
     bad = wrong(code_in(mailoutbox[0]))
     for tries_left in (4, 3, 2):
         assert f"You have {tries_left} more tries." in page_text(
@@ -260,7 +273,7 @@ def test_after_the_fifth_wrong_code_step_one_keeps_name_address_and_story(
     client, send, mailoutbox, settings
 ):
     article = ArticleFactory(title="Flood defences fail")
-    send(client, START, start_data(article=article.slug))
+    send(client, START, start_data(client, article=article.slug))
     bad = wrong(code_in(mailoutbox[0]))
     for _ in range(settings.CONTACT_MAX_WRONG_TRIES):
         response = send(client, VERIFY, {"code": bad})
@@ -288,7 +301,7 @@ def test_a_step_one_page_nobody_filled_in_still_has_to_wait(client, send, mailou
 
 
 def test_a_malformed_code_is_an_error_without_costing_a_try(client, send, mailoutbox):
-    send(client, START, start_data())
+    send(client, START, start_data(client))
 
     response = send(client, VERIFY, {"code": "12ab56"})
 
@@ -299,7 +312,7 @@ def test_a_malformed_code_is_an_error_without_costing_a_try(client, send, mailou
 
 def test_a_code_expires_after_ten_minutes(client, send, mailoutbox):
     with time_machine.travel(timezone.now(), tick=False) as traveller:
-        send(client, START, start_data())
+        send(client, START, start_data(client))
         code = code_in(mailoutbox[0])
         traveller.shift(timedelta(minutes=10, seconds=1))
 
@@ -311,7 +324,7 @@ def test_a_code_expires_after_ten_minutes(client, send, mailoutbox):
 
 def test_resend_obeys_the_cooldown_and_replaces_the_code(client, send, mailoutbox):
     with time_machine.travel(timezone.now(), tick=False) as traveller:
-        send(client, START, start_data())
+        send(client, START, start_data(client))
         old_code = code_in(mailoutbox[0])
 
         page = client.get(VERIFY)
@@ -340,7 +353,7 @@ def resend_button(response) -> str:
 
 def test_the_resend_button_is_disabled_and_counts_down_until_the_cooldown_ends(client, send):
     with time_machine.travel(timezone.now(), tick=False) as traveller:
-        send(client, START, start_data())
+        send(client, START, start_data(client))
 
         page = client.get(VERIFY)
         button = resend_button(page)
@@ -367,7 +380,7 @@ def test_the_resend_button_is_disabled_and_counts_down_until_the_cooldown_ends(c
 
 def test_an_early_resend_says_the_wait_once(client, send, mailoutbox):
     with time_machine.travel(timezone.now(), tick=False) as traveller:
-        send(client, START, start_data())
+        send(client, START, start_data(client))
         traveller.shift(timedelta(seconds=20))
 
         send(client, RESEND)  # a stale page or a second tab: the button was not enabled
@@ -382,7 +395,7 @@ def test_an_early_resend_says_the_wait_once(client, send, mailoutbox):
 
 def test_resend_is_capped(client, send, mailoutbox, settings):
     with time_machine.travel(timezone.now(), tick=False) as traveller:
-        send(client, START, start_data())
+        send(client, START, start_data(client))
         for _ in range(settings.CONTACT_MAX_RESENDS):
             traveller.shift(timedelta(seconds=61))
             send(client, RESEND)
@@ -402,7 +415,7 @@ def test_resend_is_capped(client, send, mailoutbox, settings):
 
 
 def test_resend_is_post_only(client, send):
-    send(client, START, start_data())
+    send(client, START, start_data(client))
 
     assert client.get(RESEND).status_code == 405
 
@@ -428,9 +441,11 @@ def assert_throttled(response):
 def test_per_email_limit(client, send, mailoutbox, settings):
     settings.CONTACT_CODES_PER_EMAIL_PER_HOUR = 2
     for n in range(2):
-        assert send(client, START, start_data(), REMOTE_ADDR=f"10.0.0.{n}").url == VERIFY
+        assert send(client, START, start_data(client), REMOTE_ADDR=f"10.0.0.{n}").url == VERIFY
 
-    response = send(client, START, start_data(email="jane@EXAMPLE.com"), REMOTE_ADDR="10.0.0.9")
+    response = send(
+        client, START, start_data(client, email="jane@EXAMPLE.com"), REMOTE_ADDR="10.0.0.9"
+    )
 
     assert_throttled(response)
     assert len(mailoutbox) == 2
@@ -440,9 +455,9 @@ def test_per_email_limit(client, send, mailoutbox, settings):
 def test_per_ip_limit(client, send, mailoutbox, settings):
     settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR = 2
     for n in range(2):
-        assert send(client, START, start_data(email=f"reader{n}@example.com")).url == VERIFY
+        assert send(client, START, start_data(client, email=f"reader{n}@example.com")).url == VERIFY
 
-    response = send(client, START, start_data(email="someone.else@example.com"))
+    response = send(client, START, start_data(client, email="someone.else@example.com"))
 
     assert_throttled(response)
     assert len(mailoutbox) == 2
@@ -450,7 +465,7 @@ def test_per_ip_limit(client, send, mailoutbox, settings):
 
 def test_per_ip_code_check_limit(client, send, mailoutbox, settings):
     settings.CONTACT_CHECKS_PER_IP_PER_HOUR = 1
-    send(client, START, start_data())
+    send(client, START, start_data(client))
     code = code_in(mailoutbox[0])
     send(client, VERIFY, {"code": wrong(code)})
 
@@ -462,8 +477,12 @@ def test_per_ip_code_check_limit(client, send, mailoutbox, settings):
 
 def test_forwarded_for_is_ignored_unless_proxies_are_configured(client, send, settings):
     settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR = 1
-    first = send(client, START, start_data(email="a@example.com"), HTTP_X_FORWARDED_FOR="1.1.1.1")
-    second = send(client, START, start_data(email="b@example.com"), HTTP_X_FORWARDED_FOR="2.2.2.2")
+    first = send(
+        client, START, start_data(client, email="a@example.com"), HTTP_X_FORWARDED_FOR="1.1.1.1"
+    )
+    second = send(
+        client, START, start_data(client, email="b@example.com"), HTTP_X_FORWARDED_FOR="2.2.2.2"
+    )
 
     assert first.url == VERIFY
     assert_throttled(second)
@@ -474,11 +493,16 @@ def test_forwarded_for_counts_behind_a_configured_proxy(client, send, settings):
     settings.CONTACT_TRUSTED_PROXY_COUNT = 1
 
     for n, email in enumerate(["a@example.com", "b@example.com"]):
-        response = send(client, START, start_data(email=email), HTTP_X_FORWARDED_FOR=f"1.1.1.{n}")
+        response = send(
+            client, START, start_data(client, email=email), HTTP_X_FORWARDED_FOR=f"1.1.1.{n}"
+        )
         assert response.url == VERIFY
     # The visitor may prepend anything; the proxy's entry is the one that counts.
     response = send(
-        client, START, start_data(email="c@example.com"), HTTP_X_FORWARDED_FOR="9.9.9.9, 1.1.1.1"
+        client,
+        START,
+        start_data(client, email="c@example.com"),
+        HTTP_X_FORWARDED_FOR="9.9.9.9, 1.1.1.1",
     )
     assert_throttled(response)
 
@@ -491,8 +515,8 @@ def test_a_known_address_gets_the_same_answer_as_a_new_one(verified, send):
     assert Message.objects.filter(email=EMAIL).exists()
 
     known, fresh = Client(), Client()
-    known_response = send(known, START, start_data(email=EMAIL))
-    fresh_response = send(fresh, START, start_data(email="never.seen@example.com"))
+    known_response = send(known, START, start_data(known, email=EMAIL))
+    fresh_response = send(fresh, START, start_data(fresh, email="never.seen@example.com"))
 
     assert known_response.status_code == fresh_response.status_code == 302
     assert known_response.url == fresh_response.url == VERIFY
@@ -526,17 +550,27 @@ def test_a_known_address_gets_the_same_answer_as_a_new_one(verified, send):
         ("email", '"jane\x01"@example.com', "Enter a valid email address"),
         ("email", "jane@exa mple.com", "Enter a valid email address"),
         ("email", "j" * 250 + "@example.com", "at most 254 characters"),
+        ("name", "\u3164", "This field is required"),
+        ("name", "\u2800\u2800", "This field is required"),
+        ("name", "\u034f\ufe0f", "This field is required"),
+        ("name", "!!!", "at least one letter or digit"),
+        ("name", "=?utf-8?q?Boss_=3Cceo=40newsroom.test=3E?=", "mail programs would show"),
+        ("email", "root@localhost", "public mail domain"),
+        ("email", "x@[127.0.0.1]", "public mail domain"),
+        ("email", "jane@printer.local", "public mail domain"),
+        ("email", "\u212aate@example.com", "ordinary letters"),
+        ("email", "jane@ｅｘａｍｐｌｅ.com", "ordinary letters"),  # noqa: RUF001
     ],
 )
 def test_bad_details_are_refused_clearly_and_nothing_is_sent(
     client, send, mailoutbox, field, value, error
 ):
-    data = start_data(**{field: value})
+    data = start_data(client, **{field: value})
 
     response = send(client, START, data)
 
     assert response.status_code == 200
-    assert error in page_text(response)
+    assert error in field_error(response, field)
     assert Verification.objects.count() == 0
     assert mailoutbox == []
     # What the visitor typed in the other field is still there.
@@ -544,8 +578,34 @@ def test_bad_details_are_refused_clearly_and_nothing_is_sent(
     assert f'value="{data[other]}"' in response.content.decode()
 
 
+def field_error(response, field: str) -> str:
+    """The error shown under ``field``, where the visitor looks for it."""
+    html = response.content.decode()
+    found = re.search(rf'<div id="id_{field}_error"[^>]*>(.*?)</div>', html, re.DOTALL)
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()) if found else ""
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "\u3164"),
+        ("name", "=?utf-8?q?Boss_=3Cceo=40newsroom.test=3E?="),
+        ("email", "root@localhost"),
+        ("email", "x@[127.0.0.1]"),
+        ("email", "\u212aate@example.com"),
+    ],
+)
+def test_a_refused_detail_comes_back_as_typed_to_be_corrected(client, send, field, value):
+    data = start_data(client, name="Jane Reader", email="jane@example.com") | {field: value}
+
+    response = send(client, START, data)
+
+    kept = form_inputs(response.content.decode())
+    assert (kept["name"], kept["email"]) == (data["name"], data["email"])
+
+
 def test_a_filled_honeypot_is_refused_and_nothing_is_sent(client, send, mailoutbox):
-    response = send(client, START, start_data(website="https://spam.example"))
+    response = send(client, START, start_data(client, website="https://spam.example"))
 
     assert response.status_code == 200
     assert "could not be sent" in page_text(response)
@@ -554,18 +614,14 @@ def test_a_filled_honeypot_is_refused_and_nothing_is_sent(client, send, mailoutb
     assert mailoutbox == []
 
 
-def served_started(response) -> str:
-    return form_inputs(response.content.decode())["started"]
-
-
 def test_the_fill_time_is_measured_from_when_the_form_was_served(client):
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         first = served_started(client.get(START))
         traveller.shift(timedelta(minutes=5))
         second = served_started(client.get(START))
 
-        assert started_age(second) == 0
-        assert started_age(first) == 5 * 60
+        assert started_age(second, binding=binding_of(client)) == 0
+        assert started_age(first, binding=binding_of(client)) == 5 * 60
 
 
 def test_a_form_the_browser_filled_in_goes_through_a_second_after_it_was_served(
@@ -575,7 +631,7 @@ def test_a_form_the_browser_filled_in_goes_through_a_second_after_it_was_served(
         started = served_started(client.get(START))
         traveller.shift(timedelta(seconds=1.3))  # autofill, then a click on Next
 
-        response = send(client, START, start_data(started=started))
+        response = send(client, START, start_data(client, started=started))
 
     assert response.url == VERIFY
     assert len(mailoutbox) == 1
@@ -588,7 +644,7 @@ def test_a_form_sent_faster_than_autofill_is_refused_with_what_to_do_and_keeps_t
         started = served_started(client.get(START))
         traveller.shift(timedelta(seconds=0.2))
 
-        response = send(client, START, start_data(started=started))
+        response = send(client, START, start_data(client, started=started))
         assert response.status_code == 200
         text = page_text(response)
         assert "Please wait a moment and press Next again." in text
@@ -604,13 +660,19 @@ def test_a_form_sent_faster_than_autofill_is_refused_with_what_to_do_and_keeps_t
     assert len(mailoutbox) == 1
 
 
-@pytest.mark.parametrize(
-    "started",
-    ["", "garbage", token()[:-2] + "xx", token().replace(":", "0:", 1), token(age=7 * 3600)],
-    ids=["missing", "garbage", "bad-signature", "tampered", "too-old"],
-)
-def test_a_tampered_or_stale_timestamp_is_refused(client, send, mailoutbox, started):
-    response = send(client, START, start_data(started=started))
+STALE_TOKENS = {
+    "missing": lambda client: "",
+    "garbage": lambda client: "garbage",
+    "bad-signature": lambda client: token(client)[:-2] + "xx",
+    "tampered": lambda client: token(client).replace(":", "0:", 1),
+    "too-old": lambda client: token(client, age=7 * 3600),
+}
+
+
+@pytest.mark.parametrize("kind", STALE_TOKENS)
+def test_a_tampered_or_stale_timestamp_is_refused(client, send, mailoutbox, kind):
+    started = STALE_TOKENS[kind](client)
+    response = send(client, START, start_data(client, started=started))
 
     assert response.status_code == 200
     assert "Please click Next again" in page_text(response)
@@ -619,7 +681,48 @@ def test_a_tampered_or_stale_timestamp_is_refused(client, send, mailoutbox, star
     fresh = re.search(r'name="started" value="([^"]+)"', response.content.decode()).group(1)
     assert fresh != started
     with time_machine.travel(time.time() + 5):
-        assert send(client, START, start_data(started=fresh)).url == VERIFY
+        assert send(client, START, start_data(client, started=fresh)).url == VERIFY
+
+
+@pytest.mark.parametrize("this_browser_loaded_the_form", [True, False])
+def test_a_form_token_from_another_browser_is_refused_and_keeps_what_was_typed(
+    client, send, mailoutbox, this_browser_loaded_the_form
+):
+    """The fill-time token is bound to the browser that was served the form: a robot
+    cannot load the form once and post its token from many fresh sessions."""
+    with time_machine.travel(time.time() - 30):
+        foreign = served_started(Client().get(START))
+        if this_browser_loaded_the_form:
+            client.get(START)
+    typed = start_data(client, name="Jane Reader", email="jane@example.com", started=foreign)
+
+    response = send(client, START, typed)
+
+    assert response.status_code == 200
+    assert "Please click Next again" in page_text(response)
+    assert Verification.objects.count() == 0
+    assert mailoutbox == []
+    kept = form_inputs(response.content.decode())
+    assert (kept["name"], kept["email"]) == ("Jane Reader", "jane@example.com")
+    assert kept["started"] != foreign
+    # The page came with a token of this browser's own: after a pause it goes through.
+    with time_machine.travel(time.time() + 5):
+        assert send(client, START, kept).url == VERIFY
+    assert len(mailoutbox) == 1
+
+
+def test_one_served_token_does_not_open_the_form_to_many_sessions(send, mailoutbox):
+    with time_machine.travel(time.time() - 30):
+        started = served_started(Client().get(START))
+
+    answers = [
+        send(bot, START, start_data(bot, email=f"bot{n}@example.com", started=started))
+        for n, bot in enumerate([Client(), Client(), Client()])
+    ]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert Verification.objects.count() == 0
+    assert mailoutbox == []
 
 
 @pytest.mark.parametrize(
@@ -634,16 +737,22 @@ def test_a_tampered_or_stale_timestamp_is_refused(client, send, mailoutbox, star
         ({"subject": "Hi", "message": "bell\x07"}, "special characters"),
         ({"subject": "Hi", "message": "M" * 5001}, "under 5000 characters"),
         ({"subject": "Hi", "message": "null\x00"}, "Null characters are not allowed"),
+        ({"subject": "=?utf-8?q?Invoice_=E2=80=AEfdp.exe?=", "message": "x"}, "mail programs"),
+        ({"subject": "\u3164", "message": "x"}, "This field is required"),
+        ({"subject": "Hi", "message": "\u2800\n\u3164"}, "This field is required"),
     ],
 )
 def test_a_bad_message_is_refused_and_keeps_what_was_typed(verified, send, mailoutbox, data, error):
     response = send(verified, MESSAGE, data)
 
     assert response.status_code == 200
-    assert error in page_text(response)
+    assert any(error in field_error(response, field) for field in ("subject", "message"))
     assert Message.objects.count() == 0
     assert len(mailoutbox) == 1  # the code only
     assert verified.session[SESSION_VERIFICATION]
+    assert form_inputs(response.content.decode())["subject"] == data["subject"]
+    textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", response.content.decode(), re.DOTALL)
+    assert unescape(textarea.group(1)).strip("\n") == data["message"].strip("\n")
 
 
 def test_a_message_may_hold_line_breaks_tabs_and_emoji(verified, send):
@@ -697,7 +806,7 @@ def test_steps_two_and_three_send_a_newcomer_to_step_one(client):
 
 
 def test_step_three_before_the_code_sends_the_visitor_to_step_two(client, send):
-    send(client, START, start_data())
+    send(client, START, start_data(client))
 
     response = client.get(MESSAGE)
 
@@ -752,7 +861,7 @@ def test_step_three_is_bound_to_the_browser_session(verified):
 def test_every_form_needs_a_csrf_token(send, mailoutbox):
     browser = Client(enforce_csrf_checks=True)
     for url, data in (
-        (START, start_data()),
+        (START, start_data(browser)),
         (VERIFY, {"code": "123456"}),
         (RESEND, {}),
         (MESSAGE, {"subject": "Hi", "message": "x"}),
@@ -762,12 +871,12 @@ def test_every_form_needs_a_csrf_token(send, mailoutbox):
 
     html = browser.get(START).content.decode()
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    response = send(browser, START, start_data(csrfmiddlewaretoken=csrf))
+    response = send(browser, START, start_data(browser, csrfmiddlewaretoken=csrf))
     assert response.url == VERIFY
 
 
 def test_no_code_in_clear_in_the_database(client, send, mailoutbox):
-    send(client, START, start_data())
+    send(client, START, start_data(client))
     code = code_in(mailoutbox[0])
 
     row = Verification.objects.values().get()
@@ -777,7 +886,7 @@ def test_no_code_in_clear_in_the_database(client, send, mailoutbox):
 def test_throttled_page_looks_like_the_site(client, send, settings):
     settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR = 0
 
-    response = send(client, START, start_data())
+    response = send(client, START, start_data(client))
 
     assert response.status_code == 429
     html = response.content.decode()
@@ -807,7 +916,7 @@ def broker_down():
 def test_step_one_with_the_broker_down_keeps_the_visitor_going_and_says_so(
     client, send, mailoutbox, broker_down
 ):
-    assert send(client, START, start_data()).url == VERIFY
+    assert send(client, START, start_data(client)).url == VERIFY
     verification = Verification.objects.get()
     assert verification.delivery_state == Delivery.QUEUED
     assert "broker was unreachable" in verification.delivery_error  # the editors see why
@@ -818,5 +927,5 @@ def test_step_one_with_the_broker_down_keeps_the_visitor_going_and_says_so(
 
 
 def test_a_code_on_its_way_as_usual_is_not_announced_as_late(client, send, mailoutbox):
-    assert send(client, START, start_data()).url == VERIFY
+    assert send(client, START, start_data(client)).url == VERIFY
     assert "may take a few minutes" not in page_text(client.get(VERIFY))

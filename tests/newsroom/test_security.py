@@ -101,6 +101,20 @@ def test_session_and_csrf_cookies_are_secure_httponly_and_samesite(https_client)
     assert session["samesite"] == "Lax"
 
 
+def test_the_contact_forms_cookie_is_secure_httponly_samesite_and_for_its_pages_only(
+    https_client,
+):
+    form = https_client.get("/contact/")
+
+    cookie = form.cookies["contact_form"]
+    assert cookie["secure"]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+    assert cookie["path"] == "/contact/"
+    # Kept, not renewed, while the browser has it: tokens of other tabs stay good.
+    assert "contact_form" not in https_client.get("/contact/").cookies
+
+
 # The Content-Security-Policy in the pages -------------------------------------------
 
 
