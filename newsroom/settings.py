@@ -229,7 +229,7 @@ CACHE_REDIS_TIMEOUT = float(os.environ.get("CACHE_REDIS_TIMEOUT", "1"))
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's Redis backend, reusing its client (newsroom/cache.py).
+            # Redis through one reused redis-py client (newsroom/cache.py).
             "BACKEND": "newsroom.cache.ReusedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "newsroom"),
