@@ -442,7 +442,7 @@ ARTICLES_PER_PAGE = 20
 # PostgreSQL cancels a search that takes longer; the visitor is asked to refine it.
 SEARCH_TIME_LIMIT_MS = int(os.environ.get("SEARCH_TIME_LIMIT_MS", "500"))
 
-# Page cache (articles/pagecache.py): public pages are stored whole in the cache and
+# Page cache (newsroom/pagecache/): public pages are stored whole in the cache and
 # invalidated when an edit touches what they show. PAGE_CACHE_SECONDS bounds how long
 # a stored page lives (0 turns the page cache off: every request renders);
 # PAGE_CACHE_PROXY_SECONDS is the s-maxage a reverse proxy or CDN may keep a page for,

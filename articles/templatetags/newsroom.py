@@ -2,8 +2,9 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from articles import pagecache
-from articles.models import kept_topics
+from articles.selectors import kept_topics
+from newsroom.pagecache import values
+from newsroom.pagecache.store import GLOBAL_TAG
 
 register = template.Library()
 
@@ -23,7 +24,5 @@ def topic_nav(context):
             "includes/topic_nav.html", {"topics": kept_topics(), "current_topic": current}
         )
 
-    html = pagecache.cached_value(
-        f"topic-nav:{current.pk if current else 0}", [pagecache.GLOBAL_TAG], render
-    )
+    html = values.cached_value(f"topic-nav:{current.pk if current else 0}", [GLOBAL_TAG], render)
     return mark_safe(html)  # noqa: S308 - rendered by our template, escaped there

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from articles import pagecache
+from newsroom.pagecache import store
 
 
 class Command(BaseCommand):
@@ -10,5 +10,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        pagecache.clear()
+        store.clear()
         self.stdout.write("Every cached page is stale now; each renders again on its next request.")

@@ -1,0 +1,46 @@
+"""Small values many pages share (a rendered menu, a list of rows), kept until a tag is bumped."""
+
+from django.conf import settings
+from django.core.cache import cache
+
+from . import store
+
+# Values this process found valid, with the generation it found them valid at.
+local_values: dict[str, tuple[object, int]] = {}
+LOCAL_VALUES_MAX = 1000
+
+
+def cached_value(key: str, tags, compute, *, valid=lambda value: True):
+    """``compute()``, kept in the cache until one of ``tags`` (or ``GLOBAL_TAG``) is bumped.
+
+    Like pages, a value found valid is also kept in this process's memory for as
+    long as the generation does not move. ``valid(value)`` can refuse a kept value
+    (one that names a time now past, say). Falls back to ``compute()`` when the
+    cache is unreachable.
+    """
+    key = f"{store.KEY_PREFIX}:value:{key}"
+    tags = {store.GLOBAL_TAG, *tags}
+    local = local_values.get(key)
+    if local is not None and local[1] == store.watcher.current() and valid(local[0]):
+        return local[0]
+    if not store.health.usable():
+        return compute()
+    try:
+        found = cache.get_many([store.GENERATION_KEY, key, *(store.tag_key(tag) for tag in tags)])
+        if key in found and store.GENERATION_KEY in found:
+            generation, value = found[key]
+            if valid(value) and store.unbumped_since(generation, tags, found):
+                if len(local_values) >= LOCAL_VALUES_MAX:
+                    local_values.clear()
+                local_values[key] = (value, int(found[store.GENERATION_KEY]))
+                return value
+        generation = store.current_generation()
+    except Exception:
+        store.health.failed("could not read %s", key)
+        return compute()
+    value = compute()
+    try:
+        cache.set(key, (generation, value), timeout=settings.PAGE_CACHE_SECONDS or None)
+    except Exception:
+        store.health.failed("could not keep %s", key)
+    return value
