@@ -452,6 +452,10 @@ PAGE_CACHE_PROXY_SECONDS = int(os.environ.get("PAGE_CACHE_PROXY_SECONDS", "10"))
 # Each web process also keeps the pages it served lately in its own memory, up to
 # this many bytes of HTML, so that a hit usually needs no Redis call at all.
 PAGE_CACHE_LOCAL_BYTES = int(os.environ.get("PAGE_CACHE_LOCAL_BYTES", str(32 * 1024 * 1024)))
+# Stored pages belong to the release that rendered them, so a deploy never serves the
+# previous release's pages. Empty: a digest of the templates and the project's code,
+# worked out as each process starts (newsroom/pagecache/release.py).
+RELEASE_ID = os.environ.get("RELEASE_ID", "")
 # Set on browsers of signed-in staff while they use the admin (newsroom/middleware.py):
 # their requests skip every cache, the site's and the proxy's.
 STAFF_COOKIE_NAME = "newsroom_staff"

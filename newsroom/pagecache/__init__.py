@@ -15,6 +15,8 @@ The articles app says which tags its pages show and its edits bump
 - ``values``: small values many pages share, kept until one of their tags is bumped.
 - ``http``: the view decorator, ``cached_page``: stored pages, validators and
   304s, Cache-Control for proxies, staff bypass.
+- ``release``: the release id in the keys of stored pages and values, so a
+  deploy never serves what the previous release rendered.
 
 Validity without clocks: the cache holds one counter, the *generation*, raised
 by every bump. A bump records the generation it produced on each tag it

@@ -21,6 +21,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
 from . import store
+from .release import release_id
 
 # Response headers a stored page keeps; the middleware adds the rest on every answer.
 KEPT_HEADERS = ("Content-Type", "Content-Language")
@@ -130,7 +131,7 @@ def _page_key(request, view_name: str, params) -> str:
         sorted((name, value) for name in params for value in request.GET.getlist(name))
     )
     digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()[:32]
-    return f"{store.KEY_PREFIX}:page:{view_name}:{digest}"
+    return f"{store.KEY_PREFIX}:page:{release_id()}:{view_name}:{digest}"
 
 
 def _storable(request, response) -> bool:

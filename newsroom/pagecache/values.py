@@ -4,10 +4,14 @@ from django.conf import settings
 from django.core.cache import cache
 
 from . import store
+from .release import release_id
 
 # Values this process found valid, with the generation it found them valid at.
 local_values: dict[str, tuple[object, int]] = {}
 LOCAL_VALUES_MAX = 1000
+# How long a value stays in the cache while the page cache is off (PAGE_CACHE_SECONDS = 0):
+# long, but not for ever, so the values of a release that is gone are dropped in time.
+OFF_SECONDS = 24 * 3600
 
 
 def cached_value(key: str, tags, compute, *, valid=lambda value: True):
@@ -16,9 +20,10 @@ def cached_value(key: str, tags, compute, *, valid=lambda value: True):
     Like pages, a value found valid is also kept in this process's memory for as
     long as the generation does not move. ``valid(value)`` can refuse a kept value
     (one that names a time now past, say). Falls back to ``compute()`` when the
-    cache is unreachable.
+    cache is unreachable. Like pages, values belong to the release that computed
+    them (``release``).
     """
-    key = f"{store.KEY_PREFIX}:value:{key}"
+    key = f"{store.KEY_PREFIX}:value:{release_id()}:{key}"
     tags = {store.GLOBAL_TAG, *tags}
     local = local_values.get(key)
     if local is not None and local[1] == store.watcher.current() and valid(local[0]):
@@ -40,7 +45,7 @@ def cached_value(key: str, tags, compute, *, valid=lambda value: True):
         return compute()
     value = compute()
     try:
-        cache.set(key, (generation, value), timeout=settings.PAGE_CACHE_SECONDS or None)
+        cache.set(key, (generation, value), timeout=settings.PAGE_CACHE_SECONDS or OFF_SECONDS)
     except Exception:
         store.health.failed("could not keep %s", key)
     return value

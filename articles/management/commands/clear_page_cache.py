@@ -5,7 +5,8 @@ from newsroom.pagecache import store
 
 class Command(BaseCommand):
     help = (
-        "Make every cached public page stale, e.g. after a deploy that changed templates. "
+        "Make every cached public page stale, e.g. after rows were changed behind the site's "
+        "back (SQL, a restore). Deploys need none: each release stores pages of its own. "
         "Pages are rendered again on their next request."
     )
 
