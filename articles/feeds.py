@@ -2,6 +2,9 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 
+from newsroom.pagecache.http import shows
+
+from . import cachetags
 from .models import Article
 from .views import absolute_url
 
@@ -23,13 +26,14 @@ class LatestArticlesFeed(Feed):
     def feed_url(self):
         return absolute_url(reverse("feed"))
 
-    def items(self):
-        return Article.objects.published().for_listing()[:FEED_SIZE]
+    def get_object(self, request):
+        """The stories the feed lists, read once: the page cache is told which they are."""
+        articles = list(Article.objects.published().for_listing()[:FEED_SIZE])
+        shows(request, *cachetags.feed_tags(articles))
+        return articles
 
-    @staticmethod
-    def item_ids() -> list[int]:
-        """The ids of the stories the feed lists now (for the page cache's tags)."""
-        return list(Article.objects.published().values_list("pk", flat=True)[:FEED_SIZE])
+    def items(self, articles):
+        return articles
 
     def item_title(self, item):
         return item.title

@@ -14,7 +14,6 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django_prose_editor.fields import ProseEditorField
 
-from . import pagecache
 from .sanitize import sanitize_html
 
 # What the admin's rich-text editor offers; the sanitizer allows the same and no more.
@@ -121,44 +120,18 @@ def _topic_ids_sql() -> str:
     return f"ARRAY({select} WHERE {quote(article.column)} = {row_id})"
 
 
-def _page_topics(article) -> list["Topic"]:
-    """The article's topics in the topics' order, from the cached topic list when it can.
+def _page_topics(article, topics) -> list["Topic"]:
+    """The article's topics in the topics' order, from ``topics`` (every topic) when it can.
 
     A topic the list does not know yet (created a moment ago) sends it to the
     database like an article loaded without its topic ids.
     """
     ids = getattr(article, "page_topic_ids", None)
-    if ids is not None:
-        fields, rows = _topic_rows()
-        position = {row[0]: index for index, row in enumerate(rows)}
-        if all(pk in position for pk in ids):
-            return [
-                Topic.from_db(article._state.db, fields, rows[position[pk]])
-                for pk in sorted(ids, key=position.__getitem__)
-            ]
+    if ids is not None and topics is not None:
+        ids = set(ids)
+        if ids <= {topic.pk for topic in topics}:
+            return [topic for topic in topics if topic.pk in ids]
     return list(Topic.objects.filter(articles=article.pk))
-
-
-def _topic_rows() -> tuple[list[str], list[tuple]]:
-    """Every topic's columns (their names, then a row per topic, in the topics' order).
-
-    Kept in the cache until a topic changes. Plain rows rather than model
-    instances, and a key that names the columns, so a value kept across a deploy
-    never meets a model that changed shape.
-    """
-    fields = [field.attname for field in Topic._meta.concrete_fields]
-    rows = pagecache.cached_value(
-        f"topics:{','.join(fields)}",
-        [pagecache.GLOBAL_TAG],
-        lambda: list(Topic.objects.values_list(*fields)),
-    )
-    return fields, rows
-
-
-def kept_topics() -> list["Topic"]:
-    """Every topic in the topics' order, from the list kept in the cache (the menu's)."""
-    fields, rows = _topic_rows()
-    return [Topic.from_db(None, fields, row) for row in rows]
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -182,29 +155,31 @@ class ArticleQuerySet(models.QuerySet):
             self.select_related("author").prefetch_related("topics").defer("body", "search_vector")
         )
 
-    def for_page(self, **lookup) -> "Article | None":
+    def for_page(self, *, topics=None, **lookup) -> "Article | None":
         """The article matching ``lookup`` (a unique field) with what its page shows, or None.
 
         The byline comes with the row, and on PostgreSQL the topic ids too (the
-        topics themselves from the kept topic list); the related links with their
-        target articles in one more plain query. They are kept on the article as
-        ``page_topics`` and ``page_links``. Compiling queries was most of a cold
-        page's database time: Django's prefetch_related cost twice as much Python
-        for the same queries, and each query left out saves more than it ran for.
+        topics themselves are taken from ``topics``, every topic in the topics'
+        order, when the caller has them: ``selectors.kept_topics()``); the related
+        links with their target articles in one more plain query. They are kept on
+        the article as ``page_topics`` and ``page_links``. Compiling queries was
+        most of a cold page's database time: Django's prefetch_related cost twice as
+        much Python for the same queries, and each query left out saves more than
+        it ran for.
         """
         # No ORDER BY on the wide queries: Django hashes every selected column to
         # compile one, which cost more than the query itself. The lookup names one
         # article, and a page's few links are put in order here.
         query = self.select_related("author").defer("search_vector").filter(**lookup).order_by()
         if connection.vendor == "postgresql":
-            # The topic ids come with the row; the topics themselves from the cache.
+            # The topic ids come with the row; the topics themselves from ``topics``.
             ids = RawSQL(_topic_ids_sql(), ())  # noqa: S611 - no parameters
             query = query.annotate(page_topic_ids=ids)
         found = list(query[:1])
         if not found:
             return None
         article = found[0]
-        article.page_topics = _page_topics(article)
+        article.page_topics = _page_topics(article, topics)
         article.page_links = sorted(
             RelatedLink.objects.filter(article=article.pk)
             .select_related("target_article")

@@ -1,4 +1,7 @@
-"""Which cached pages an edit makes stale (see ``articles/pagecache.py``).
+"""Which cached pages an edit makes stale: the tags it bumps (``articles/cachetags.py``).
+
+Wired in ``ArticlesConfig.ready()``, so every write (the admin, services, commands)
+invalidates, and the models themselves know nothing of the page cache.
 
 - Any save or delete of an article: the pages that show it (its own page, the
   list pages and feed that list it, the article pages with a card for it).
@@ -15,7 +18,9 @@
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from . import pagecache
+from newsroom.pagecache.store import GLOBAL_TAG, invalidate
+
+from .cachetags import HOME_TAG, SCHEDULE_TAG, SITEMAP_TAG, article_tag, links_tag, topic_tag
 from .models import Article, Author, RelatedLink, Topic
 
 ON_LIST = {Article.Status.PUBLISHED}
@@ -37,14 +42,14 @@ def _article_saved(sender, instance, created, raw=False, **kwargs):
         return
     before = getattr(instance, "_listed_before", None)
     after = (instance.status, instance.publish_at)
-    tags = [pagecache.article_tag(instance.pk)]
+    tags = [article_tag(instance.pk)]
     was_listed = before is not None and before[0] in ON_LIST
     is_listed = instance.status in ON_LIST
     if was_listed or is_listed:
-        tags.append(pagecache.SITEMAP_TAG)
+        tags.append(SITEMAP_TAG)
         if created or before != after:
             tags += _listing_tags(instance.topics.values_list("pk", flat=True))
-    pagecache.invalidate(*tags)
+    invalidate(*tags)
 
 
 @receiver(pre_delete, sender=Article)
@@ -55,19 +60,15 @@ def _article_deleting(sender, instance, **kwargs):
 
 @receiver(post_delete, sender=Article)
 def _article_deleted(sender, instance, **kwargs):
-    tags = [pagecache.article_tag(instance.pk)]
+    tags = [article_tag(instance.pk)]
     if instance.status in ON_LIST:
-        tags += [pagecache.SITEMAP_TAG, *_listing_tags(getattr(instance, "_topic_ids_before", []))]
-    pagecache.invalidate(*tags)
+        tags += [SITEMAP_TAG, *_listing_tags(getattr(instance, "_topic_ids_before", []))]
+    invalidate(*tags)
 
 
 def _listing_tags(topic_ids) -> list[str]:
     """A story's place in the public lists: the home pages, its topics', the schedule."""
-    return [
-        pagecache.HOME_TAG,
-        pagecache.SCHEDULE_TAG,
-        *(pagecache.topic_tag(pk) for pk in topic_ids),
-    ]
+    return [HOME_TAG, SCHEDULE_TAG, *(topic_tag(pk) for pk in topic_ids)]
 
 
 @receiver(m2m_changed, sender=Article.topics.through)
@@ -75,29 +76,26 @@ def _article_topics_changed(sender, instance, action, reverse, pk_set, **kwargs)
     if reverse:
         # topic.articles.add(...): instance is the topic; the articles are in pk_set.
         if action in {"post_add", "post_remove"}:
-            pagecache.invalidate(
-                pagecache.topic_tag(instance.pk),
-                *(pagecache.article_tag(pk) for pk in pk_set),
-            )
+            invalidate(topic_tag(instance.pk), *(article_tag(pk) for pk in pk_set))
         elif action == "pre_clear":
-            pagecache.invalidate(pagecache.GLOBAL_TAG)
+            invalidate(GLOBAL_TAG)
         return
     if action == "pre_clear":
         pk_set = set(instance.topics.values_list("pk", flat=True))
     elif action not in {"post_add", "post_remove"}:
         return
-    tags = [pagecache.article_tag(instance.pk)]
+    tags = [article_tag(instance.pk)]
     if instance.status in ON_LIST:
         # HOME: the story's topics decide which stories suggest it.
-        tags += [pagecache.HOME_TAG, *(pagecache.topic_tag(pk) for pk in pk_set or ())]
-    pagecache.invalidate(*tags)
+        tags += [HOME_TAG, *(topic_tag(pk) for pk in pk_set or ())]
+    invalidate(*tags)
 
 
 @receiver(post_save, sender=RelatedLink)
 @receiver(post_delete, sender=RelatedLink)
 def _related_link_changed(sender, instance, raw=False, **kwargs):
     if not raw:
-        pagecache.invalidate(pagecache.links_tag(instance.article_id))
+        invalidate(links_tag(instance.article_id))
 
 
 @receiver(post_save, sender=Topic)
@@ -106,4 +104,4 @@ def _related_link_changed(sender, instance, raw=False, **kwargs):
 @receiver(post_delete, sender=Author)
 def _shown_everywhere_changed(sender, raw=False, **kwargs):
     if not raw:
-        pagecache.invalidate(pagecache.GLOBAL_TAG)
+        invalidate(GLOBAL_TAG)

@@ -1,30 +1,21 @@
 from django.urls import path
 
-from . import pagecache, views
+from . import views
+from .cachetags import public_page
 
 app_name = "articles"
 
-# The query parameters a list page depends on; others (utm_source…) share its cached copy.
+# Public pages are kept whole in the page cache; each view declares what it shows
+# (articles/cachetags.py). The query parameters a list page depends on; others
+# (utm_source…) share its cached copy.
 LIST_PARAMS = ("before", "after", "page")
 
 urlpatterns = [
-    path(
-        "",
-        pagecache.cached_page(
-            views.HomeView.as_view(), tags=pagecache.home_page_tags, params=LIST_PARAMS
-        ),
-        name="home",
-    ),
-    path(
-        "articles/<slug:slug>/",
-        pagecache.cached_page(views.ArticleDetailView.as_view(), tags=pagecache.article_page_tags),
-        name="detail",
-    ),
+    path("", public_page(views.HomeView.as_view(), params=LIST_PARAMS), name="home"),
+    path("articles/<slug:slug>/", public_page(views.ArticleDetailView.as_view()), name="detail"),
     path(
         "topics/<slug:slug>/",
-        pagecache.cached_page(
-            views.TopicView.as_view(), tags=pagecache.topic_page_tags, params=LIST_PARAMS
-        ),
+        public_page(views.TopicView.as_view(), params=LIST_PARAMS),
         name="topic",
     ),
     # Not cached: every query would be a page of its own.

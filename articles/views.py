@@ -21,7 +21,9 @@ from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
 from newsroom import db
+from newsroom.pagecache.http import shows
 
+from . import cachetags, selectors
 from .models import SEARCH_CANDIDATES, Article, Topic
 
 SEARCH_QUERY_MAX_LENGTH = 200
@@ -190,6 +192,10 @@ class HomeView(ArticleListMixin, ListView):
         context = super().get_context_data(**kwargs)
         if self.list_page.cursor is None:
             context["top_stories"] = Article.objects.top_stories(limit=TOP_STORIES)
+        shows(
+            self.request,
+            *cachetags.home_page_tags(self.list_page.articles, context.get("top_stories", ())),
+        )
         context["meta"] = PageMeta(
             title=settings.SITE_NAME,
             description=_("The newest stories from %(site)s.") % {"site": settings.SITE_NAME},
@@ -212,6 +218,7 @@ class TopicView(ArticleListMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["topic"] = self.topic
         context["current_topic"] = self.topic
+        shows(self.request, *cachetags.topic_page_tags(self.topic, self.list_page.articles))
         context["meta"] = PageMeta(
             title=self.topic.name,
             description=self.topic.description
@@ -323,7 +330,7 @@ class ArticleDetailView(DetailView):
     def get_object(self, queryset=None):
         # Not .published(): staff may preview drafts. The visitor (and with it
         # the session) is consulted only for a story that is not public.
-        article = Article.objects.for_page(slug=self.kwargs["slug"])
+        article = Article.objects.for_page(slug=self.kwargs["slug"], topics=selectors.kept_topics())
         if article is None:
             raise Http404(_("No such article."))
         self.is_preview = not article.is_published()
@@ -335,7 +342,8 @@ class ArticleDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         article = self.object
         context["is_preview"] = self.is_preview
-        context["related_cards"] = article.related_cards()
+        context["related_cards"] = cards = article.related_cards()
+        shows(self.request, *cachetags.article_page_tags(article, cards))
         context["contact_url"] = (
             reverse("contact:start") + "?" + urlencode({"article": article.slug})
         )

@@ -96,7 +96,7 @@ class StaffCookieMiddleware:
     """Keep the staff cookie in step with who is signed in, without loading a session.
 
     The cookie tells the page cache and the reverse proxy to skip their caches for
-    this browser (``articles.pagecache``). It is a hint, not a credential: the page
+    this browser (``newsroom.pagecache``). It is a hint, not a credential: the page
     cache still asks the session, so a forged cookie only costs its sender fresh
     renders. It is set or removed only on requests that looked at the user anyway
     (the admin, a login, a logout), so public pages never touch the session for it.

@@ -246,7 +246,7 @@ CACHE_REDIS_TIMEOUT = float(os.environ.get("CACHE_REDIS_TIMEOUT", "1"))
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's Redis backend, reusing its client (newsroom/cache.py).
+            # Redis through one reused redis-py client (newsroom/cache.py).
             "BACKEND": "newsroom.cache.ReusedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "newsroom"),
@@ -460,7 +460,7 @@ ARTICLES_PER_PAGE = 20
 # Never longer than DATABASE_STATEMENT_TIMEOUT_MS, which also applies when this is 0.
 SEARCH_TIME_LIMIT_MS = int(os.environ.get("SEARCH_TIME_LIMIT_MS", "500"))
 
-# Page cache (articles/pagecache.py): public pages are stored whole in the cache and
+# Page cache (newsroom/pagecache/): public pages are stored whole in the cache and
 # invalidated when an edit touches what they show. PAGE_CACHE_SECONDS bounds how long
 # a stored page lives (0 turns the page cache off: every request renders);
 # PAGE_CACHE_PROXY_SECONDS is the s-maxage a reverse proxy or CDN may keep a page for,
@@ -470,6 +470,10 @@ PAGE_CACHE_PROXY_SECONDS = int(os.environ.get("PAGE_CACHE_PROXY_SECONDS", "10"))
 # Each web process also keeps the pages it served lately in its own memory, up to
 # this many bytes of HTML, so that a hit usually needs no Redis call at all.
 PAGE_CACHE_LOCAL_BYTES = int(os.environ.get("PAGE_CACHE_LOCAL_BYTES", str(32 * 1024 * 1024)))
+# Stored pages belong to the release that rendered them, so a deploy never serves the
+# previous release's pages. Empty: a digest of the templates and the project's code,
+# worked out as each process starts (newsroom/pagecache/release.py).
+RELEASE_ID = os.environ.get("RELEASE_ID", "")
 # Set on browsers of signed-in staff while they use the admin (newsroom/middleware.py):
 # their requests skip every cache, the site's and the proxy's.
 STAFF_COOKIE_NAME = "newsroom_staff"

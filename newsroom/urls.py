@@ -7,7 +7,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.http import HttpResponse
 from django.urls import include, path
 
-from articles import pagecache
+from articles.cachetags import SITEMAP_TAG, public_page
 from articles.feeds import LatestArticlesFeed
 from articles.sitemaps import SITEMAPS
 from articles.views import robots_txt
@@ -17,12 +17,10 @@ from . import health, metrics
 urlpatterns = [
     path("", include("articles.urls")),
     path("contact/", include("contact.urls")),
-    path(
-        "feed/", pagecache.cached_page(LatestArticlesFeed(), tags=pagecache.feed_tags), name="feed"
-    ),
+    path("feed/", public_page(LatestArticlesFeed()), name="feed"),
     path(
         "sitemap.xml",
-        pagecache.cached_page(sitemap, tags=pagecache.sitemap_tags, params=("p",)),
+        public_page(sitemap, tags=[SITEMAP_TAG], params=("p",)),
         {"sitemaps": SITEMAPS},
         name="sitemap",
     ),

@@ -2,8 +2,9 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from articles import pagecache
-from articles.models import kept_topics
+from articles.selectors import kept_topics
+from newsroom.pagecache import values
+from newsroom.pagecache.store import GLOBAL_TAG
 
 register = template.Library()
 
@@ -26,7 +27,7 @@ def topic_nav(context, *, cached_only=False):
         )
 
     if cached_only:
-        html = pagecache.kept_value(key, [pagecache.GLOBAL_TAG], default="")
+        html = values.kept_value(key, [GLOBAL_TAG], default="")
     else:
-        html = pagecache.cached_value(key, [pagecache.GLOBAL_TAG], render)
+        html = values.cached_value(key, [GLOBAL_TAG], render)
     return mark_safe(html)  # noqa: S308 - rendered by our template, escaped there

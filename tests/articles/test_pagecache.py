@@ -1,5 +1,6 @@
 """The page cache: hits cost no query, and each kind of edit makes stale exactly the
-pages that show the edited story (articles/pagecache.py, articles/signals.py)."""
+pages that show the edited story (newsroom/pagecache/, articles/cachetags.py,
+articles/signals.py)."""
 
 import datetime
 import time
@@ -11,8 +12,10 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from articles import pagecache, services
+from articles import services
+from articles.cachetags import article_tag
 from articles.models import Article, RelatedLink
+from newsroom.pagecache import http, store
 from tests.articles.test_admin import article_form, change_url
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
 
@@ -253,7 +256,7 @@ def test_a_page_that_reads_the_session_is_not_stored(rf, settings):
     request.resolver_match = resolve(HOME)
     request.session = SessionStore()
     request.user = None
-    wrapped = pagecache.cached_page(view, tags=lambda request, response: [])
+    wrapped = http.cached_page(view)
 
     wrapped(request)
     again = rf.get(HOME)
@@ -285,7 +288,7 @@ def test_after_a_failure_the_cache_is_left_alone_for_a_while(anonymous, settings
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }
-    monkeypatch.setattr(pagecache.CacheHealth, "RETRY_SECONDS", 0.5)
+    monkeypatch.setattr(store.CacheHealth, "RETRY_SECONDS", 0.5)
     article = ArticleFactory(title="Still readable")
     calls = []
     from django.core.cache.backends.redis import RedisCacheClient
@@ -307,14 +310,14 @@ def test_after_a_failure_the_cache_is_left_alone_for_a_while(anonymous, settings
         assert anonymous.get(HOME).status_code == 200
     assert len(calls) == tried  # no further call while the cache is taken to be down
 
-    time.sleep(pagecache.CacheHealth.RETRY_SECONDS)
+    time.sleep(store.CacheHealth.RETRY_SECONDS)
     anonymous.get(HOME)
     assert len(calls) > tried  # and it is tried again after a while
 
 
 def test_an_invalidation_the_cache_missed_is_made_when_it_comes_back(settings, monkeypatch):
-    monkeypatch.setattr(pagecache.PendingBumps, "RETRY_SECONDS", 0.1)
-    real = pagecache.bump
+    monkeypatch.setattr(store.PendingBumps, "RETRY_SECONDS", 0.1)
+    real = store.bump
     failing = {"on": True}
 
     def flaky(*tags):
@@ -322,13 +325,13 @@ def test_an_invalidation_the_cache_missed_is_made_when_it_comes_back(settings, m
             raise ConnectionError("cache down")
         real(*tags)
 
-    monkeypatch.setattr(pagecache, "bump", flaky)
-    pagecache._bump_logged(("article:41",))
-    generation = pagecache._current_generation()
+    monkeypatch.setattr(store, "bump", flaky)
+    store._bump_logged(("article:41",))
+    generation = store.current_generation()
     failing["on"] = False
 
     def bumped():
-        return (cache.get(pagecache._tag_key("article:41")) or 0) > generation
+        return (cache.get(store.tag_key("article:41")) or 0) > generation
 
     from tests.services import wait_for
 
@@ -509,7 +512,7 @@ def test_a_bump_in_another_process_reaches_this_ones_copies_at_once(
 
     need_postgres_and_redis()
     # Only pub/sub can tell this process in time: no periodic re-read meanwhile.
-    monkeypatch.setattr(pagecache.GenerationWatcher, "RECHECK_SECONDS", 60.0)
+    monkeypatch.setattr(store.GenerationWatcher, "RECHECK_SECONDS", 60.0)
     redis_url = os.environ["REDIS_URL"]
     if address != "same":
         aliases = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
@@ -518,14 +521,14 @@ def test_a_bump_in_another_process_reaches_this_ones_copies_at_once(
         redis_url = redis_url.replace(f"//{host}", f"//{aliases[host]}", 1)
     article = ArticleFactory()
     path = article.get_absolute_url()
-    pagecache.bump(pagecache.article_tag(article.pk))  # the counter exists to be read
+    store.bump(article_tag(article.pk))  # the counter exists to be read
     deadline = time.monotonic() + 10
-    while pagecache.watcher.current() is None:  # subscribed to the bump channel
+    while store.watcher.current() is None:  # subscribed to the bump channel
         assert time.monotonic() < deadline, "the page cache never subscribed to bumps"
         time.sleep(0.05)
     # In step with the counter (the tests' flushed cache restarts it unannounced).
-    pagecache.bump(pagecache.article_tag(article.pk))
-    assert pagecache.watcher.current() == int(cache.get(pagecache.GENERATION_KEY))
+    store.bump(article_tag(article.pk))
+    assert store.watcher.current() == int(cache.get(store.GENERATION_KEY))
     assert cache_state(anonymous, path) == "miss"
     assert cache_state(anonymous, path) == "hit"
 

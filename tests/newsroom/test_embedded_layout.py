@@ -160,7 +160,7 @@ def test_a_scheduled_story_appears_on_every_worker_at_its_time(site):
 
 def test_a_page_cache_clear_from_manage_py_reaches_every_worker(site):
     site.read("/topics/harbour/")
-    site.shell("from articles import pagecache; pagecache.clear()")
+    site.shell("from newsroom.pagecache import store; store.clear()")
     first = Visitor(site.url).get("/topics/harbour/")
     assert first.headers["X-Page-Cache"] == "miss"
 

@@ -1,0 +1,103 @@
+"""What the public pages show, in the page cache's tags (``newsroom/pagecache/``).
+
+Each public view declares the tags of what it shows with ``pagecache.http.shows()``,
+from the functions below; ``articles/signals.py`` bumps the tags an edit touches.
+
+- ``article:<id>``: a story, on every page that shows it (its own, the lists and
+  feed that list it, the article pages with a card for it).
+- ``links:<id>``: an article's own related links, shown on its page only.
+- ``home``: the public list (which stories are live, in which order, under which
+  topics): the home pages, the feed, and article pages that suggest stories.
+- ``topic:<id>``: a topic's pages.
+- ``sitemap``: the sitemap.
+- ``schedule``: when the next scheduled story goes live; no page is kept past it.
+- ``GLOBAL_TAG`` (``newsroom.pagecache.store``, on every page and kept value): the
+  topic menu and bylines.
+"""
+
+import time
+
+from newsroom.pagecache import http, values
+
+from .models import Article
+
+HOME_TAG = "home"
+SITEMAP_TAG = "sitemap"
+SCHEDULE_TAG = "schedule"
+
+
+def article_tag(article_id: int) -> str:
+    return f"article:{article_id}"
+
+
+def links_tag(article_id: int) -> str:
+    return f"links:{article_id}"
+
+
+def topic_tag(topic_id: int) -> str:
+    return f"topic:{topic_id}"
+
+
+def public_page(view, *, tags=(), params=()):
+    """``view`` served from the page cache, as every public page of the site is.
+
+    No page is kept past the next scheduled publish time, so a scheduled story
+    appears on every page that would show it at its time, without anyone
+    touching anything.
+    """
+    return http.cached_page(view, tags=tags, params=params, expires=next_scheduled_publish)
+
+
+def next_scheduled_publish() -> float | None:
+    """When the next scheduled story goes live (a timestamp), or None."""
+
+    def compute():
+        publish_at = (
+            Article.objects.scheduled()
+            .order_by("publish_at")
+            .values_list("publish_at", flat=True)
+            .first()
+        )
+        return publish_at.timestamp() if publish_at else None
+
+    return values.cached_value(
+        "next-scheduled",
+        [SCHEDULE_TAG],
+        compute,
+        valid=lambda at: at is None or at > time.time(),
+    )
+
+
+# What each public page shows, from what its view read to render it.
+
+
+def article_page_tags(article: Article, cards) -> list[str]:
+    """The story, every story its cards show or would show (hidden link targets), and
+    the public list when it shows suggestions, which any newly published story can join.
+    """
+    linked = {link.target_article_id for link in article.page_links}
+    shown = {card.article_id for card in cards}
+    tags = [
+        article_tag(article.pk),
+        links_tag(article.pk),
+        *(article_tag(pk) for pk in linked | shown if pk),
+    ]
+    if any(card.is_suggested for card in cards):
+        tags.append(HOME_TAG)
+    return tags
+
+
+def home_page_tags(articles, top_stories=()) -> list[str]:
+    return [HOME_TAG, *_article_tags(articles), *_article_tags(top_stories)]
+
+
+def topic_page_tags(topic, articles) -> list[str]:
+    return [topic_tag(topic.pk), *_article_tags(articles)]
+
+
+def feed_tags(articles) -> list[str]:
+    return [HOME_TAG, *_article_tags(articles)]
+
+
+def _article_tags(articles) -> list[str]:
+    return [article_tag(article.pk) for article in articles]

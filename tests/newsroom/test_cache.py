@@ -1,0 +1,72 @@
+"""The Redis cache backend keeps Django's cache contract (newsroom/cache.py)."""
+
+import os
+from urllib.parse import urlparse
+
+import pytest
+
+from newsroom.cache import ReusedClientRedisCache
+
+
+@pytest.fixture
+def redis_cache():
+    if not os.environ.get("REDIS_URL"):
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail("REQUIRE_SERVICES=1 but REDIS_URL is not set")
+        pytest.skip("needs Redis: set REDIS_URL")
+    backend = ReusedClientRedisCache(
+        os.environ["REDIS_URL"], {"KEY_PREFIX": "cachetest", "OPTIONS": {"socket_timeout": 1}}
+    )
+    backend.clear()
+    yield backend
+    backend.clear()
+
+
+@pytest.mark.parametrize("value", [0, 7, True, False, None, 1.5, "text", b"bytes", {"a": [1, 2]}])
+def test_values_come_back_as_they_went_in(redis_cache, value):
+    redis_cache.set("key", value)
+
+    found = redis_cache.get("key", default="missing")
+
+    assert found == value
+    assert type(found) is type(value)
+
+
+def test_add_only_adds_and_incr_counts_atomically(redis_cache):
+    assert redis_cache.add("counter", 1, timeout=None)
+    assert not redis_cache.add("counter", 99)
+    assert redis_cache.incr("counter") == 2
+    assert redis_cache.incr("counter", 5) == 7
+    assert redis_cache.get("counter") == 7
+    with pytest.raises(ValueError):
+        redis_cache.incr("no such key")
+
+
+def test_many_at_once_and_expiry(redis_cache):
+    client = redis_cache.redis_client()
+    redis_cache.set_many({"a": 1, "b": "two"}, timeout=30)
+    redis_cache.set_many({"forever": 3}, timeout=None)
+
+    assert redis_cache.get_many(["a", "b", "forever", "missing"]) == {
+        "a": 1,
+        "b": "two",
+        "forever": 3,
+    }
+    assert 0 < client.ttl(redis_cache.make_key("a")) <= 30
+    assert client.ttl(redis_cache.make_key("forever")) == -1
+    assert redis_cache.touch("a", timeout=None)
+    assert client.ttl(redis_cache.make_key("a")) == -1
+    redis_cache.delete_many(["a", "b"])
+    assert not redis_cache.has_key("a")
+    assert redis_cache.has_key("forever")
+    redis_cache.set("forever", 4, timeout=0)  # a timeout of 0 is gone at once
+    assert redis_cache.get("forever") is None
+
+
+def test_one_client_is_reused_and_knows_its_database(redis_cache):
+    client = redis_cache.redis_client()
+    redis_cache.get("anything")
+
+    assert redis_cache.redis_client() is client
+    database = int(urlparse(os.environ["REDIS_URL"]).path.strip("/") or 0)
+    assert int(client.get_connection_kwargs().get("db", 0)) == database
