@@ -39,6 +39,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from articles.models import Article
 from newsroom import metrics
+from newsroom.observability import mask_email
 
 from . import throttle
 from .models import Delivery, Message, Verification
@@ -110,12 +111,6 @@ class DeliveryImpossible(Exception):
 
 
 # Small helpers ----------------------------------------------------------------------
-
-
-def mask_email(email: str) -> str:
-    """``jane@example.com`` -> ``j***@example.com``, for logs."""
-    local, _, domain = email.rpartition("@")
-    return f"{local[:1]}***@{domain}" if local else "***"
 
 
 def normalize_email(email: str) -> str:

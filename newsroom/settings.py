@@ -463,7 +463,11 @@ STAFF_COOKIE_NAME = "newsroom_staff"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "newsroom.observability.ContextFilter"}},
+    "filters": {
+        "context": {"()": "newsroom.observability.ContextFilter"},
+        # No line holds a full email address, whoever logs it: j***@example.com.
+        "mask_emails": {"()": "newsroom.observability.MaskEmailsFilter"},
+    },
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(context)s] %(message)s"}
     },
@@ -471,10 +475,19 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "line",
-            "filters": ["context"],
+            "filters": ["context", "mask_emails"],
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Every line goes through "console". Django's default handlers on its two (a
+    # console with DEBUG, runserver's lines) would write lines a second time,
+    # unmasked, and so would the one redis-py gives "push_response" when a pubsub
+    # starts (the page cache's), unless the logger exists already.
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        "push_response": {"handlers": [], "propagate": True},
+    },
 }
 
 # Metrics: Prometheus text format at /metrics (newsroom/metrics.py), answered only
