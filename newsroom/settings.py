@@ -391,10 +391,13 @@ CONTACT_MIN_FORM_SECONDS = 1
 # Queued longer than this (seconds): the outbox sweep (OUTBOX_SWEEP_SECONDS) re-enqueues it.
 CONTACT_OUTBOX_STALE_AFTER = int(os.environ.get("CONTACT_OUTBOX_STALE_AFTER", str(2 * 60)))
 # Mail tasks retry transient SMTP/connection errors with capped exponential backoff
-# and jitter, then mark the row failed.
-CONTACT_MAIL_MAX_RETRIES = int(os.environ.get("CONTACT_MAIL_MAX_RETRIES", "6"))
+# and jitter, then mark the row failed: the first attempt and up to MAX_RETRIES more,
+# counted on the row (contact/services.py). Retry n (0-based) waits between half and
+# all of min(BASE * 2**n, MAX) seconds: with the defaults the 13 attempts span 5-10
+# minutes, and a mail waits at most a minute once the mail server is back.
+CONTACT_MAIL_MAX_RETRIES = int(os.environ.get("CONTACT_MAIL_MAX_RETRIES", "12"))
 CONTACT_MAIL_RETRY_BASE = float(os.environ.get("CONTACT_MAIL_RETRY_BASE", "10"))
-CONTACT_MAIL_RETRY_MAX = float(os.environ.get("CONTACT_MAIL_RETRY_MAX", "300"))
+CONTACT_MAIL_RETRY_MAX = float(os.environ.get("CONTACT_MAIL_RETRY_MAX", "60"))
 
 # Passwords
 AUTH_PASSWORD_VALIDATORS = [
