@@ -21,11 +21,20 @@ class OutboxFields(models.Model):
     delivery_state = models.CharField(
         _("delivery"), max_length=10, choices=Delivery.choices, default=Delivery.QUEUED
     )
+    # Send attempts made, counted as each one starts: the retry budget
+    # (CONTACT_MAIL_MAX_RETRIES) is spent here, whichever task makes them.
     delivery_attempts = models.PositiveIntegerField(_("delivery attempts"), default=0)
+    # Masked: the address in a mail server's answer is shown as j***@example.com.
     delivery_error = models.TextField(_("last delivery error"), blank=True)
-    # When the next send attempt is due: now when enqueued, later while a retry
-    # waits out its backoff. A queued row overdue by minutes lost its task, and the
-    # outbox sweep enqueues it again.
+    # The Celery task that owns the row: the one enqueued last, and its retries, which
+    # keep its id. Only the owner sends or records an attempt; a task the outbox sweep
+    # replaced finds another id here and stops. Empty: no task has it (the broker was
+    # unreachable), and the next sweep enqueues one.
+    delivery_task_id = models.CharField(max_length=64, blank=True, editable=False)
+    # Until when the owner holds the row: when enqueued, now; during an attempt, until
+    # the task's hard time limit; while a retry waits out its backoff, until the retry
+    # is due. A queued row still unclaimed CONTACT_OUTBOX_STALE_AFTER later lost its
+    # task, and the outbox sweep gives it to a new one.
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
@@ -34,9 +43,7 @@ class OutboxFields(models.Model):
 
     def delivery_delayed(self) -> bool:
         """Still queued after a failed attempt or a broker outage: it may take minutes."""
-        return self.delivery_state == Delivery.QUEUED and bool(
-            self.delivery_attempts or self.delivery_error
-        )
+        return self.delivery_state == Delivery.QUEUED and bool(self.delivery_error)
 
 
 class Verification(OutboxFields):

@@ -22,6 +22,7 @@ import re
 import secrets
 import smtplib
 import unicodedata
+import uuid
 from datetime import timedelta
 from email.header import Header
 from email.utils import formataddr
@@ -42,6 +43,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from articles.models import Article
 from newsroom import metrics
+from newsroom.observability import mask_email, mask_emails
 
 from . import throttle
 from .models import Delivery, Message, Verification
@@ -113,12 +115,6 @@ class DeliveryImpossible(Exception):
 
 
 # Small helpers ----------------------------------------------------------------------
-
-
-def mask_email(email: str) -> str:
-    """``jane@example.com`` -> ``j***@example.com``, for logs."""
-    local, _, domain = email.rpartition("@")
-    return f"{local[:1]}***@{domain}" if local else "***"
 
 
 def normalize_email(email: str) -> str:
@@ -476,7 +472,6 @@ def _record_sent(rows, *, kind: str) -> None:
     rows.update(
         delivery_state=Delivery.SENT,
         sent_at=timezone.now(),
-        delivery_attempts=F("delivery_attempts") + 1,
         delivery_error="",
         next_attempt_at=None,  # nothing is due any more
     )
@@ -571,45 +566,129 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def retry_delay(attempt: int) -> float:
-    """Capped exponential backoff with full jitter, in seconds, for retry ``attempt`` (0-based)."""
+    """Capped exponential backoff with jitter, in seconds, before retry ``attempt`` (0-based).
+
+    Between half and all of ``CONTACT_MAIL_RETRY_BASE * 2**attempt``, and never more
+    than ``CONTACT_MAIL_RETRY_MAX``: the longest a queued mail waits once the mail
+    server takes mail again.
+    """
     ceiling = min(settings.CONTACT_MAIL_RETRY_MAX, settings.CONTACT_MAIL_RETRY_BASE * 2**attempt)
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
 
+def delivery_attempt_budget() -> int:
+    """Send attempts a mail gets in all: the first and ``CONTACT_MAIL_MAX_RETRIES`` retries."""
+    return settings.CONTACT_MAIL_MAX_RETRIES + 1
+
+
+def delivery_error_text(error: BaseException) -> str:
+    """What the outbox row keeps of a mail error: class and text, addresses masked.
+
+    A mail server names the address it refuses; the row's error is shown in
+    ``manage.py outbox``, the admin and the logs, which never show one in full.
+    """
+    return mask_emails(f"{type(error).__name__}: {error}")[:2000]
+
+
+# The error of a mail failed because its last attempt never reported back.
+ATTEMPT_LOST = "The last attempt ended without a result (its worker was lost)."
+
+
+def _fail(model: type[OutboxRow], pk, *, error: str, attempts: int) -> None:
+    model.objects.filter(pk=pk).update(
+        delivery_state=Delivery.FAILED, delivery_error=error, next_attempt_at=None
+    )
+    kind = metrics.mail_kind(model)
+    metrics.mail_failed.labels(kind=kind).inc()
+    logger.error("%s mail id=%s failed after %d attempt(s): %s", kind, pk, attempts, error)
+
+
+def delivery_claim(*, model: type[OutboxRow], pk, task_id: str) -> bool:
+    """Start a send attempt by task ``task_id``; False when that task must not send.
+
+    Only the row's owner (``delivery_task_id``; any task while there is none) sends,
+    and only while the row is queued with attempts left. The attempt counts from
+    here, so an attempt lost with its worker counts too; the owner holds the row for
+    the task's hard time limit, during which the outbox sweep leaves it alone.
+    """
+    kind = metrics.mail_kind(model)
+    with transaction.atomic():
+        row = model.objects.select_for_update().filter(pk=pk).first()
+        if row is None:
+            logger.info("%s mail skipped: id=%s is gone", kind, pk)
+            return False
+        if row.delivery_state != Delivery.QUEUED:
+            logger.info("%s mail skipped: id=%s is %s", kind, pk, row.delivery_state)
+            return False
+        if row.delivery_task_id not in ("", task_id):
+            logger.info(
+                "%s mail skipped: id=%s was given to task %s", kind, pk, row.delivery_task_id
+            )
+            return False
+        if row.delivery_attempts >= delivery_attempt_budget():
+            # The last attempt was made but never recorded: its worker died with it.
+            error = f"{ATTEMPT_LOST} Before it: {row.delivery_error or '-'}"
+            _fail(model, pk, error=error[:2000], attempts=row.delivery_attempts)
+            return False
+        model.objects.filter(pk=pk).update(
+            delivery_task_id=task_id,
+            delivery_attempts=F("delivery_attempts") + 1,
+            next_attempt_at=timezone.now() + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
+        )
+    return True
+
+
 def delivery_record_failure(
-    *, model: type[OutboxRow], pk, error: BaseException, retry_in: float | None
-) -> None:
-    """Record a failed send: still queued with the next attempt due, or failed for good."""
-    changes = {
-        "delivery_attempts": F("delivery_attempts") + 1,
-        "delivery_error": f"{type(error).__name__}: {error}"[:2000],
-    }
-    if retry_in is None:
-        changes["delivery_state"] = Delivery.FAILED
-        changes["next_attempt_at"] = None
-    else:
-        changes["next_attempt_at"] = timezone.now() + timedelta(seconds=retry_in)
-    recorded = model.objects.filter(pk=pk).exclude(delivery_state=Delivery.SENT).update(**changes)
-    if recorded:
-        counter = metrics.mail_failed if retry_in is None else metrics.mail_retries
-        counter.labels(kind=metrics.mail_kind(model)).inc()
+    *, model: type[OutboxRow], pk, task_id: str, error: BaseException, permanent: bool = False
+) -> float | None:
+    """Record a failed attempt of task ``task_id``: seconds until its retry, or None.
+
+    A transient error (``is_transient``) with attempts left keeps the row queued and
+    held by the task until the retry is due (``retry_delay``). A permanent error, or
+    the last attempt's, marks the row failed with the error. A task that no longer
+    owns the row (a resend or the sweep gave it to another) records nothing: None.
+    """
+    error_text = delivery_error_text(error)
+    kind = metrics.mail_kind(model)
+    with transaction.atomic():
+        row = (
+            model.objects.select_for_update()
+            .filter(pk=pk, delivery_state=Delivery.QUEUED, delivery_task_id=task_id)
+            .first()
+        )
+        if row is None:
+            return None
+        attempts = row.delivery_attempts
+        if permanent or not is_transient(error) or attempts >= delivery_attempt_budget():
+            _fail(model, pk, error=error_text, attempts=attempts)
+            return None
+        delay = retry_delay(max(attempts - 1, 0))
+        model.objects.filter(pk=pk).update(
+            delivery_error=error_text, next_attempt_at=timezone.now() + timedelta(seconds=delay)
+        )
+    metrics.mail_retries.labels(kind=kind).inc()
+    logger.warning(
+        "%s mail id=%s attempt %d of %d failed: %s; retry %d in %.1fs",
+        kind, pk, attempts, delivery_attempt_budget(), error_text, attempts, delay,
+    )  # fmt: skip
+    return delay
 
 
 def delivery_retry(*, rows) -> int:
     """Queue failed rows again (editors' admin action, ``outbox --retry``); return how many.
 
-    A code mail is worth sending only while its verification is pending: the
-    visitor can still type the code in, and the send task skips any other.
+    Each gets a whole new retry budget. A code mail is worth sending only while its
+    verification is pending: the visitor can still type the code in, and the send
+    task skips any other.
     """
     count = 0
-    now = timezone.now()
     for row in rows:
         if row.delivery_state != Delivery.FAILED:
             continue
         if isinstance(row, Verification) and row.state != Verification.State.PENDING:
             continue
         type(row).objects.filter(pk=row.pk).update(
-            delivery_state=Delivery.QUEUED, next_attempt_at=now, delivery_error=""
+            delivery_state=Delivery.QUEUED, delivery_attempts=0, delivery_error=""
         )
         _enqueue_row(row)
         count += 1
@@ -621,26 +700,30 @@ NOT_ENQUEUED = "Not handed to a worker yet: the broker was unreachable. The outb
 
 
 def _enqueue_row(row: Verification | Message) -> None:
-    """Hand the row's mail task to the broker once the transaction commits.
+    """Give the row to a new task, handed to the broker once the transaction commits.
 
-    An unreachable broker must not break the visitor's request: the row is
-    already stored as queued, says so, and the outbox sweep enqueues it again.
+    The new task owns the row from now on (``delivery_task_id``): one enqueued
+    before it finds another id there and stops. An unreachable broker must not
+    break the visitor's request: the row is already stored as queued, says so, is
+    left without an owner, and the next outbox sweep enqueues it again.
     """
     tasks = _tasks()
     if isinstance(row, Verification):
         task, kwargs = tasks.send_verification_code, {"verification_id": str(row.pk)}
     else:
         task, kwargs = tasks.notify_editors, {"message_id": row.pk}
+    model, task_id = type(row), str(uuid.uuid4())
+    model.objects.filter(pk=row.pk).update(delivery_task_id=task_id, next_attempt_at=timezone.now())
 
     def publish() -> None:
         try:
             # retry=False: fail at once rather than keep the visitor waiting.
-            task.apply_async(kwargs=kwargs, retry=False)
+            task.apply_async(kwargs=kwargs, task_id=task_id, retry=False)
         except (BrokerError, OSError) as exc:
             logger.warning("broker unreachable; %s %s stays queued: %s", task.name, kwargs, exc)
-            type(row).objects.filter(pk=row.pk, delivery_state=Delivery.QUEUED).update(
-                delivery_error=NOT_ENQUEUED
-            )
+            model.objects.filter(
+                pk=row.pk, delivery_state=Delivery.QUEUED, delivery_task_id=task_id
+            ).update(delivery_error=NOT_ENQUEUED, delivery_task_id="")
 
     transaction.on_commit(publish)
 
@@ -649,13 +732,16 @@ def _enqueue_row(row: Verification | Message) -> None:
 
 
 def outbox_sweep(*, batch: int = 500) -> int:
-    """Enqueue again every queued mail whose send is overdue. Returns how many.
+    """Give every queued mail that no task holds to a new task. Returns how many.
 
-    A broker outage at enqueue time, or a task lost with its worker, leaves a
-    row queued; this delays such a mail but never loses it.
+    A row without an owner (the broker was unreachable when it was enqueued) goes at
+    once. A row its task has not taken up ``CONTACT_OUTBOX_STALE_AFTER`` after it
+    was due (the task was lost with the broker's data or with its worker) goes then.
+    A row its task holds, for an attempt or while its retry waits out the backoff, is
+    left alone: the sweep never starts a second task for one mail.
     """
-    now = timezone.now()
-    overdue = now - timedelta(seconds=settings.CONTACT_OUTBOX_STALE_AFTER)
+    overdue = timezone.now() - timedelta(seconds=settings.CONTACT_OUTBOX_STALE_AFTER)
+    unheld = Q(delivery_task_id="") | Q(next_attempt_at__lt=overdue)
     count = 0
     for model, extra in (
         (Verification, Q(state=Verification.State.PENDING)),
@@ -664,10 +750,9 @@ def outbox_sweep(*, batch: int = 500) -> int:
         with transaction.atomic():
             rows = list(
                 model.objects.select_for_update(skip_locked=True)
-                .filter(extra, delivery_state=Delivery.QUEUED, next_attempt_at__lt=overdue)
+                .filter(extra, unheld, delivery_state=Delivery.QUEUED)
                 .order_by("next_attempt_at")[:batch]
             )
-            model.objects.filter(pk__in=[row.pk for row in rows]).update(next_attempt_at=now)
             for row in rows:
                 _enqueue_row(row)
         count += len(rows)

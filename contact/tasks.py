@@ -3,13 +3,19 @@
 Both mail tasks are idempotent (a row already sent is skipped, and a code is
 derived, not generated, so a redelivered task mails the same code), which is
 what makes late acknowledgement and redelivery after a lost worker safe.
+
+The retry budget is the row's, not Celery's: each attempt is counted on the row
+(``services.delivery_claim``), which says when the next is due or that the mail
+has failed (``services.delivery_record_failure``), whichever task makes it, so a
+task the outbox sweep starts again cannot start the count again. Celery's own
+limit is off (``max_retries: None``); a retry keeps its task's id, which is how
+the row knows its owner.
 """
 
 import logging
 import smtplib
 
 from celery import shared_task
-from django.conf import settings
 
 from . import services
 from .models import Message, Verification
@@ -17,25 +23,28 @@ from .models import Message, Verification
 logger = logging.getLogger(__name__)
 
 MAIL_ERRORS = (smtplib.SMTPException, OSError)
-MAIL_TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+MAIL_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+    "max_retries": None,
+}
 
 
 def _send(task, *, model, pk, send) -> None:
+    task_id = task.request.id or ""
+    if not services.delivery_claim(model=model, pk=pk, task_id=task_id):
+        return
     try:
         send()
     except services.DeliveryImpossible as exc:
-        logger.error("%s %s failed for good: %s", task.name, pk, exc)
-        services.delivery_record_failure(model=model, pk=pk, error=exc, retry_in=None)
+        services.delivery_record_failure(
+            model=model, pk=pk, task_id=task_id, error=exc, permanent=True
+        )
     except MAIL_ERRORS as exc:
-        attempt = task.request.retries
-        if not services.is_transient(exc) or attempt >= settings.CONTACT_MAIL_MAX_RETRIES:
-            logger.error("%s %s failed after %d tries: %r", task.name, pk, attempt + 1, exc)
-            services.delivery_record_failure(model=model, pk=pk, error=exc, retry_in=None)
-            return
-        delay = services.retry_delay(attempt)
-        logger.warning("%s %s: %r; retry %d in %.1fs", task.name, pk, exc, attempt + 1, delay)
-        services.delivery_record_failure(model=model, pk=pk, error=exc, retry_in=delay)
-        raise task.retry(countdown=delay, exc=exc, max_retries=None) from exc
+        delay = services.delivery_record_failure(model=model, pk=pk, task_id=task_id, error=exc)
+        if delay is not None:
+            raise task.retry(countdown=delay, exc=exc) from exc
 
 
 @shared_task(bind=True, name="contact.send_verification_code", **MAIL_TASK_OPTIONS)

@@ -1,4 +1,4 @@
-"""Which request or task a log line belongs to, for the web and the worker alike.
+"""Which request or task a log line belongs to, and what no log line may hold.
 
 The web middleware (``newsroom.middleware``) and Celery's task signals below
 set one context variable; ``ContextFilter`` copies it onto every log record,
@@ -12,6 +12,10 @@ A task enqueued while a web request is handled carries that request's id in
 a message header, so one id follows a contact submission from the form to the
 mail. This module is imported by ``newsroom/celery.py`` so the worker connects
 the signals before it starts.
+
+``MaskEmailsFilter``, on the same handler, masks every email address a line would
+write (``j***@example.com``), whoever logged it: our code, Django, Celery's own
+retry and failure lines, and the tracebacks they carry.
 """
 
 import logging
@@ -57,6 +61,71 @@ def request_id_from(value: str | None) -> str:
     if value and _SANE_REQUEST_ID.fullmatch(value):
         return value
     return uuid.uuid4().hex
+
+
+# What no log line may hold ------------------------------------------------------------
+
+
+def mask_email(email: str) -> str:
+    """``jane@example.com`` -> ``j***@example.com``: the domain stays, for operators."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}" if local else "***"
+
+
+# An address as it turns up in text someone else wrote: an SMTP reply
+# (``<jane@example.com>: Recipient address rejected``), an exception's repr
+# (``{'jane@example.com': (450, b'...')}``), a quoted local part. A local part may
+# hold an apostrophe (o'brien@) but not start with one, so a repr's quote is not taken
+# for part of it; the characters that delimit URLs, key=value pairs and reprs
+# (= / ? # & { | }) end it, so ``email=jane@…`` keeps its key; ``*`` is never part of
+# it, so a masked address is left as it is. The domain has a dot or is a literal
+# ([192.0.2.1]), so a node name such as Celery's ``celery@worker-7`` stays readable.
+_DOMAIN = r"(?:[\w-]+(?:\.[\w-]+)+|\[[^\]\s]{1,64}\])"
+_ADDRESS = re.compile(
+    rf'"[^"\r\n]{{1,62}}"@{_DOMAIN}'  # "jane doe"@example.com
+    rf"|[\w!$+^~%-][\w!$'+^~%.-]{{0,63}}@{_DOMAIN}"
+)
+
+
+def mask_emails(text: str) -> str:
+    """``text`` with every email address in it masked by ``mask_email``."""
+    if "@" not in text:
+        return text
+    return _ADDRESS.sub(lambda match: mask_email(match.group()), text)
+
+
+class MaskEmailsFilter(logging.Filter):
+    """Mask the email addresses in everything a record would write.
+
+    The message with its arguments, the traceback and the stack: an exception's text
+    holds whatever the mail server answered, address included. Attached to the
+    handler, so it masks what Django's and Celery's loggers write too. Never refuses
+    a record, and never raises into the code that logs.
+    """
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: write it, and its arguments, masked
+            message = f"{record.msg} (arguments not formatted: {record.args!r})"
+            record.msg, record.args = mask_emails(message), ()
+        else:
+            masked = mask_emails(message)
+            if masked != message:
+                record.msg, record.args = masked, ()
+        if record.exc_info and not record.exc_text:
+            # What the handler's formatter would write, formatted once here to be masked.
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_emails(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_emails(record.stack_info)
+        return True
+
+
+# Which request or task ------------------------------------------------------------------
 
 
 class ContextFilter(logging.Filter):

@@ -408,10 +408,13 @@ CONTACT_MIN_FORM_SECONDS = 1
 # Queued longer than this (seconds): the outbox sweep (OUTBOX_SWEEP_SECONDS) re-enqueues it.
 CONTACT_OUTBOX_STALE_AFTER = int(os.environ.get("CONTACT_OUTBOX_STALE_AFTER", str(2 * 60)))
 # Mail tasks retry transient SMTP/connection errors with capped exponential backoff
-# and jitter, then mark the row failed.
-CONTACT_MAIL_MAX_RETRIES = int(os.environ.get("CONTACT_MAIL_MAX_RETRIES", "6"))
+# and jitter, then mark the row failed: the first attempt and up to MAX_RETRIES more,
+# counted on the row (contact/services.py). Retry n (0-based) waits between half and
+# all of min(BASE * 2**n, MAX) seconds: with the defaults the 13 attempts span 5-10
+# minutes, and a mail waits at most a minute once the mail server is back.
+CONTACT_MAIL_MAX_RETRIES = int(os.environ.get("CONTACT_MAIL_MAX_RETRIES", "12"))
 CONTACT_MAIL_RETRY_BASE = float(os.environ.get("CONTACT_MAIL_RETRY_BASE", "10"))
-CONTACT_MAIL_RETRY_MAX = float(os.environ.get("CONTACT_MAIL_RETRY_MAX", "300"))
+CONTACT_MAIL_RETRY_MAX = float(os.environ.get("CONTACT_MAIL_RETRY_MAX", "60"))
 
 # Passwords
 AUTH_PASSWORD_VALIDATORS = [
@@ -485,7 +488,11 @@ STAFF_COOKIE_NAME = "newsroom_staff"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "newsroom.observability.ContextFilter"}},
+    "filters": {
+        "context": {"()": "newsroom.observability.ContextFilter"},
+        # No line holds a full email address, whoever logs it: j***@example.com.
+        "mask_emails": {"()": "newsroom.observability.MaskEmailsFilter"},
+    },
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(context)s] %(message)s"}
     },
@@ -493,10 +500,19 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "line",
-            "filters": ["context"],
+            "filters": ["context", "mask_emails"],
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Every line goes through "console". Django's default handlers on its two (a
+    # console with DEBUG, runserver's lines) would write lines a second time,
+    # unmasked, and so would the one redis-py gives "push_response" when a pubsub
+    # starts (the page cache's), unless the logger exists already.
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        "push_response": {"handlers": [], "propagate": True},
+    },
 }
 
 # Metrics: Prometheus text format at /metrics (newsroom/metrics.py), answered only

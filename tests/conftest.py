@@ -167,10 +167,10 @@ def smtp_server():
 def smtp(smtp_server):
     """The loopback SMTP server, emptied and accepting mail."""
     smtp_server.messages.clear()
-    smtp_server.reply = None
+    smtp_server.reply = smtp_server.rcpt_reply = None
     smtp_server.refused = 0
     yield smtp_server
-    smtp_server.reply = None
+    smtp_server.reply = smtp_server.rcpt_reply = None
 
 
 @pytest.fixture(scope="session")

@@ -89,7 +89,10 @@ class SMTPServer:
     """aiosmtpd on loopback that keeps what it receives.
 
     ``reply`` sets what it answers to DATA: ``None`` accepts, a string such as
-    ``"451 4.3.0 try again later"`` refuses. ``hold`` (a ``threading.Event``) keeps
+    ``"451 4.3.0 try again later"`` refuses. ``rcpt_reply`` does the same for each
+    recipient (RCPT TO), with ``{address}`` standing for the address, which real
+    servers name in their answer (``"450 4.2.1 <{address}>: try again later"``).
+    ``refused`` counts the refusals of either. ``hold`` (a ``threading.Event``) keeps
     each DATA waiting until it is set, as a mail server that is slow to answer; a
     held mail is kept in ``dropped``, not delivered: its sender is taken to die meanwhile.
     """
@@ -98,12 +101,21 @@ class SMTPServer:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
         self.reply: str | None = None
+        self.rcpt_reply: str | None = None
         self.refused = 0
         self.hold: threading.Event | None = None
         self.held = 0
         self.dropped: list[EmailMessage] = []
         self._lock = threading.Lock()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # aiosmtpd's
+        with self._lock:
+            if self.rcpt_reply:
+                self.refused += 1
+                return self.rcpt_reply.format(address=address)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
         hold = self.hold

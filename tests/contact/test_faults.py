@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -296,3 +297,82 @@ def test_the_worker_outlives_a_broker_outage_while_it_holds_a_task(
     code = smtp.code_for("jane@example.com", timeout=30)
     assert post_form(visitor, "/contact/verify/", code=code)["Location"] == "/contact/message/"
     assert len(smtp.to("jane@example.com")) == 1
+
+
+@pytest.mark.parametrize(
+    ("rcpt_reply", "attempts"),
+    [
+        # The first attempt and CONTACT_MAIL_MAX_RETRIES (4, below) retries, then failed.
+        pytest.param("450 4.2.1 <{address}>: Recipient address rejected: busy", 5, id="450"),
+        pytest.param("550 5.1.1 <{address}>: Recipient address rejected: unknown", 1, id="550"),
+    ],
+)
+def test_a_refused_recipient_ends_failed_within_the_budget_and_no_log_holds_the_address(
+    broker, start_worker, smtp, visitor, settings, rcpt_reply, attempts
+):
+    """The mail server refuses the recipient at RCPT, naming the address as real servers
+    do: a 4xx for ever fails the mail after exactly the configured attempts, a 5xx after
+    one, while beat's sweep runs all along. Operators see it failed in ``outbox``, the
+    admin and /metrics; no log line at any level, Celery's own included, and no output
+    holds the address in full."""
+    address = "rosa.refused@example.com"
+    worker = start_worker(
+        CONTACT_MAIL_MAX_RETRIES=4,
+        CONTACT_MAIL_RETRY_BASE=0.2,
+        CONTACT_MAIL_RETRY_MAX=0.4,
+        LOG_LEVEL="DEBUG",
+    )
+    smtp.rcpt_reply = rcpt_reply
+    # The sweep below, as beat runs it, would take a lost task's mail over within a second.
+    settings.CONTACT_OUTBOX_STALE_AFTER = 1
+    post_form(visitor, "/contact/", name="Rosa", email=address)
+
+    def failed_while_beat_sweeps():
+        services.outbox_sweep()
+        return Verification.objects.filter(delivery_state=Delivery.FAILED).first()
+
+    verification = wait_for(
+        failed_while_beat_sweeps, timeout=30, interval=0.25, what="the code mail to be failed"
+    )
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:  # a failed mail is not tried again
+        services.outbox_sweep()
+        time.sleep(0.25)
+    assert smtp.refused == attempts
+    assert smtp.to(address) == []
+    verification.refresh_from_db()
+    assert verification.delivery_state == Delivery.FAILED
+    assert verification.delivery_attempts == attempts
+    assert "r***@example.com" in verification.delivery_error
+    assert address not in verification.delivery_error
+
+    out = StringIO()
+    call_command("outbox", stdout=out)
+    report = out.getvalue()
+    assert "Failed: 1" in report
+    failed_line = next(line for line in report.splitlines() if str(verification.pk) in line)
+    assert failed_line.split()[2:4] == ["r***@example.com", str(attempts)]
+    assert f"({rcpt_reply[:3]}, b'{rcpt_reply[4:9]}" in failed_line  # the server's answer
+    assert address not in report
+
+    metrics = Client().get("/metrics").content.decode()
+    assert 'newsroom_outbox_failed{kind="verification"} 1.0' in metrics
+    assert 'newsroom_outbox_queued{kind="verification"} 0.0' in metrics
+    assert address not in metrics
+
+    admin = Client()
+    admin.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = admin.get(
+        "/admin/contact/verification/?delivery_state__exact=failed",
+        headers={"X-Forwarded-Proto": "https"},
+    ).content.decode()
+    assert "contact-delivery-failed" in page
+    assert "Recipient address rejected" in page
+
+    log = worker.log_path.read_text(errors="replace")
+    assert address not in log
+    assert "rosa" not in log
+    masked = [line for line in log.splitlines() if "r***@example.com" in line]
+    assert any(f"failed after {attempts} attempt(s)" in line for line in masked), log[-3000:]
+    if attempts > 1:  # Celery's own retry line, with the error it retries
+        assert any("celery.app.trace" in line and "Retry in" in line for line in masked)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from contact import services, tasks
 from contact.models import Delivery, Message, Verification
@@ -420,12 +421,12 @@ def test_a_visitor_at_an_international_domain_can_be_replied_to(
     )
 
 
-def test_no_recipients_configured_fails_the_notification(verified, settings, mailoutbox):
+def test_no_recipients_configured_fails_the_notification(
+    verified, settings, mailoutbox, django_capture_on_commit_callbacks
+):
     settings.CONTACT_RECIPIENTS = []
-    message = services.message_submit(verification_id=verified.pk, subject="S", body="B")
-    from contact import tasks
-
-    tasks.notify_editors.apply(kwargs={"message_id": message.pk})
+    with django_capture_on_commit_callbacks(execute=True):  # the notification task runs
+        message = services.message_submit(verification_id=verified.pk, subject="S", body="B")
     message.refresh_from_db()
     assert message.delivery_state == Delivery.FAILED
     assert "CONTACT_RECIPIENTS" in message.delivery_error
@@ -475,6 +476,32 @@ def test_outbox_sweep_re_enqueues_only_overdue_queued_rows(
     assert services.outbox_sweep() == 0  # its next attempt is now due again, not overdue
     fresh.refresh_from_db()
     assert fresh.delivery_state == Delivery.QUEUED
+
+
+def test_a_mail_the_broker_never_took_goes_at_the_next_sweep(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """Not CONTACT_OUTBOX_STALE_AFTER later: no task holds it, so nothing can send it twice."""
+
+    def unreachable(*args, **kwargs):
+        raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.send_verification_code, "apply_async", unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        verification = services.verification_start(
+            name="Jane", email="jane@example.com", article=None, client_ip=IP
+        )
+    verification.refresh_from_db()
+    assert verification.delivery_error == services.NOT_ENQUEUED
+
+    enqueued = record_enqueued(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.outbox_sweep() == 1
+    assert enqueued == [
+        ("contact.send_verification_code", {"verification_id": str(verification.pk)})
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.outbox_sweep() == 0  # its new task holds it
 
 
 def test_purge_keeps_messages_and_fresh_verifications(verified, start):

@@ -1,20 +1,30 @@
 """Request ids, task ids and what the logs may hold.
 
-The context filter lives on the console handler in ``LOGGING``; these tests put
-the same filter on pytest's capture handler to read what each line would say.
+The context and masking filters live on the console handler in ``LOGGING``; these
+tests put the same filters on pytest's capture handler, or run a record through
+them, to read what each line would say.
 """
 
 import logging
 import re
+import smtplib
+import sys
 import time
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
-from contact import tasks
-from newsroom.observability import REQUEST_ID_HEADER, ContextFilter, LogContext, log_context
+from contact import services, tasks
+from newsroom.observability import (
+    REQUEST_ID_HEADER,
+    ContextFilter,
+    LogContext,
+    MaskEmailsFilter,
+    log_context,
+)
 from tests.factories import VerificationFactory
 from tests.services import form_inputs
 
@@ -223,3 +233,149 @@ def start_data(client, **overrides) -> dict:
         page = client.get(reverse("contact:start")).content.decode()
     data = {"name": "Jane Reader", "email": "jane@example.com", "website": ""}
     return form_inputs(page) | data | {"article": ""} | overrides
+
+
+# No full address in any line -----------------------------------------------------------
+
+ADDRESS = "jane.doe@example.com"
+MASKED = "j***@example.com"
+REFUSED = smtplib.SMTPRecipientsRefused(
+    {ADDRESS: (450, f"4.2.1 <{ADDRESS}>: Recipient address rejected".encode())}
+)
+
+
+def console_line(record: logging.LogRecord) -> str:
+    """The line the console handler in ``LOGGING`` writes: its filters, then its format."""
+    config = settings.LOGGING
+    for name in config["handlers"]["console"]["filters"]:
+        assert import_string(config["filters"][name]["()"])().filter(record)
+    return line_of(record)
+
+
+def record(msg, *args, exc_info=None, **fields) -> logging.LogRecord:
+    made = logging.LogRecord("contact.tasks", logging.WARNING, __file__, 1, msg, args, exc_info)
+    made.__dict__.update(fields)
+    return made
+
+
+def refused_exc_info():
+    try:
+        raise REFUSED
+    except smtplib.SMTPRecipientsRefused:
+        return sys.exc_info()
+
+
+@pytest.mark.parametrize(
+    ("made", "expected"),
+    [
+        (lambda: record(f"refused {ADDRESS}"), f"refused {MASKED}"),
+        (
+            lambda: record("mail to %s: %r", ADDRESS, REFUSED),
+            f"mail to {MASKED}: SMTPRecipientsRefused",
+        ),
+        # Celery's own retry line: its arguments are a mapping.
+        (
+            lambda: record(
+                "Task %(name)s[%(id)s] retry: %(exc)s",
+                {
+                    "name": "contact.send_verification_code",
+                    "id": "9b2e",
+                    "exc": f"Retry in 5s: {REFUSED!r}",
+                },
+            ),
+            f"retry: Retry in 5s: SMTPRecipientsRefused({{'{MASKED}': (450, b'4.2.1 <{MASKED}>:",
+        ),
+        # A bad format string: written as it is, with its arguments, masked.
+        (lambda: record("%s %s", ADDRESS), f"%s %s (arguments not formatted: ('{MASKED}',))"),
+        (
+            lambda: record(
+                "stack", stack_info=f"Stack (most recent call last):\n  mail({ADDRESS!r})"
+            ),
+            MASKED,
+        ),
+    ],
+    ids=["message", "arguments", "celery-mapping", "bad-format", "stack"],
+)
+def test_the_masking_filter_masks_every_address_a_record_would_write(made, expected):
+    line = console_line(made())
+    assert expected in line
+    assert ADDRESS not in line
+    assert "jane.doe" not in line
+
+
+def test_the_masking_filter_masks_the_traceback():
+    made = record("send failed", exc_info=refused_exc_info())
+    line = console_line(made)
+    assert "Traceback (most recent call last)" in line
+    assert f"smtplib.SMTPRecipientsRefused: {{'{MASKED}': (450" in line
+    assert ADDRESS not in line
+
+
+def test_a_traceback_another_handler_already_formatted_is_masked_too():
+    made = record("send failed", exc_info=refused_exc_info())
+    made.exc_text = logging.Formatter().formatException(made.exc_info)
+    assert ADDRESS not in console_line(made)
+
+
+def test_a_line_without_an_address_is_left_as_it_was():
+    args = ("celery@worker-7", "j***@example.com")
+    made = record("%s ready; mailed %s", *args)
+    assert MaskEmailsFilter().filter(made)
+    assert made.msg == "%s ready; mailed %s" and made.args == args
+    assert made.getMessage() == "celery@worker-7 ready; mailed j***@example.com"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("<jane@example.com>", "<j***@example.com>"),
+        ("email=jane@example.com&next=/", "email=j***@example.com&next=/"),
+        ("{'jane@example.com': 1}", "{'j***@example.com': 1}"),
+        ("o'brien@example.co.uk.", "o***@example.co.uk."),
+        ('"jane doe"@example.com', '"***@example.com'),
+        ("jane@[192.0.2.1]", "j***@[192.0.2.1]"),
+        ("josé@exämple.de", "j***@exämple.de"),
+    ],
+)
+def test_addresses_in_any_spelling_are_masked(text, masked):
+    assert console_line(record(text)).endswith(f"] {masked}")
+
+
+@pytest.mark.django_db
+def test_celery_s_own_failure_line_is_masked(records, monkeypatch):
+    """``Task … raised unexpected: …`` with its traceback, as Celery writes it."""
+
+    def refuse(**kwargs):
+        raise RuntimeError(f"cannot mail {ADDRESS}")
+
+    monkeypatch.setattr(services, "verification_send_code", refuse)
+    verification = VerificationFactory(delivery_state="queued", sent_at=None, delivery_attempts=0)
+    tasks.send_verification_code.apply(kwargs={"verification_id": str(verification.pk)})
+
+    lines = [console_line(made) for made in records.records]
+    (failure,) = [line for line in lines if "raised unexpected" in line]
+    assert f"RuntimeError('cannot mail {MASKED}')" in failure
+    assert f"RuntimeError: cannot mail {MASKED}" in failure  # the traceback's last line
+    assert ADDRESS not in "\n".join(lines)
+
+
+def test_every_handler_the_site_logs_through_masks_addresses():
+    """The console handler, and none left by Django's defaults or added by a library
+    (redis-py adds one when a pubsub starts)."""
+    import redis
+
+    redis.Redis().pubsub().close()  # as the page cache's listener starts one; no connection
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]  # fmt: skip
+    handlers = {
+        handler
+        for logger in loggers
+        for handler in logger.handlers
+        if not isinstance(handler, logging.NullHandler)
+        and not type(handler).__module__.startswith("_pytest")  # pytest's capture
+    }
+    assert handlers
+    for handler in handlers:
+        assert any(isinstance(f, MaskEmailsFilter) for f in handler.filters), handler

@@ -182,7 +182,9 @@ def test_code_mail_retries_and_failures_are_counted(monkeypatch, settings):
     settings.CONTACT_MAIL_MAX_RETRIES = 1
     settings.CONTACT_MAIL_RETRY_BASE = 0
     settings.CONTACT_MAIL_RETRY_MAX = 0
-    verification = VerificationFactory(delivery_state=Delivery.QUEUED, sent_at=None)
+    verification = VerificationFactory(
+        delivery_state=Delivery.QUEUED, sent_at=None, delivery_attempts=0
+    )
 
     def refuse(**kwargs):
         raise smtplib.SMTPServerDisconnected("gone")
@@ -204,7 +206,11 @@ def test_a_failure_recorded_for_a_mail_already_sent_is_not_counted():
     before = sample("newsroom_mail_failed_total", kind="verification")
 
     services.delivery_record_failure(
-        model=Verification, pk=verification.pk, error=OSError("late"), retry_in=None
+        model=Verification,
+        pk=verification.pk,
+        task_id=verification.delivery_task_id,
+        error=OSError("late"),
+        permanent=True,
     )
 
     assert sample("newsroom_mail_failed_total", kind="verification") == before

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from contact import services
 from contact.models import Delivery, Message, Verification
+from newsroom.observability import mask_emails
 
 KINDS = (
     # kind, label, model, rows the sweep sends again, when the mail was queued
@@ -147,7 +148,8 @@ class Command(BaseCommand):
         for kind, row in failed[:limit]:
             self.stdout.write(
                 f"{kind:<14}{row.pk!s:<38}{services.mask_email(row.email):<28}"
-                f"{row.delivery_attempts:>8}  {_one_line(row.delivery_error)}"
+                # Stored masked; masked again for rows stored before that was so.
+                f"{row.delivery_attempts:>8}  {_one_line(mask_emails(row.delivery_error))}"
             )
         if len(failed) > limit:
             self.stdout.write(f"… and {len(failed) - limit} more (--limit)")
