@@ -8,7 +8,7 @@ visitor, and only for a story that is not public, to let staff preview it.
 import re
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import OperationalError
@@ -22,6 +22,7 @@ from django.views.generic import DetailView, ListView
 
 from newsroom import db
 from newsroom.pagecache.http import shows
+from newsroom.seo import PageMeta, absolute_url
 
 from . import cachetags, selectors
 from .models import SEARCH_CANDIDATES, Article, Topic
@@ -29,39 +30,6 @@ from .models import SEARCH_CANDIDATES, Article, Topic
 SEARCH_QUERY_MAX_LENGTH = 200
 # Two full rows of three on a wide screen.
 TOP_STORIES = 6
-
-
-@dataclass(frozen=True)
-class PageMeta:
-    """What base.html puts in <head>: title, description, canonical URL, Open Graph."""
-
-    title: str
-    description: str
-    path: str
-    type: str = "website"
-    image_url: str = ""
-    noindex: bool = False
-
-    @property
-    def url(self) -> str:
-        return absolute_url(self.path)
-
-    @property
-    def document_title(self) -> str:
-        """The <title>: the page's own title, then the site's name."""
-        if self.title == settings.SITE_NAME:
-            return self.title
-        return f"{self.title} | {settings.SITE_NAME}"
-
-
-def absolute_url(path: str) -> str:
-    """``path`` on the public site address (SITE_URL), never on the request's Host.
-
-    An address that is already absolute (an image on a CDN) is left alone.
-    """
-    if urlsplit(path).scheme:
-        return path
-    return settings.SITE_URL + "/" + path.lstrip("/")
 
 
 # A cursor is an article id as the site writes it: no sign, no leading zero, and

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import pytest
 from django.core.signals import request_started
 
-from contact import services
+from newsroom.http import client_ip
 from tests.factories import ArticleFactory
 from tests.newsroom import nginx_urls
 from tests.newsroom.nginx_urls import CASES, PUBLIC
@@ -67,7 +67,7 @@ class AppRequests:
             path=environ["PATH_INFO"],
             forwarded_for=environ.get("HTTP_X_FORWARDED_FOR"),
             forwarded_proto=environ.get("HTTP_X_FORWARDED_PROTO"),
-            client_ip=services.client_ip(SimpleNamespace(META=environ)),
+            client_ip=client_ip(SimpleNamespace(META=environ)),
         )
         with self.lock:
             self.seen.append(seen)
