@@ -282,36 +282,24 @@ class SearchView(ListView):
         return context
 
 
-def can_preview(user) -> bool:
-    """Staff who may read unpublished stories in the admin may preview them here."""
-    return (
-        user.is_active
-        and user.is_staff
-        and (user.has_perm("articles.view_article") or user.has_perm("articles.change_article"))
-    )
-
-
 class ArticleDetailView(DetailView):
     template_name = "articles/article_detail.html"
     context_object_name = "article"
 
     def get_object(self, queryset=None):
-        # Not .published(): staff may preview drafts. The visitor (and with it
-        # the session) is consulted only for a story that is not public.
-        article = Article.objects.for_page(slug=self.kwargs["slug"], topics=selectors.kept_topics())
-        if article is None:
+        # Not only public stories: staff may preview drafts. The visitor (and with
+        # it the session) is consulted only for a story that is not public.
+        self.page = selectors.article_page(slug=self.kwargs["slug"], reader=self.request.user)
+        if self.page is None:
             raise Http404(_("No such article."))
-        self.is_preview = not article.is_published()
-        if self.is_preview and not can_preview(self.request.user):
-            raise Http404(_("No such article."))
-        return article
+        return self.page.article
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        article = self.object
-        context["is_preview"] = self.is_preview
-        context["related_cards"] = cards = article.related_cards()
-        shows(self.request, *cachetags.article_page_tags(article, cards))
+        page = self.page
+        article = page.article
+        context["page"] = page
+        shows(self.request, *cachetags.article_page_tags(page))
         context["contact_url"] = (
             reverse("contact:start") + "?" + urlencode({"article": article.slug})
         )
@@ -321,13 +309,13 @@ class ArticleDetailView(DetailView):
             path=article.get_absolute_url(),
             type="article",
             image_url=absolute_url(article.hero_image.url) if article.hero_image else "",
-            noindex=self.is_preview,
+            noindex=page.is_preview,
         )
         return context
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)
-        if self.is_preview:
+        if self.page.is_preview:
             # A preview is for one signed-in editor: no cache may keep it.
             add_never_cache_headers(response)
         return response

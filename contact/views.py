@@ -21,11 +21,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from articles.selectors import published_article
 from newsroom.http import client_ip
 from newsroom.seo import PageMeta
 
 from . import services
-from .forms import CodeForm, MessageForm, StartForm, published_article, started_token
+from .forms import CodeForm, MessageForm, StartForm, started_token
 from .models import Message, Verification
 
 # Session keys. A verification id, the id of the last one used for a message
