@@ -121,10 +121,23 @@ def _is_letter_or_digit(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LN" and ch not in _SHOWS_NOTHING
 
 
-def _require_something_shown(value: str) -> None:
-    """What shows nothing is as empty as spaces are, whatever characters it holds."""
-    if not any(_shows(ch) for ch in value):
+def _require_something_shown(value: str, *, label: str) -> None:
+    """What shows nothing is as empty as spaces are, whatever characters it holds.
+
+    The visitor typed something (a font may even draw a box for it), so the error
+    says why it does not count rather than that the field is empty.
+    """
+    if not value:
         raise forms.ValidationError(_("This field is required."), code="required")
+    if not any(_shows(ch) for ch in value):
+        raise forms.ValidationError(
+            _(
+                "The %(field)s holds only blank or invisible characters. "
+                "Please type it with letters, digits or punctuation."
+            ),
+            code="shows_nothing",
+            params={"field": label},
+        )
 
 
 def _one_line_text(value: str, *, label: str) -> str:
@@ -145,7 +158,7 @@ def _one_line_text(value: str, *, label: str) -> str:
             params={"field": label},
         )
     value = value.strip()
-    _require_something_shown(value)
+    _require_something_shown(value, label=label)
     return value
 
 
@@ -400,7 +413,7 @@ class MessageForm(forms.Form):
                 code="control_characters",
             )
         # Encoded words are left alone here: no mail program decodes them in a body.
-        _require_something_shown(message)
+        _require_something_shown(message, label=_("message"))
         if len(message) > MESSAGE_MAX_LENGTH:
             raise forms.ValidationError(
                 _("Keep the message under %(max)d characters (it has %(length)d)."),

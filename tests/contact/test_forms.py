@@ -83,7 +83,7 @@ def test_names_with_control_or_format_characters_are_refused(name):
 
 @pytest.mark.parametrize("name", ["\u200c", " \u200d\u200c "])
 def test_a_name_of_joiners_alone_is_empty(name):
-    assert errors_of(start_form(name=name)) == {"name": ["required"]}
+    assert errors_of(start_form(name=name)) == {"name": ["shows_nothing"]}
 
 
 # Characters that show nothing, though Python sees letters or symbols in them.
@@ -104,7 +104,7 @@ INVISIBLE = [
 
 @pytest.mark.parametrize("name", INVISIBLE)
 def test_a_name_that_shows_nothing_is_empty(name):
-    assert errors_of(start_form(name=name)) == {"name": ["required"]}
+    assert errors_of(start_form(name=name)) == {"name": ["shows_nothing"]}
 
 
 @pytest.mark.parametrize("name", ["!!!", "\U0001f600", "- . -", "\u2800?"])
@@ -310,14 +310,14 @@ def test_ordinary_subjects_pass(subject):
 @pytest.mark.parametrize("subject", INVISIBLE)
 def test_a_subject_that_shows_nothing_is_empty(subject):
     assert errors_of(MessageForm({"subject": subject, "message": "Hello"})) == {
-        "subject": ["required"]
+        "subject": ["shows_nothing"]
     }
 
 
 @pytest.mark.parametrize("message", [*INVISIBLE, "\u200b\u200b", "\u3164\n\u2800\n\t\u034f"])
 def test_a_message_that_shows_nothing_is_empty(message):
     assert errors_of(MessageForm({"subject": "Hello", "message": message})) == {
-        "message": ["required"]
+        "message": ["shows_nothing"]
     }
 
 

@@ -550,9 +550,9 @@ def test_a_known_address_gets_the_same_answer_as_a_new_one(verified, send):
         ("email", '"jane\x01"@example.com', "Enter a valid email address"),
         ("email", "jane@exa mple.com", "Enter a valid email address"),
         ("email", "j" * 250 + "@example.com", "at most 254 characters"),
-        ("name", "\u3164", "This field is required"),
-        ("name", "\u2800\u2800", "This field is required"),
-        ("name", "\u034f\ufe0f", "This field is required"),
+        ("name", "\u3164", "only blank or invisible characters"),
+        ("name", "\u2800\u2800", "only blank or invisible characters"),
+        ("name", "\u034f\ufe0f", "only blank or invisible characters"),
         ("name", "!!!", "at least one letter or digit"),
         ("name", "=?utf-8?q?Boss_=3Cceo=40newsroom.test=3E?=", "mail programs would show"),
         ("email", "root@localhost", "public mail domain"),
@@ -738,8 +738,8 @@ def test_one_served_token_does_not_open_the_form_to_many_sessions(send, mailoutb
         ({"subject": "Hi", "message": "M" * 5001}, "under 5000 characters"),
         ({"subject": "Hi", "message": "null\x00"}, "Null characters are not allowed"),
         ({"subject": "=?utf-8?q?Invoice_=E2=80=AEfdp.exe?=", "message": "x"}, "mail programs"),
-        ({"subject": "\u3164", "message": "x"}, "This field is required"),
-        ({"subject": "Hi", "message": "\u2800\n\u3164"}, "This field is required"),
+        ({"subject": "\u3164", "message": "x"}, "only blank or invisible characters"),
+        ({"subject": "Hi", "message": "\u2800\n\u3164"}, "only blank or invisible characters"),
     ],
 )
 def test_a_bad_message_is_refused_and_keeps_what_was_typed(verified, send, mailoutbox, data, error):
