@@ -9,8 +9,9 @@ home page (page 1 and a deep page), a topic, a search and the feed, each twice:
 starts). Then the article page through nginx with the micro-cache of
 ``docs/nginx/newsroom.conf`` in front of the warm gunicorn, and the same bytes
 served by that nginx as a static file (the machine's limit). The floor
-(``/_bench/floor``: the same gunicorn, Django and middleware answering a constant
-page of the article page's size with no database) is measured first and last.
+(``/_bench/floor``, served by ``bench/floor.py``: the same gunicorn, Django and
+middleware answering a constant page of the article page's size with no database)
+is measured first and last.
 
 Prints one table: SQL queries per page (Django's test client on the same
 database, cold: the first render on an empty cache, then the next), response
@@ -262,7 +263,8 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         if not key.lower().endswith("_proxy") and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="newsroom.settings",
+        # The site's settings with bench/floor.py as the URLconf: the site plus the floor.
+        DJANGO_SETTINGS_MODULE="bench.floor_settings",
         DATABASE_URL=database_url,
         REDIS_URL=cache_url,
         CACHE_KEY_PREFIX="bench",
@@ -274,7 +276,6 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         STATIC_NO_MANIFEST="1",
         VAR_DIR=str(logs / "var"),
         LOG_LEVEL="WARNING",
-        BENCH_FLOOR="1",
         # Cold: every request renders. The warm gunicorn gets its own value below.
         PAGE_CACHE_SECONDS="0",
     )
