@@ -53,14 +53,10 @@ from bench.common import (  # noqa: E402
     stop_process,
     with_path,
 )
-from tests.services import (  # noqa: E402
-    SMTPServer,
-    Visitor,
-    form_inputs,
-    free_port,
-    wait_for,
-    worker_env,
-)
+from harness import free_port, wait_for  # noqa: E402
+from harness.smtp import SMTPServer  # noqa: E402
+from harness.visitor import Visitor, form_inputs  # noqa: E402
+from harness.worker import worker_env  # noqa: E402
 
 DATABASE_NAME = "bench_contact"
 DESK = "desk@bench.test"
@@ -79,7 +75,7 @@ def client_address(n: int) -> str:
 
 
 class BenchSMTP(SMTPServer):
-    """The tests' SMTP server, also noting when each mail arrived for each recipient."""
+    """The harness's SMTP server, also noting when each mail arrived for each recipient."""
 
     def __init__(self) -> None:
         super().__init__()

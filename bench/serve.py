@@ -53,7 +53,8 @@ from bench.common import (  # noqa: E402
     stop_process,
     with_path,
 )
-from tests.services import NginxServer, free_port, nginx_binary, wait_for  # noqa: E402
+from harness import free_port, wait_for  # noqa: E402
+from harness.nginx import NginxServer, nginx_binary  # noqa: E402
 
 SEARCH = "council budget"
 FLOOR = "/_bench/floor"

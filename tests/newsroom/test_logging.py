@@ -14,9 +14,9 @@ from django.conf import settings
 from django.urls import reverse
 
 from contact import tasks
+from harness.visitor import form_inputs
 from newsroom.observability import REQUEST_ID_HEADER, ContextFilter, LogContext, log_context
 from tests.factories import VerificationFactory
-from tests.services import form_inputs
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 
