@@ -571,7 +571,8 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def retry_delay(attempt: int) -> float:
-    """Capped exponential backoff with full jitter, in seconds, for retry ``attempt`` (0-based)."""
+    """Capped exponential backoff with equal jitter, in seconds, for retry ``attempt``
+    (0-based): half the capped delay always, the other half at random."""
     ceiling = min(settings.CONTACT_MAIL_RETRY_MAX, settings.CONTACT_MAIL_RETRY_BASE * 2**attempt)
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 

@@ -113,8 +113,8 @@ def make_editor_client(db):
 def _celery_eager():
     """Unit tests run tasks inline, at enqueue time, with Django's test mail outbox.
 
-    Integration tests (tests/contact/integration/) switch this off and use a real
-    worker process and broker instead.
+    Integration tests (the ``worker`` fixture below, e.g. tests/contact/test_integration.py)
+    switch this off and use a real worker process and broker instead.
     """
     from newsroom.celery import app
 
