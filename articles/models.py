@@ -481,10 +481,6 @@ class RelatedCard:
             article_id=article.pk,
         )
 
-    @property
-    def is_curated(self) -> bool:
-        return not self.is_suggested
-
 
 class RelatedLink(models.Model):
     """One related-content card, in the editor's order.

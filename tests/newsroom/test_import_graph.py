@@ -1,5 +1,6 @@
-"""Arrows run one way: the page cache knows no app, models know no cache, and no
-import (lazy ones inside functions included) comes back round to where it started."""
+"""Arrows run one way: the product imports no test or bench code, the page cache
+knows no app, models know no cache, and no import (lazy ones inside functions
+included) comes back round to where it started."""
 
 import ast
 from pathlib import Path
@@ -62,6 +63,13 @@ def reachable(edges, start: str) -> set[str]:
                 seen.add(target)
                 todo.append(target)
     return seen
+
+
+def test_the_product_imports_no_test_or_bench_code():
+    outside = ("tests", "bench", "harness")
+    for module, path in product_modules().items():
+        names = {name for name in imported_names(module, path) if name.split(".")[0] in outside}
+        assert not names, f"{module} imports {sorted(names)}"
 
 
 def test_the_page_cache_imports_no_app():

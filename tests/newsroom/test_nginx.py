@@ -20,10 +20,12 @@ import pytest
 from django.core.signals import request_started
 
 from contact import services
+from harness import wait_for
+from harness.nginx import NginxServer, nginx_binary
+from harness.visitor import form_inputs
 from tests.factories import ArticleFactory
 from tests.newsroom import nginx_urls
 from tests.newsroom.nginx_urls import CASES, PUBLIC
-from tests.services import NginxServer, form_inputs, nginx_binary, wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
