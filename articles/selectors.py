@@ -96,10 +96,6 @@ class RelatedCard:
             article_id=article.pk,
         )
 
-    @property
-    def is_curated(self) -> bool:
-        return not self.is_suggested
-
 
 @dataclass(frozen=True)
 class ArticlePage:

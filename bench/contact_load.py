@@ -53,14 +53,10 @@ from bench.common import (  # noqa: E402
     stop_process,
     with_path,
 )
-from tests.services import (  # noqa: E402
-    SMTPServer,
-    Visitor,
-    form_inputs,
-    free_port,
-    wait_for,
-    worker_env,
-)
+from harness import free_port, wait_for  # noqa: E402
+from harness.smtp import SMTPServer  # noqa: E402
+from harness.visitor import Visitor, form_inputs  # noqa: E402
+from harness.worker import worker_env  # noqa: E402
 
 DATABASE_NAME = "bench_contact"
 DESK = "desk@bench.test"
@@ -79,7 +75,7 @@ def client_address(n: int) -> str:
 
 
 class BenchSMTP(SMTPServer):
-    """The tests' SMTP server, also noting when each mail arrived for each recipient."""
+    """The harness's SMTP server, also noting when each mail arrived for each recipient."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -499,48 +495,50 @@ def report_burst(args: argparse.Namespace, burst: Burst, *, codes: set, article_
         print(f"  {count} burst visitors stopped at {where}")
 
 
-# The run -----------------------------------------------------------------------------
+# Setting up --------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
-    wall = time.monotonic()
-    for url in (args.postgres, args.redis):
-        require_loopback(url)
-    logs = Path(tempfile.mkdtemp(prefix="bench-contact-"))
-    keep_logs = [True]  # until the run has passed
+class Logs:
+    """The folder of gunicorn's and the worker's logs, removed at the end of a run that
+    passed and kept (its name printed) otherwise."""
 
-    def remove_logs() -> None:
-        if keep_logs[0]:
-            print(f"logs of gunicorn and the worker kept in {logs}")
-        else:
-            for path in logs.rglob("*"):
-                if path.is_file():
-                    path.unlink()
-            for path in sorted(logs.rglob("*"), reverse=True):
-                path.rmdir()
-            logs.rmdir()
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="bench-contact-"))
+        self.keep = True  # until the run has passed
 
-    stack.callback(remove_logs)
+    def close(self) -> None:
+        if self.keep:
+            print(f"logs of gunicorn and the worker kept in {self.path}")
+            return
+        for path in self.path.rglob("*"):
+            if path.is_file():
+                path.unlink()
+        for path in sorted(self.path.rglob("*"), reverse=True):
+            path.rmdir()
+        self.path.rmdir()
 
-    database_url = fresh_database(args.postgres, DATABASE_NAME)
-    if not args.keep_database:
-        stack.callback(drop_database, args.postgres, DATABASE_NAME)
-    broker_url = with_path(args.redis, f"/{args.broker_db}")
-    cache_url = with_path(args.redis, f"/{args.cache_db}")
-    for url in (broker_url, cache_url):
-        flush_redis(url)
-        stack.callback(flush_redis, url)
 
-    smtp = BenchSMTP().start()
-    stack.callback(smtp.stop)
+@dataclass
+class Site:
+    """The parts a run set up, all on loopback."""
 
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    base_url: str
+    smtp: BenchSMTP
+    logs: Logs
+    queues: str | None  # the worker's -Q; None: the default queue
+    article_path: str  # the burst's readers' page
+
+
+def site_env(
+    *, database_url: str, broker_url: str, cache_url: str, smtp_port: int, base_url: str, logs: Logs
+) -> dict[str, str]:
+    """The environment of gunicorn, the worker and this process: production settings
+    behind one trusted proxy, on the run's database, Redis databases and SMTP server."""
     env = worker_env(
         database_url=database_url,
         broker_url=broker_url,
-        smtp_port=smtp.port,
-        var_dir=logs / "var",
+        smtp_port=smtp_port,
+        var_dir=logs.path / "var",
         REDIS_URL=cache_url,
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
@@ -562,6 +560,88 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         "ALL_PROXY",
     ):
         env.pop(name, None)
+    return env
+
+
+def start_site(
+    args: argparse.Namespace,
+    *,
+    env: dict[str, str],
+    port: int,
+    queues: str | None,
+    logs: Logs,
+    stack: contextlib.ExitStack,
+) -> bool:
+    """The Celery worker and gunicorn, started and answering; False when one exited."""
+    worker_command = [
+        sys.executable, "-m", "celery", "-A", "newsroom", "worker", "--hostname", "bench@%h",
+        "--pool", args.worker_pool, "--concurrency", str(args.worker_concurrency),
+        "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    if queues:
+        worker_command += ["-Q", queues]
+    worker = start_process("worker", worker_command, env=env, logs=logs.path)
+    stack.callback(stop_process, worker)
+    web = start_process(
+        "gunicorn",
+        [
+            sys.executable, "-m", "gunicorn", "newsroom.wsgi", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(args.web_workers), "--graceful-timeout", "10",
+        ],
+        env=env,
+        logs=logs.path,
+    )  # fmt: skip
+    stack.callback(stop_process, web)
+
+    worker_log = logs.path / "worker.log"
+    wait_for(
+        lambda: b" ready." in worker_log.read_bytes() or worker.poll() is not None,
+        timeout=60,
+        what="the Celery worker to start",
+    )
+    wait_for(
+        lambda: http_status(f"http://127.0.0.1:{port}/healthz") == 200 or web.poll() is not None,
+        timeout=60,
+        what="gunicorn to answer /healthz",
+    )
+    for name, process in (("worker", worker), ("gunicorn", web)):
+        if process.poll() is not None:
+            print(f"{name} exited at start; see {logs.path / (name + '.log')}")
+            return False
+    return True
+
+
+def set_up(args: argparse.Namespace, stack: contextlib.ExitStack) -> Site | None:
+    """A fresh database, flushed Redis databases, the SMTP server, this process on the
+    site's settings (migrated, one article), the worker and gunicorn; None when a
+    process exited at start. Everything is undone by ``stack``."""
+    for url in (args.postgres, args.redis):
+        require_loopback(url)
+    logs = Logs()
+    stack.callback(logs.close)
+
+    database_url = fresh_database(args.postgres, DATABASE_NAME)
+    if not args.keep_database:
+        stack.callback(drop_database, args.postgres, DATABASE_NAME)
+    broker_url = with_path(args.redis, f"/{args.broker_db}")
+    cache_url = with_path(args.redis, f"/{args.cache_db}")
+    for url in (broker_url, cache_url):
+        flush_redis(url)
+        stack.callback(flush_redis, url)
+
+    smtp = BenchSMTP().start()
+    stack.callback(smtp.stop)
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = site_env(
+        database_url=database_url,
+        broker_url=broker_url,
+        cache_url=cache_url,
+        smtp_port=smtp.port,
+        base_url=base_url,
+        logs=logs,
+    )
 
     # This process uses Django too: to migrate, to read the Celery routes and
     # to count what was stored.
@@ -580,89 +660,17 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     queues = args.queues or worker_queues()
     article_path = create_article()
 
-    worker_command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "newsroom",
-        "worker",
-        "--hostname",
-        "bench@%h",
-        "--pool",
-        args.worker_pool,
-        "--concurrency",
-        str(args.worker_concurrency),
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
-    if queues:
-        worker_command += ["-Q", queues]
-    worker = start_process("worker", worker_command, env=env, logs=logs)
-    stack.callback(stop_process, worker)
-    web = start_process(
-        "gunicorn",
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "newsroom.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.web_workers),
-            "--graceful-timeout",
-            "10",
-        ],
-        env=env,
-        logs=logs,
-    )
-    stack.callback(stop_process, web)
+    if not start_site(args, env=env, port=port, queues=queues, logs=logs, stack=stack):
+        return None
+    return Site(base_url=base_url, smtp=smtp, logs=logs, queues=queues, article_path=article_path)
 
-    worker_log = logs / "worker.log"
-    wait_for(
-        lambda: b" ready." in worker_log.read_bytes() or worker.poll() is not None,
-        timeout=60,
-        what="the Celery worker to start",
-    )
-    wait_for(
-        lambda: http_status(base_url + "/healthz") == 200 or web.poll() is not None,
-        timeout=60,
-        what="gunicorn to answer /healthz",
-    )
-    for name, process in (("worker", worker), ("gunicorn", web)):
-        if process.poll() is not None:
-            print(f"{name} exited at start; see {logs / (name + '.log')}")
-            return 2
-    setup_seconds = time.monotonic() - wall
 
-    from django.conf import settings
+# The load ----------------------------------------------------------------------------
 
-    print(
-        f"contact flow load test, {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, "
-        f"{platform.node()} ({os.cpu_count()} CPUs), Python {platform.python_version()}"
-    )
-    print(
-        f"parts on 127.0.0.1: PostgreSQL db {DATABASE_NAME}, Redis broker db {args.broker_db} "
-        f"and cache db {args.cache_db}, gunicorn {args.web_workers} sync workers (DEBUG off), "
-        f"Celery {args.worker_pool} x{args.worker_concurrency} "
-        f"(queues: {queues or 'default'}), aiosmtpd; set up in {setup_seconds:.1f} s"
-    )
-    print(
-        f"throttles on: each visitor has its own client address (198.18.x.y) in "
-        f"X-Forwarded-For, trusted with TRUSTED_PROXY_COUNT=1, and its own email; limits "
-        f"unchanged ({settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR} verifications and "
-        f"{settings.CONTACT_CHECKS_PER_IP_PER_HOUR} code checks per address an hour, "
-        f"{settings.CONTACT_CODES_PER_EMAIL_PER_HOUR} codes per email an hour)"
-    )
-    print(
-        f"bot check on: each visitor waits {args.think:.1f} s on step 1 "
-        f"(the site refuses under {settings.CONTACT_MIN_FORM_SECONDS} s)"
-    )
 
+def run_visitors(args: argparse.Namespace, site: Site, stats: Stats) -> tuple[list[Visit], float]:
+    """``args.visitors`` visitors through the whole flow, ``args.concurrency`` at a time;
+    they and the seconds they took."""
     visitors = [
         Visit(
             number=n,
@@ -671,7 +679,6 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         )
         for n in range(1, args.visitors + 1)
     ]
-    stats = Stats()
     stop = threading.Event()
     started = time.monotonic()
     deadline = started + args.timeout
@@ -681,8 +688,8 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             pool.submit(
                 visit,
                 v,
-                base_url=base_url,
-                smtp=smtp,
+                base_url=site.base_url,
+                smtp=site.smtp,
                 stats=stats,
                 think=args.think,
                 deadline=deadline,
@@ -695,18 +702,27 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     finally:
         stop.set()  # on Ctrl-C: the visitors stop at their next step
         pool.shutdown(wait=True, cancel_futures=True)
-    flow_seconds = time.monotonic() - started
+    return visitors, time.monotonic() - started
 
-    burst = None
-    if args.burst:
-        burst = step1_burst(
-            args,
-            base_url=base_url,
-            stats=stats,
-            first=args.visitors + 1,
-            article_path=article_path,
-        )
 
+@dataclass
+class Outcome:
+    """What the site made of the visitors' messages and the burst's step 1."""
+
+    accepted: set[str]  # emails whose message the site accepted
+    stored: set[str]  # emails of the messages in the database
+    notified: set[str]  # accepted emails named in an editors' notification
+    message_states: Counter
+    code_states: Counter
+    burst_codes: set[str]  # burst emails that received a code
+
+
+def collect(
+    args: argparse.Namespace, site: Site, visitors: list[Visit], burst: Burst | None
+) -> Outcome:
+    """Wait (``args.settle`` at most) for the notifications and the burst's codes, then
+    read what the database holds."""
+    smtp = site.smtp
     # The editors' notifications are sent after the visitors are done; give them time.
     accepted = {v.email for v in visitors if v.message_accepted}
     with contextlib.suppress(AssertionError):
@@ -728,13 +744,71 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             )
         burst_codes = smtp.received(burst.accepted)
 
-    from contact.models import Delivery, Message, Verification
+    from django.db import connections
+
+    from contact.models import Message, Verification
 
     stored = set(Message.objects.values_list("email", flat=True))
     message_states = Counter(Message.objects.values_list("delivery_state", flat=True))
     code_states = Counter(Verification.objects.values_list("delivery_state", flat=True))
     connections.close_all()
+    return Outcome(
+        accepted=accepted,
+        stored=stored,
+        notified=notified,
+        message_states=message_states,
+        code_states=code_states,
+        burst_codes=burst_codes,
+    )
 
+
+# The report --------------------------------------------------------------------------
+
+
+def print_header(args: argparse.Namespace, site: Site, *, setup_seconds: float) -> None:
+    from django.conf import settings
+
+    print(
+        f"contact flow load test, {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, "
+        f"{platform.node()} ({os.cpu_count()} CPUs), Python {platform.python_version()}"
+    )
+    print(
+        f"parts on 127.0.0.1: PostgreSQL db {DATABASE_NAME}, Redis broker db {args.broker_db} "
+        f"and cache db {args.cache_db}, gunicorn {args.web_workers} sync workers (DEBUG off), "
+        f"Celery {args.worker_pool} x{args.worker_concurrency} "
+        f"(queues: {site.queues or 'default'}), aiosmtpd; set up in {setup_seconds:.1f} s"
+    )
+    print(
+        f"throttles on: each visitor has its own client address (198.18.x.y) in "
+        f"X-Forwarded-For, trusted with TRUSTED_PROXY_COUNT=1, and its own email; limits "
+        f"unchanged ({settings.CONTACT_VERIFICATIONS_PER_IP_PER_HOUR} verifications and "
+        f"{settings.CONTACT_CHECKS_PER_IP_PER_HOUR} code checks per address an hour, "
+        f"{settings.CONTACT_CODES_PER_EMAIL_PER_HOUR} codes per email an hour)"
+    )
+    print(
+        f"bot check on: each visitor waits {args.think:.1f} s on step 1 "
+        f"(the site refuses under {settings.CONTACT_MIN_FORM_SECONDS} s)"
+    )
+
+
+def report(
+    args: argparse.Namespace,
+    site: Site,
+    *,
+    visitors: list[Visit],
+    stats: Stats,
+    burst: Burst | None,
+    outcome: Outcome,
+    wall: float,
+    setup_seconds: float,
+    flow_seconds: float,
+) -> int:
+    """What happened, and the exit status: 0 all well, 1 a message lost or a 5xx,
+    2 something else did not finish. ``wall``: when the run began."""
+    from contact.models import Delivery
+
+    accepted, stored, notified = outcome.accepted, outcome.stored, outcome.notified
+    message_states, burst_codes = outcome.message_states, outcome.burst_codes
     started_count = sum(v.started for v in visitors)
     completed = sum(v.completed for v in visitors)
     codes = [v.code_seconds for v in visitors if v.code_seconds is not None]
@@ -754,7 +828,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     )
     print(
         f"verification codes: {len(codes)} received by these visitors; delivery states "
-        f"{dict(code_states)} (with the burst's)"
+        f"{dict(outcome.code_states)} (with the burst's)"
     )
     print(f"HTTP: {stats.responses} responses, {server_errors} 5xx, {unexpected} other unexpected")
     for (step, status), count in sorted({**stats.server_errors, **stats.unexpected}.items()):
@@ -768,7 +842,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     ]
     print(f"step 1 answer to code mail arriving: {spread(after_answer)}")
     if burst:
-        report_burst(args, burst, codes=burst_codes, article_path=article_path)
+        report_burst(args, burst, codes=burst_codes, article_path=site.article_path)
     print(
         f"wall time: {time.monotonic() - wall:.1f} s (set-up {setup_seconds:.1f} s, visitors "
         f"{flow_seconds:.1f} s)"
@@ -790,9 +864,46 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     ):
         print("INCOMPLETE: not every visitor finished, or an answer was unexpected")
         return 2
-    keep_logs[0] = False
+    site.logs.keep = False
     print("OK: every message stored and notified, no 5xx")
     return 0
+
+
+# The run -----------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    wall = time.monotonic()
+    site = set_up(args, stack)
+    if site is None:
+        return 2
+    setup_seconds = time.monotonic() - wall
+    print_header(args, site, setup_seconds=setup_seconds)
+
+    stats = Stats()
+    visitors, flow_seconds = run_visitors(args, site, stats)
+    burst = None
+    if args.burst:
+        burst = step1_burst(
+            args,
+            base_url=site.base_url,
+            stats=stats,
+            first=args.visitors + 1,
+            article_path=site.article_path,
+        )
+
+    outcome = collect(args, site, visitors, burst)
+    return report(
+        args,
+        site,
+        visitors=visitors,
+        stats=stats,
+        burst=burst,
+        outcome=outcome,
+        wall=wall,
+        setup_seconds=setup_seconds,
+        flow_seconds=flow_seconds,
+    )
 
 
 def main() -> None:

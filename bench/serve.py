@@ -9,8 +9,9 @@ home page (page 1 and a deep page), a topic, a search and the feed, each twice:
 starts). Then the article page through nginx with the micro-cache of
 ``docs/nginx/newsroom.conf`` in front of the warm gunicorn, and the same bytes
 served by that nginx as a static file (the machine's limit). The floor
-(``/_bench/floor``: the same gunicorn, Django and middleware answering a constant
-page of the article page's size with no database) is measured first and last.
+(``/_bench/floor``, served by ``bench/floor.py``: the same gunicorn, Django and
+middleware answering a constant page of the article page's size with no database)
+is measured first and last.
 
 Prints one table: SQL queries per page (Django's test client on the same
 database, cold: the first render on an empty cache, then the next), response
@@ -52,7 +53,8 @@ from bench.common import (  # noqa: E402
     stop_process,
     with_path,
 )
-from tests.services import NginxServer, free_port, nginx_binary, wait_for  # noqa: E402
+from harness import free_port, wait_for  # noqa: E402
+from harness.nginx import NginxServer, nginx_binary  # noqa: E402
 
 SEARCH = "council budget"
 FLOOR = "/_bench/floor"
@@ -237,11 +239,75 @@ def start_gunicorn(
     return web
 
 
-# The run -----------------------------------------------------------------------------
+# The run: set up, measure cold, measure warm, report ---------------------------------
 
 
-def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
-    wall = time.monotonic()
+@dataclass
+class Bench:
+    """What one run measures and where: the rows, in the order the table shows them,
+    and the site's environment, port and log folder."""
+
+    args: argparse.Namespace
+    env: dict[str, str]
+    port: int
+    logs: Path
+    cache_url: str
+    database_articles: int
+    home_pages: int
+    floor: Row
+    page_rows: list[Row]  # cold
+    warm: list[Row]
+    via_nginx: Row
+    as_file: Row
+    floor_again: Row
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def article(self) -> Row:
+        return self.page_rows[0]
+
+    @property
+    def table(self) -> list[Row]:
+        return [
+            self.floor, *self.page_rows, *self.warm, self.via_nginx, self.as_file,
+            self.floor_again,
+        ]  # fmt: skip
+
+
+def site_env(*, database_url: str, cache_url: str, base_url: str, logs: Path) -> dict[str, str]:
+    """The environment of gunicorn and this process: production settings (DEBUG off)
+    with the floor's URLconf, on the bench database and the run's Redis database."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.lower().endswith("_proxy") and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+    env.update(
+        # The site's settings with bench/floor.py as the URLconf: the site plus the floor.
+        DJANGO_SETTINGS_MODULE="bench.floor_settings",
+        DATABASE_URL=database_url,
+        REDIS_URL=cache_url,
+        CACHE_KEY_PREFIX="bench",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,testserver",
+        SITE_URL=base_url,
+        SECURE_SSL_REDIRECT="0",
+        STATIC_NO_MANIFEST="1",
+        VAR_DIR=str(logs / "var"),
+        LOG_LEVEL="WARNING",
+        # Cold: every request renders. measure_warm gives the warm gunicorn its own value.
+        PAGE_CACHE_SECONDS="0",
+    )
+    return env
+
+
+def set_up(args: argparse.Namespace, stack: contextlib.ExitStack) -> Bench:
+    """Check the tools, flush the cache, set this process up on the site's settings,
+    choose the pages and count their queries through the test client."""
     for url in (args.postgres, args.redis):
         require_loopback(url)
     if not shutil.which("wrk"):
@@ -254,29 +320,12 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     stack.callback(flush_redis, cache_url)
 
     port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     logs = Path(tempfile.mkdtemp(prefix="bench-serve-"))
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.lower().endswith("_proxy") and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="newsroom.settings",
-        DATABASE_URL=database_url,
-        REDIS_URL=cache_url,
-        CACHE_KEY_PREFIX="bench",
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1,testserver",
-        SITE_URL=base_url,
-        SECURE_SSL_REDIRECT="0",
-        STATIC_NO_MANIFEST="1",
-        VAR_DIR=str(logs / "var"),
-        LOG_LEVEL="WARNING",
-        BENCH_FLOOR="1",
-        # Cold: every request renders. The warm gunicorn gets its own value below.
-        PAGE_CACHE_SECONDS="0",
+    env = site_env(
+        database_url=database_url,
+        cache_url=cache_url,
+        base_url=f"http://127.0.0.1:{port}",
+        logs=logs,
     )
     os.environ.clear()
     os.environ.update(env)
@@ -315,47 +364,67 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     floor, page_rows, floor_again = rows[0], rows[1:-1], rows[-1]
     floor.size = floor_again.size = rows[1].size
     article = page_rows[0]
-    warm = [replace(row, mode="warm", queries="-") for row in page_rows]
-    via_nginx = replace(article, mode="nginx cache", queries="-")
-    as_file = replace(article, path=f"/static/{STATIC_ARTICLE}", mode="nginx file", queries=0)
     floor_again.mode = floor.mode = "floor"
-    measure = {"connections": args.connections, "threads": args.threads}
-    measure["duration"] = args.duration
-
-    def failed(row: Row, problem: str, name: str) -> int:
-        print(f"{row.mode} {row.path}: {problem}; see the logs in {logs} ({name}.log)")
-        return 2
-
-    def load(url: str, row: Row) -> bool:
-        """wrk on ``url``, then wait for gunicorn to finish what wrk left queued."""
-        wrk(url + row.path, row, **measure)
-        if drain(base_url):
-            return True
-        print(f"gunicorn still busy 300 s after the {row.mode} {row.path} row; stopping")
-        return False
-
-    # Cold: the floor, then every page rendered on each request.
-    cold = start_gunicorn(
-        "gunicorn-cold", env=env, port=port, workers=args.workers, logs=logs, stack=stack
+    return Bench(
+        args=args,
+        env=env,
+        port=port,
+        logs=logs,
+        cache_url=cache_url,
+        database_articles=articles,
+        home_pages=pages,
+        floor=floor,
+        page_rows=page_rows,
+        warm=[replace(row, mode="warm", queries="-") for row in page_rows],
+        via_nginx=replace(article, mode="nginx cache", queries="-"),
+        as_file=replace(article, path=f"/static/{STATIC_ARTICLE}", mode="nginx file", queries=0),
+        floor_again=floor_again,
     )
-    if cold is None:
-        return 2
-    for row in [floor, *page_rows]:
-        # Each worker loads its code and fills its connection before wrk starts.
-        for _ in range(args.workers * 2):
-            if problem := check(base_url, row, expect_size=row.size):
-                return failed(row, problem, "gunicorn-cold")
-        row.cache = cache_said(base_url, row)
 
+
+def failed(bench: Bench, row: Row, problem: str, name: str) -> int:
+    print(f"{row.mode} {row.path}: {problem}; see the logs in {bench.logs} ({name}.log)")
+    return 2
+
+
+def prime(bench: Bench, rows: list[Row], name: str) -> int | None:
+    """Each worker loads its code and fills its connection (and the cache, if on) before
+    wrk starts; an exit status when a row's page is not what it should measure."""
+    for row in rows:
+        for _ in range(bench.args.workers * 2):
+            if problem := check(bench.base_url, row, expect_size=row.size):
+                return failed(bench, row, problem, name)
+        row.cache = cache_said(bench.base_url, row)
+    return None
+
+
+def load(bench: Bench, url: str, row: Row) -> bool:
+    """wrk on ``url``, then wait for gunicorn to finish what wrk left queued."""
+    args = bench.args
+    wrk(
+        url + row.path,
+        row,
+        duration=args.duration,
+        connections=args.connections,
+        threads=args.threads,
+    )
+    if drain(bench.base_url):
+        return True
+    print(f"gunicorn still busy 300 s after the {row.mode} {row.path} row; stopping")
+    return False
+
+
+def print_header(bench: Bench) -> None:
+    args = bench.args
     print(
         f"public pages over HTTP, {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, "
         f"{platform.node()} ({os.cpu_count()} CPUs), Python {platform.python_version()}"
     )
     print(
-        f"{args.database}: {articles} published articles ({pages} home pages); gunicorn "
-        f"{args.workers} sync workers (DEBUG off) on 127.0.0.1, PostgreSQL, Redis cache db "
-        f"{args.cache_db} (flushed); wrk -t{args.threads} -c{args.connections} "
-        f"-d{args.duration}s per row, on the same machine"
+        f"{args.database}: {bench.database_articles} published articles ({bench.home_pages} "
+        f"home pages); gunicorn {args.workers} sync workers (DEBUG off) on 127.0.0.1, "
+        f"PostgreSQL, Redis cache db {args.cache_db} (flushed); wrk -t{args.threads} "
+        f"-c{args.connections} -d{args.duration}s per row, on the same machine"
     )
     print(
         "cold: gunicorn with PAGE_CACHE_SECONDS=0 (every request renders); warm: a second "
@@ -364,34 +433,58 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         "nginx file: the article page's bytes as a static file from that nginx"
     )
     print()
-    for row in [floor, *page_rows]:
-        if not load(base_url, row):
+
+
+def measure_cold(bench: Bench, stack: contextlib.ExitStack) -> int | None:
+    """The floor, then every page rendered on each request; an exit status on failure."""
+    cold = start_gunicorn(
+        "gunicorn-cold",
+        env=bench.env,
+        port=bench.port,
+        workers=bench.args.workers,
+        logs=bench.logs,
+        stack=stack,
+    )
+    if cold is None:
+        return 2
+    rows = [bench.floor, *bench.page_rows]
+    if (status := prime(bench, rows, "gunicorn-cold")) is not None:
+        return status
+    print_header(bench)
+    for row in rows:
+        if not load(bench, bench.base_url, row):
             return 2
     stop_process(cold)
+    return None
 
-    # Warm: a fresh cache, each page primed by one request.
-    flush_redis(cache_url)
-    warm_env = {**env, "PAGE_CACHE_SECONDS": str(args.page_cache_seconds)}
+
+def measure_warm(bench: Bench, stack: contextlib.ExitStack) -> int | None:
+    """Every page from a fresh cache primed by one request, the article through nginx and
+    as nginx's file, the floor again; an exit status on failure."""
+    flush_redis(bench.cache_url)
+    warm_env = {**bench.env, "PAGE_CACHE_SECONDS": str(bench.args.page_cache_seconds)}
     if not start_gunicorn(
-        "gunicorn-warm", env=warm_env, port=port, workers=args.workers, logs=logs, stack=stack
+        "gunicorn-warm",
+        env=warm_env,
+        port=bench.port,
+        workers=bench.args.workers,
+        logs=bench.logs,
+        stack=stack,
     ):
         return 2
-    for row in [*warm, floor_again]:
-        for _ in range(args.workers * 2):
-            if problem := check(base_url, row, expect_size=row.size):
-                return failed(row, problem, "gunicorn-warm")
-        row.cache = cache_said(base_url, row)
+    if (status := prime(bench, [*bench.warm, bench.floor_again], "gunicorn-warm")) is not None:
+        return status
 
     # nginx in front of the warm gunicorn, serving the article's bytes as a file too.
-    static_root = logs / "nginx-static"
+    static_root = bench.logs / "nginx-static"
     static_root.mkdir()
-    _, _, body = fetch(base_url + article.path)
+    _, _, body = fetch(bench.base_url + bench.article.path)
     (static_root / STATIC_ARTICLE).write_bytes(body)
     nginx = NginxServer(
-        folder=logs / "nginx",
-        upstream=f"127.0.0.1:{port}",
+        folder=bench.logs / "nginx",
+        upstream=f"127.0.0.1:{bench.port}",
         static_root=static_root,
-        workers=args.workers,
+        workers=bench.args.workers,
         access_log=False,
     )
     stack.callback(nginx.stop)
@@ -400,23 +493,27 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     except AssertionError as exc:
         print(exc)
         return 2
-    for row in (via_nginx, as_file):
-        if problem := check(nginx.url, row, expect_size=article.size):
-            return failed(row, problem, "nginx/error")
+    for row in (bench.via_nginx, bench.as_file):
+        if problem := check(nginx.url, row, expect_size=bench.article.size):
+            return failed(bench, row, problem, "nginx/error")
         row.cache = cache_said(nginx.url, row)
 
     for url, row in [
-        *((base_url, row) for row in warm),
-        (nginx.url, via_nginx),
-        (nginx.url, as_file),
-        (base_url, floor_again),
+        *((bench.base_url, row) for row in bench.warm),
+        (nginx.url, bench.via_nginx),
+        (nginx.url, bench.as_file),
+        (bench.base_url, bench.floor_again),
     ]:
-        if not load(url, row):
+        if not load(bench, url, row):
             return 2
     nginx.stop()
+    return None
 
-    table = [floor, *page_rows, *warm, via_nginx, as_file, floor_again]
-    floor_rps = floor.rps or float("nan")
+
+def report(bench: Bench, *, wall: float) -> int:
+    """The table and what its columns mean; 1 when a row has errors, else 0."""
+    table = bench.table
+    floor_rps = bench.floor.rps or float("nan")
     header = (
         "page", "mode", "path", "queries", "bytes", "cache", "req/s", "p50 ms", "p99 ms",
         "errors", "÷ floor",
@@ -445,13 +542,13 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         "÷ floor: requests/s against the first floor row (the last floor row, on the warm "
         "gunicorn, shows the drift during the run)"
     )
-    uncached = [row.name for row in warm if row.cache == "none"]
+    uncached = [row.name for row in bench.warm if row.cache == "none"]
     if uncached:
         print(
             f"not cached by the app ({', '.join(uncached)}): warm measures the same work as "
             "cold there"
         )
-    if "hit" not in via_nginx.cache:
+    if "hit" not in bench.via_nginx.cache:
         print(
             "nginx did not keep the article page (the app does not mark it public yet): that "
             "row measures nginx passing the page's concurrent misses to gunicorn one at a "
@@ -459,10 +556,19 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         )
     print(f"wall time {time.monotonic() - wall:.0f} s")
     if any(row.errors or not row.size_matches or not row.requests for row in table):
-        print(f"errors: logs kept in {logs}")
+        print(f"errors: logs kept in {bench.logs}")
         return 1
-    shutil.rmtree(logs, ignore_errors=True)
+    shutil.rmtree(bench.logs, ignore_errors=True)
     return 0
+
+
+def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    wall = time.monotonic()
+    bench = set_up(args, stack)
+    for measure in (measure_cold, measure_warm):
+        if (status := measure(bench, stack)) is not None:
+            return status
+    return report(bench, wall=wall)
 
 
 def main() -> None:

@@ -542,7 +542,7 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def retry_delay(attempt: int) -> float:
-    """Capped exponential backoff with jitter, in seconds, before retry ``attempt`` (0-based).
+    """Capped exponential backoff with equal jitter, in seconds, before retry ``attempt`` (0-based).
 
     Between half and all of ``CONTACT_MAIL_RETRY_BASE * 2**attempt``, and never more
     than ``CONTACT_MAIL_RETRY_MAX``: the longest a queued mail waits once the mail

@@ -526,8 +526,3 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # With several processes (gunicorn workers, Celery pool children) set
 # PROMETHEUS_MULTIPROC_DIR to an empty folder shared by the processes of one
 # machine: /metrics then sums them all (prometheus-client's multiprocess mode).
-
-# Benchmarks
-# BENCH_FLOOR=1 adds /_bench/floor, the constant page bench/serve.py measures every
-# other page against (newsroom/urls.py). Never set it in production.
-BENCH_FLOOR = env_bool("BENCH_FLOOR")

@@ -1,10 +1,7 @@
-import os
-
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.http import HttpResponse
 from django.urls import include, path
 
 from articles.cachetags import SITEMAP_TAG, public_page
@@ -36,19 +33,6 @@ urlpatterns = [
 if settings.DEBUG:
     # Production serves uploads from the web server or object storage.
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
-
-if settings.BENCH_FLOOR:
-    # bench/serve.py's floor: the same gunicorn, Django and middleware answering a
-    # constant page of an article page's size, with no database and no template.
-    _floor_bytes = int(os.environ.get("BENCH_FLOOR_BYTES", "16384"))
-    _FLOOR_PAGE = (b"<!doctype html><title>floor</title>" + b"<p>floor</p>\n" * _floor_bytes)[
-        :_floor_bytes
-    ]
-
-    def bench_floor(request):
-        return HttpResponse(_FLOOR_PAGE, content_type="text/html; charset=utf-8")
-
-    urlpatterns.append(path("_bench/floor", bench_floor, name="bench-floor"))
 
 admin.site.site_header = f"{settings.SITE_NAME} editors"
 admin.site.site_title = f"{settings.SITE_NAME} admin"

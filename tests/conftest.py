@@ -113,8 +113,8 @@ def make_editor_client(db):
 def _celery_eager():
     """Unit tests run tasks inline, at enqueue time, with Django's test mail outbox.
 
-    Integration tests (tests/contact/integration/) switch this off and use a real
-    worker process and broker instead.
+    Integration tests (the ``worker`` fixture below, e.g. tests/contact/test_integration.py)
+    switch this off and use a real worker process and broker instead.
     """
     from newsroom.celery import app
 
@@ -156,7 +156,7 @@ INTEGRATION_RECIPIENT = "desk@newsroom.test"
 
 @pytest.fixture(scope="session")
 def smtp_server():
-    from tests.services import SMTPServer
+    from harness.smtp import SMTPServer
 
     server = SMTPServer().start()
     yield server
@@ -192,7 +192,8 @@ def celery_worker(django_db_setup, smtp_server, broker_url, tmp_path_factory):
     import redis
     from django.db import connection
 
-    from tests.services import WorkerProcess, worker_env
+    from harness.worker import worker_env
+    from tests.services import WorkerProcess
 
     db = connection.settings_dict
     database_url = (

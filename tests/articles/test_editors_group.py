@@ -7,15 +7,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from tests.articles.test_admin import article_form
-from tests.factories import ArticleFactory, EditorFactory
+from tests.factories import EDITORS_ARTICLE_PERMISSIONS, ArticleFactory, EditorFactory
 
 pytestmark = pytest.mark.django_db
-
-EDITOR_PERMISSIONS = {
-    f"articles.{action}_{model}"
-    for model in ("article", "relatedlink", "topic", "author")
-    for action in ("add", "change", "delete", "view")
-}
 
 
 def test_editors_group_has_exactly_the_article_permissions():
@@ -27,7 +21,7 @@ def test_editors_group_has_exactly_the_article_permissions():
         for permission in group.permissions.filter(content_type__app_label="articles")
     }
 
-    assert granted == EDITOR_PERMISSIONS
+    assert granted == EDITORS_ARTICLE_PERMISSIONS
 
 
 def test_an_editor_logs_in_and_works_on_articles_but_not_on_users(https_client):
@@ -71,4 +65,14 @@ def test_the_group_migration_reverses_and_reapplies():
     assert not Group.objects.filter(name="Editors").exists()
     migration.create_editors_group(state_apps, schema_editor)
 
-    assert Group.objects.get(name="Editors").permissions.count() == len(EDITOR_PERMISSIONS)
+    assert Group.objects.get(name="Editors").permissions.count() == len(EDITORS_ARTICLE_PERMISSIONS)
+
+
+def test_an_editor_made_after_the_group_is_gone_gets_the_migrations_permissions():
+    """As after a transactional test, which empties the tables the migrations filled."""
+    migrated = set(Group.objects.get(name="Editors").permissions.all())
+    Group.objects.filter(name="Editors").delete()
+
+    editor = EditorFactory()
+
+    assert set(editor.groups.get(name="Editors").permissions.all()) == migrated

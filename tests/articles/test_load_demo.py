@@ -16,7 +16,12 @@ from tests.factories import ArticleFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
-DEMO_SLUGS = [spec.slug for spec in demo.ARTICLES]
+DEMO = demo.load()
+DEMO_SLUGS = [spec.slug for spec in DEMO.articles]
+# The lead story, and the two stories its cards point at.
+EU_AI_SLUG = "halvard-labs-refuses-eu-ai-code-of-practice"
+RAG_SLUG = "retrieval-augmented-generation-at-scale"
+BIOMED_SLUG = "ai-models-reshape-biomedical-research"
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +29,20 @@ def _debug_on(settings):
     settings.DEBUG = True
     # The command hashes the demo password; the real hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_the_demo_file_names_only_topics_bylines_and_stories_it_has():
+    topics = {topic.slug for topic in DEMO.topics}
+    authors = {author.slug for author in DEMO.authors}
+    assert len(set(DEMO_SLUGS)) == len(DEMO_SLUGS)
+    assert DEMO.lead in DEMO_SLUGS
+    for spec in DEMO.articles:
+        assert set(spec.topics) <= topics, spec.slug
+        assert spec.author in authors, spec.slug
+        assert spec.state in ("published", "scheduled", "draft"), spec.slug
+        for link in spec.related:
+            assert bool(link.article) != bool(link.url), spec.slug
+            assert not link.article or link.article in DEMO_SLUGS, spec.slug
 
 
 def load_demo(*args) -> str:
@@ -72,12 +91,12 @@ def test_loads_about_thirty_complete_articles_in_several_topics():
 def test_eu_ai_article_has_impact_68_and_two_related_cards_in_order():
     load_demo()
 
-    article = Article.objects.get(slug=demo.EU_AI_SLUG)
+    article = Article.objects.get(slug=EU_AI_SLUG)
     assert article.impact_score == 68
     assert article.is_published()
     assert "code of practice" in article.title
     links = list(article.related_links.all())
-    assert [link.target_article.slug for link in links] == [demo.RAG_SLUG, demo.BIOMED_SLUG]
+    assert [link.target_article.slug for link in links] == [RAG_SLUG, BIOMED_SLUG]
     assert [link.position for link in links] == [0, 1]
     assert all(link.target_article.is_published() for link in links)
     assert all(link.hidden_reason() == "" for link in links)
@@ -113,7 +132,7 @@ def test_publish_times_spread_over_past_weeks_newest_first_in_demo_order():
     load_demo()
 
     published = list(Article.objects.published())
-    expected = [spec.slug for spec in demo.ARTICLES if spec.state == "published"]
+    expected = [spec.slug for spec in DEMO.articles if spec.state == "published"]
     assert [article.slug for article in published] == expected
     oldest = published[-1].publish_at
     assert timezone.now() - oldest > timedelta(weeks=2)
@@ -122,20 +141,20 @@ def test_publish_times_spread_over_past_weeks_newest_first_in_demo_order():
 def test_creates_demo_editor_in_editors_group_and_prints_login():
     output = load_demo()
 
-    editor = get_user_model().objects.get(username=demo.EDITOR_USERNAME)
+    editor = get_user_model().objects.get(username=DEMO.editor_username)
     assert editor.is_staff and editor.is_active
     assert not editor.is_superuser
     assert editor.groups.filter(name="Editors").exists()
     assert editor.has_usable_password()
-    assert editor.check_password(demo.EDITOR_PASSWORD)
+    assert editor.check_password(DEMO.editor_password)
     assert "Demo editor login: http://testserver/admin/" in output
-    assert f"user editor / password {demo.EDITOR_PASSWORD}" in output
+    assert f"user editor / password {DEMO.editor_password}" in output
 
 
 def test_demo_editor_may_edit_articles_through_the_editors_group():
     load_demo()
 
-    editor = get_user_model().objects.get(username=demo.EDITOR_USERNAME)
+    editor = get_user_model().objects.get(username=DEMO.editor_username)
     assert editor.has_perm("articles.change_article")
     assert editor.has_perm("articles.add_relatedlink")
 
@@ -146,7 +165,7 @@ def test_running_twice_leaves_the_same_rows_and_spares_editors_own_work():
     own = ArticleFactory(slug="editors-own-story", topics=[own_topic])
     # An editor may link their own story to demo stories; the command leaves that alone.
     RelatedLink.objects.create(
-        article=own, target_article=Article.objects.get(slug=demo.RAG_SLUG), position=0
+        article=own, target_article=Article.objects.get(slug=RAG_SLUG), position=0
     )
     before = snapshot()
 
@@ -154,24 +173,24 @@ def test_running_twice_leaves_the_same_rows_and_spares_editors_own_work():
 
     assert snapshot() == before
     assert "Rows: 0 created" in output
-    eu = Article.objects.get(slug=demo.EU_AI_SLUG)
+    eu = Article.objects.get(slug=EU_AI_SLUG)
     assert list(eu.related_links.values_list("target_article__slug", flat=True)) == [
-        demo.RAG_SLUG,
-        demo.BIOMED_SLUG,
+        RAG_SLUG,
+        BIOMED_SLUG,
     ]
     assert Group.objects.filter(name="Editors").count() == 1
 
 
 def edit_the_demo():
     """What an editor might do to the demo between two ``make run``s."""
-    eu = Article.objects.get(slug=demo.EU_AI_SLUG)
+    eu = Article.objects.get(slug=EU_AI_SLUG)
     eu.title = "Our own headline"
     eu.body = "<p>Our own first paragraph.</p><p>And a second one.</p>"
     eu.impact_score = 10
     eu.save()
     eu.related_links.filter(position=1).delete()
     Topic.objects.filter(slug="climate").update(name="Climate & Energy", description="Ours.")
-    editor = get_user_model().objects.get(username=demo.EDITOR_USERNAME)
+    editor = get_user_model().objects.get(username=DEMO.editor_username)
     editor.set_password("a-password-the-editor-chose")
     editor.is_staff = False
     editor.save()
@@ -190,7 +209,7 @@ def test_a_second_run_keeps_every_edit_to_demo_stories_links_topics_and_the_logi
     eu.refresh_from_db()
     assert eu.title == "Our own headline"
     assert eu.body.startswith("<p>Our own first paragraph.</p>")
-    assert [link.target_article.slug for link in eu.related_links.all()] == [demo.RAG_SLUG]
+    assert [link.target_article.slug for link in eu.related_links.all()] == [RAG_SLUG]
     assert Topic.objects.get(slug="climate").name == "Climate & Energy"
     editor.refresh_from_db()
     assert editor.check_password("a-password-the-editor-chose")
@@ -202,34 +221,34 @@ def test_a_second_run_keeps_every_edit_to_demo_stories_links_topics_and_the_logi
 def test_a_second_run_adds_back_only_what_is_missing():
     load_demo()
     # Deleted as an editor must: the links to the story first.
-    RelatedLink.objects.filter(target_article__slug=demo.RAG_SLUG).delete()
-    Article.objects.filter(slug=demo.RAG_SLUG).delete()
-    get_user_model().objects.filter(username=demo.EDITOR_USERNAME).delete()
-    eu = Article.objects.get(slug=demo.EU_AI_SLUG)
+    RelatedLink.objects.filter(target_article__slug=RAG_SLUG).delete()
+    Article.objects.filter(slug=RAG_SLUG).delete()
+    get_user_model().objects.filter(username=DEMO.editor_username).delete()
+    eu = Article.objects.get(slug=EU_AI_SLUG)
     Article.objects.filter(pk=eu.pk).update(title="Our own headline")
 
     output = load_demo()
 
-    rag = Article.objects.get(slug=demo.RAG_SLUG)
+    rag = Article.objects.get(slug=RAG_SLUG)
     assert rag.topics.exists()
-    assert get_user_model().objects.get(username="editor").check_password(demo.EDITOR_PASSWORD)
+    assert get_user_model().objects.get(username="editor").check_password(DEMO.editor_password)
     eu.refresh_from_db()
     assert eu.title == "Our own headline"
     # The story whose link was removed keeps the links it has; a reset restores them.
-    assert [link.target_article.slug for link in eu.related_links.all()] == [demo.BIOMED_SLUG]
+    assert [link.target_article.slug for link in eu.related_links.all()] == [BIOMED_SLUG]
     assert "Rows: 2 created" in output
 
 
 def test_reset_restores_the_demo_and_says_what_it_overwrites_before_it_does():
     load_demo()
-    original_publish_at = Article.objects.get(slug=demo.EU_AI_SLUG).publish_at
+    original_publish_at = Article.objects.get(slug=EU_AI_SLUG).publish_at
     eu, editor = edit_the_demo()
     version = eu.version
     titles_when_announced = []
 
     class Output(StringIO):
         def write(self, text):
-            if demo.EU_AI_SLUG in text:
+            if EU_AI_SLUG in text:
                 titles_when_announced.append(Article.objects.get(pk=eu.pk).title)
             return super().write(text)
 
@@ -237,29 +256,29 @@ def test_reset_restores_the_demo_and_says_what_it_overwrites_before_it_does():
     call_command("load_demo", "--reset", stdout=out)
     output = out.getvalue()
 
-    assert f"article {demo.EU_AI_SLUG}: headline, body, impact score, related links" in output
+    assert f"article {EU_AI_SLUG}: headline, body, impact score, related links" in output
     assert "topic climate: name, description" in output
     assert "user editor: password, staff status, membership of Editors" in output
     assert "--reset overwrites 3 existing demo rows" in output
     assert titles_when_announced[0] == "Our own headline"  # announced, then overwritten
     eu.refresh_from_db()
-    spec = next(spec for spec in demo.ARTICLES if spec.slug == demo.EU_AI_SLUG)
+    spec = next(spec for spec in DEMO.articles if spec.slug == EU_AI_SLUG)
     assert eu.title == spec.title
     assert eu.impact_score == 68
     assert eu.body == sanitize_html(demo.render_body(spec.body))
     assert eu.publish_at == original_publish_at
     assert eu.version == version + 1  # an admin form opened before the reset cannot save over it
     assert [link.target_article.slug for link in eu.related_links.all()] == [
-        demo.RAG_SLUG,
-        demo.BIOMED_SLUG,
+        RAG_SLUG,
+        BIOMED_SLUG,
     ]
     climate = Topic.objects.get(slug="climate")
     assert (climate.name, climate.description) == (
         "Climate",
-        next(spec.description for spec in demo.TOPICS if spec.slug == "climate"),
+        next(spec.description for spec in DEMO.topics if spec.slug == "climate"),
     )
     editor.refresh_from_db()
-    assert editor.check_password(demo.EDITOR_PASSWORD)
+    assert editor.check_password(DEMO.editor_password)
     assert editor.is_staff
     assert editor.groups.filter(name="Editors").exists()
     assert "password editor-demo-2026" in output
@@ -313,7 +332,7 @@ def test_refuses_to_run_with_debug_off(settings):
         load_demo()
 
     assert not Article.objects.exists()
-    assert not get_user_model().objects.filter(username=demo.EDITOR_USERNAME).exists()
+    assert not get_user_model().objects.filter(username=DEMO.editor_username).exists()
 
 
 def test_force_loads_with_debug_off(settings):
@@ -321,4 +340,4 @@ def test_force_loads_with_debug_off(settings):
 
     load_demo("--force")
 
-    assert Article.objects.filter(slug=demo.EU_AI_SLUG).exists()
+    assert Article.objects.filter(slug=EU_AI_SLUG).exists()

@@ -333,7 +333,7 @@ def test_an_invalidation_the_cache_missed_is_made_when_it_comes_back(settings, m
     def bumped():
         return (cache.get(store.tag_key("article:41")) or 0) > generation
 
-    from tests.services import wait_for
+    from harness import wait_for
 
     wait_for(bumped, timeout=5, what="the missed invalidation to be made")
 

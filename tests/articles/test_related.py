@@ -33,7 +33,7 @@ def test_curated_cards_keep_the_editors_order():
         second.target_article.get_absolute_url(),
         third.target_article.get_absolute_url(),
     ]
-    assert all(card.is_curated and not card.is_suggested for card in cards)
+    assert all(not card.is_suggested for card in cards)
 
 
 def test_equal_positions_keep_the_order_they_were_added_in_even_after_resaving():
@@ -92,7 +92,7 @@ def test_external_links_are_shown_and_marked_external():
 
     card = cards_of(article)[0]
 
-    assert card.is_external and card.is_curated
+    assert card.is_external and not card.is_suggested
     assert (card.title, card.summary, card.url) == (
         "The report",
         "Read the full study.",
@@ -120,7 +120,7 @@ def test_suggestions_fill_up_to_three_after_the_curated_ones():
     cards = cards_of(article)
 
     assert len(cards) == 3
-    assert cards[0].url == curated.target_article.get_absolute_url() and cards[0].is_curated
+    assert cards[0].url == curated.target_article.get_absolute_url() and not cards[0].is_suggested
     assert all(card.is_suggested for card in cards[1:])
 
 

@@ -15,6 +15,7 @@ from django.utils.html import escape
 from contact import services
 from contact.models import Delivery, Message, Verification
 from tests.factories import (
+    EDITORS_CONTACT_PERMISSIONS,
     ArticleFactory,
     MessageFactory,
     UserFactory,
@@ -25,12 +26,6 @@ pytestmark = pytest.mark.django_db
 
 INBOX = "/admin/contact/message/"
 VERIFICATIONS = "/admin/contact/verification/"
-CONTACT_PERMISSIONS = {
-    "contact.view_message",
-    "contact.change_message",
-    "contact.view_verification",
-    "contact.retry_delivery",
-}
 
 
 def change_url(row) -> str:
@@ -435,7 +430,7 @@ def test_the_editors_group_has_exactly_the_contact_permissions():
         for permission in group.permissions.filter(content_type__app_label="contact")
     }
 
-    assert granted == CONTACT_PERMISSIONS
+    assert granted == EDITORS_CONTACT_PERMISSIONS
 
 
 def test_an_editor_sees_the_inbox_on_the_admin_index(editor_client):
@@ -487,7 +482,7 @@ def test_the_permissions_migration_reverses_and_reapplies():
     migration.grant_contact_permissions(state_apps, schema_editor)
 
     assert group.permissions.filter(content_type__app_label="contact").count() == len(
-        CONTACT_PERMISSIONS
+        EDITORS_CONTACT_PERMISSIONS
     )
 
 

@@ -20,10 +20,13 @@ from django.utils import timezone
 
 from contact import services, tasks
 from contact.models import Delivery, Message, Verification
+from harness import wait_for
+from harness.smtp import code_in
+from harness.worker import worker_env
 from tests.conftest import INTEGRATION_RECIPIENT, need_postgres_and_redis, switch_broker
 from tests.contact.test_integration import post_form
 from tests.factories import UserFactory
-from tests.services import BASE_DIR, RedisServer, WorkerProcess, code_in, wait_for, worker_env
+from tests.services import BASE_DIR, RedisServer, WorkerProcess
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 

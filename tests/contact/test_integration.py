@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from contact import tasks
 from contact.models import Delivery, Message, Verification
+from harness import free_port, wait_for
+from harness.visitor import form_inputs
 from tests.conftest import switch_broker
 from tests.factories import ArticleFactory, UserFactory
-from tests.services import form_inputs, free_port, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -24,7 +24,7 @@ from contact import services
 from contact.forms import StartForm, started_token
 from contact.models import LimitRecord, Message, Verification
 from contact.views import SESSION_VERIFICATION
-from tests.services import form_inputs
+from harness.visitor import form_inputs
 
 pytestmark = pytest.mark.django_db
 

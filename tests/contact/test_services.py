@@ -260,7 +260,7 @@ def test_an_international_domain_in_any_spelling_shares_one_allowance(
 
 def test_limits_hold_with_the_cache_down(start, mailoutbox, settings):
     """The limits are counted in the database: a cache outage opens no door."""
-    from tests.services import free_port
+    from harness import free_port
 
     settings.CACHES = {
         "default": {

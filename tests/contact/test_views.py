@@ -20,8 +20,8 @@ from articles.models import Article
 from contact.forms import started_age
 from contact.models import Delivery, Message, Verification
 from contact.views import FORM_COOKIE, SESSION_VERIFICATION
+from harness.visitor import form_inputs
 from tests.factories import ArticleFactory
-from tests.services import form_inputs
 
 pytestmark = pytest.mark.django_db
 
@@ -901,9 +901,9 @@ def test_throttled_page_looks_like_the_site(client, send, settings):
 @pytest.fixture
 def broker_down():
     """Tasks go to a broker that nothing listens on, as while Redis is down."""
+    from harness import free_port
     from newsroom.celery import app
     from tests.conftest import switch_broker
-    from tests.services import free_port
 
     original = app.conf.broker_url
     switch_broker(f"redis://127.0.0.1:{free_port()}/1")

@@ -18,8 +18,8 @@ from celery.platforms import check_privileges
 from django.conf import settings
 
 from contact import tasks
+from harness import free_port
 from newsroom.celery import app, no_root_warning_on_the_embedded_broker
-from tests.services import free_port
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 

@@ -27,19 +27,11 @@ from django.utils import timezone
 
 from articles.models import Article
 from contact.models import Verification
+from harness import free_port, wait_for
+from harness.visitor import Visitor, form_inputs
 from tests.conftest import need_postgres_and_redis
 from tests.factories import ArticleFactory, EditorFactory, TopicFactory, VerificationFactory
-from tests.services import (
-    BASE_DIR,
-    DatabaseProxy,
-    ProcfileProcess,
-    RedisServer,
-    Visitor,
-    form_inputs,
-    free_port,
-    layout_env,
-    wait_for,
-)
+from tests.services import BASE_DIR, DatabaseProxy, ProcfileProcess, RedisServer, layout_env
 
 pytestmark = pytest.mark.faults
 

@@ -18,7 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.services import ProcfileProcess, Visitor, layout_env, manage, wait_for
+from harness import wait_for
+from harness.visitor import Visitor
+from tests.services import ProcfileProcess, layout_env, manage
 
 # Reads per page and check: enough that both gunicorn workers answer many of them.
 READS = 40

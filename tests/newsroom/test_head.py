@@ -10,10 +10,11 @@ import pytest
 from django.core.wsgi import get_wsgi_application
 
 from articles import demo_content as demo
+from harness import free_port, wait_for
 from tests.factories import ArticleFactory
-from tests.services import BASE_DIR, embedded_env, free_port, manage, stop_process, wait_for
+from tests.services import BASE_DIR, embedded_env, manage, stop_process
 
-PATHS = ["/", f"/articles/{demo.EU_AI_SLUG}/", "/feed/", "/sitemap.xml", "/robots.txt"]
+PATHS = ["/", f"/articles/{demo.load().lead}/", "/feed/", "/sitemap.xml", "/robots.txt"]
 
 
 def wsgi(method: str, path: str) -> tuple[str, dict[str, str], bytes]:

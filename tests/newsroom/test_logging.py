@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from contact import services, tasks
+from harness.visitor import form_inputs
 from newsroom.observability import (
     REQUEST_ID_HEADER,
     ContextFilter,
@@ -26,7 +27,6 @@ from newsroom.observability import (
     log_context,
 )
 from tests.factories import VerificationFactory
-from tests.services import form_inputs
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 

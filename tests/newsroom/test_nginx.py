@@ -19,11 +19,13 @@ from urllib.parse import urlencode
 import pytest
 from django.core.signals import request_started
 
+from harness import wait_for
+from harness.nginx import NginxServer, nginx_binary
+from harness.visitor import form_inputs
 from newsroom.http import client_ip
 from tests.factories import ArticleFactory
 from tests.newsroom import nginx_urls
 from tests.newsroom.nginx_urls import CASES, PUBLIC
-from tests.services import NginxServer, form_inputs, nginx_binary, wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from tests.services import BASE_DIR, embedded_env, wait_for
+from harness import wait_for
+from tests.services import BASE_DIR, embedded_env
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ import time
 
 import pytest
 
+from harness import free_port
 from newsroom import health
 from tests.conftest import switch_broker
-from tests.services import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -24,9 +24,11 @@ import pytest
 from django.db import connection
 
 from contact.models import Delivery, Message, Verification
+from harness import wait_for
+from harness.visitor import Visitor
 from tests.conftest import INTEGRATION_RECIPIENT, need_postgres_and_redis
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
-from tests.services import ProcfileProcess, RedisServer, Visitor, layout_env, wait_for
+from tests.services import ProcfileProcess, RedisServer, layout_env
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 

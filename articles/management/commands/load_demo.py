@@ -1,4 +1,5 @@
-"""Load the demo newsroom: topics, bylines, articles and an editor login.
+"""Load the demo newsroom: topics, bylines, articles and an editor login, as
+``articles/demo/content.toml`` has them.
 
 ``make run`` calls it on every start, so by default it only adds the demo rows
 that are missing and never changes one that exists: a demo story an editor
@@ -65,10 +66,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, force=False, reset=False, **options):
+        self.content = content = demo.load()
         if not settings.DEBUG and not force:
             raise CommandError(
                 "Refusing to load demo content with DEBUG off: it adds sample articles and an "
-                f"'{demo.EDITOR_USERNAME}' login whose password is printed in clear. "
+                f"'{content.editor_username}' login whose password is printed in clear. "
                 "Run with DEBUG=1, or pass --force if you really want it on this site."
             )
         self.created = 0
@@ -76,11 +78,11 @@ class Command(BaseCommand):
         self.overwrites: list[Overwrite] = []
         now = timezone.now()
         with transaction.atomic():
-            topics = {spec.slug: self._topic(spec, reset=reset) for spec in demo.TOPICS}
-            authors = {spec.slug: self._author(spec, reset=reset) for spec in demo.AUTHORS}
+            topics = {spec.slug: self._topic(spec, reset=reset) for spec in content.topics}
+            authors = {spec.slug: self._author(spec, reset=reset) for spec in content.authors}
             # Articles first, links second: a card may point at a story listed after it.
             new, articles = set(), {}
-            for spec in demo.ARTICLES:
+            for spec in content.articles:
                 article = Article.objects.filter(slug=spec.slug).first()
                 if article is None:
                     articles[spec.slug] = self._create_article(
@@ -90,7 +92,7 @@ class Command(BaseCommand):
                 else:
                     articles[spec.slug] = article
                     self.kept += 1
-            for spec in demo.ARTICLES:
+            for spec in content.articles:
                 if spec.slug in new:
                     self._set_links(articles[spec.slug], spec, articles=articles)
                 elif reset:
@@ -214,12 +216,13 @@ class Command(BaseCommand):
         changed it on purpose. The group normally comes from a migration that also
         grants its permissions; get_or_create keeps the command working without it.
         """
+        username, password = self.content.editor_username, self.content.editor_password
         user_model = get_user_model()
         group, _ = Group.objects.get_or_create(name=demo.EDITORS_GROUP)
-        user = user_model.objects.filter(username=demo.EDITOR_USERNAME).first()
+        user = user_model.objects.filter(username=username).first()
         if user is None:
-            user = user_model(username=demo.EDITOR_USERNAME, is_staff=True, is_active=True)
-            user.set_password(demo.EDITOR_PASSWORD)
+            user = user_model(username=username, is_staff=True, is_active=True)
+            user.set_password(password)
             user.save()
             user.groups.add(group)
             self.created += 1
@@ -227,7 +230,7 @@ class Command(BaseCommand):
         self.kept += 1
         if reset:
             changed = []
-            if not user.check_password(demo.EDITOR_PASSWORD):
+            if not user.check_password(password):
                 changed.append("password")
             changed += [
                 _label(user, name) for name in ("is_staff", "is_active") if not getattr(user, name)
@@ -237,7 +240,7 @@ class Command(BaseCommand):
                 changed.append(f"membership of {group.name}")
 
             def apply():
-                user.set_password(demo.EDITOR_PASSWORD)
+                user.set_password(password)
                 user.is_staff = user.is_active = True
                 user.save()
                 user.groups.add(group)
@@ -270,7 +273,8 @@ class Command(BaseCommand):
             else:
                 states["published"] += 1
         self.stdout.write(
-            f"Demo content: {len(demo.TOPICS)} topics, {len(demo.AUTHORS)} authors, "
+            f"Demo content: {len(self.content.topics)} topics, "
+            f"{len(self.content.authors)} authors, "
             f"{len(articles)} articles ({states['published']} published, "
             f"{states['scheduled']} scheduled, {states['draft']} drafts)."
         )
@@ -284,15 +288,15 @@ class Command(BaseCommand):
                 f"Rows: {self.created} created, {self.kept} already there and left as they are "
                 "(`manage.py load_demo --reset` puts the demo version back)."
             )
-        lead = articles[demo.EU_AI_SLUG]
+        lead = articles[self.content.lead]
         self.stdout.write(f"Lead story: {settings.SITE_URL}{lead.get_absolute_url()}")
-        password = demo.EDITOR_PASSWORD
+        password = self.content.editor_password
         if not editor_created and not reset:
             password += " (set when the account was created; unchanged if someone changed it)"
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo editor login: {settings.SITE_URL}{reverse('admin:index')} "
-                f"user {demo.EDITOR_USERNAME} / password {password}"
+                f"user {self.content.editor_username} / password {password}"
             )
         )
 

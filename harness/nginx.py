@@ -1,0 +1,166 @@
+"""nginx with the documented configuration (``docs/nginx/newsroom.conf``) on loopback."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+from harness import free_port, wait_for
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+NGINX_CONF = BASE_DIR / "docs" / "nginx" / "newsroom.conf"
+NGINX_BINARY = Path("/usr/sbin/nginx")
+
+
+def nginx_binary() -> Path | None:
+    """Debian's nginx, or one on PATH; None when neither is installed."""
+    if NGINX_BINARY.exists():
+        return NGINX_BINARY
+    found = shutil.which("nginx")
+    return Path(found) if found else None
+
+
+def render_nginx_conf(**values: str) -> str:
+    """docs/nginx/newsroom.conf with its ``${NEWSROOM_…}`` placeholders filled in, as
+    ``envsubst`` would fill them; a placeholder left over is an error."""
+    text = NGINX_CONF.read_text()
+    for name, value in values.items():
+        text = text.replace("${NEWSROOM_" + name.upper() + "}", str(value))
+    left = sorted(set(re.findall(r"\$\{NEWSROOM_\w+\}", text)))
+    if left:
+        raise ValueError(f"placeholders not filled in: {', '.join(left)}")
+    return text
+
+
+class NginxServer:
+    """The documented nginx configuration, rendered into ``folder`` and run there with
+    a wrapper of its own (pid, logs, temporary files in ``folder``), on a free
+    loopback port, in front of ``upstream`` (``host:port``).
+
+    ``static_root`` defaults to an empty ``folder/static``; ``error.log`` and, unless
+    ``access_log`` is off, ``access.log`` (with the cache status) stay in ``folder``.
+    """
+
+    def __init__(
+        self,
+        *,
+        folder: Path,
+        upstream: str,
+        static_root: Path | None = None,
+        workers: int = 1,
+        access_log: bool = True,
+    ):
+        self.folder = folder
+        self.upstream = upstream
+        self.static_root = static_root or folder / "static"
+        self.workers = workers
+        self.access_log = access_log
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def write_conf(self) -> Path:
+        for name in ("cache", "temp", "media", "static"):
+            (self.folder / name).mkdir(parents=True, exist_ok=True)
+        site = self.folder / "newsroom.conf"
+        site.write_text(
+            render_nginx_conf(
+                listen=f"127.0.0.1:{self.port}",
+                server_name="127.0.0.1 localhost",
+                upstream=self.upstream,
+                cache_dir=self.folder / "cache",
+                static_root=self.static_root,
+                media_root=self.folder / "media",
+            )
+        )
+        temp = self.folder / "temp"
+        mime_types = Path("/etc/nginx/mime.types")
+        access = (
+            f'log_format cache \'$remote_addr "$request" $status $body_bytes_sent '
+            f"$upstream_cache_status $request_time';\n"
+            f"    access_log {self.folder / 'access.log'} cache;"
+            if self.access_log
+            else "access_log off;"
+        )
+        wrapper = self.folder / "nginx.conf"
+        wrapper.write_text(
+            # As root, nginx would hand its workers to "nobody", who cannot read
+            # a private temporary folder.
+            ("user root;\n" if os.geteuid() == 0 else "") + f"worker_processes {self.workers};\n"
+            f"pid {self.folder / 'nginx.pid'};\n"
+            f"error_log {self.folder / 'error.log'} warn;\n"
+            "events { worker_connections 1024; }\n"
+            "http {\n"
+            + (f"    include {mime_types};\n" if mime_types.exists() else "")
+            + "    default_type application/octet-stream;\n"
+            "    sendfile on;\n"
+            f"    {access}\n"
+            f"    client_body_temp_path {temp / 'body'};\n"
+            f"    proxy_temp_path {temp / 'proxy'};\n"
+            f"    fastcgi_temp_path {temp / 'fastcgi'};\n"
+            f"    uwsgi_temp_path {temp / 'uwsgi'};\n"
+            f"    scgi_temp_path {temp / 'scgi'};\n"
+            f"    include {site};\n"
+            "}\n"
+        )
+        return wrapper
+
+    def start(self, *, timeout: float = 10) -> "NginxServer":
+        binary = nginx_binary()
+        if binary is None:
+            raise AssertionError("nginx is not installed (apt install nginx)")
+        wrapper = self.write_conf()
+        command = [
+            str(binary), "-p", str(self.folder), "-e", str(self.folder / "error.log"),
+            "-c", str(wrapper), "-g", "daemon off;",
+        ]  # fmt: skip
+        self._log = (self.folder / "nginx.out").open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - a fixed argv on loopback
+            command,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            # Ctrl-C in a bench reaches only the script, which stops nginx in order.
+            start_new_session=True,
+        )
+        wait_for(
+            lambda: self.answers() or self.process.poll() is not None,
+            timeout=timeout,
+            what=f"nginx on port {self.port}",
+        )
+        if self.process.poll() is not None:
+            self.stop()
+            raise AssertionError(f"nginx exited at start:\n{self.log()}")
+        return self
+
+    def answers(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
+    def stop(self, *, timeout: float = 10) -> None:
+        """SIGTERM (nginx's fast shutdown), then SIGKILL to its whole group."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait(timeout)
+        if self.process:
+            self._log.close()
+        self.process = None
+
+    def log(self) -> str:
+        parts = []
+        for name in ("nginx.out", "error.log"):
+            path = self.folder / name
+            if path.exists():
+                parts.append(path.read_text(errors="replace")[-3000:])
+        return "\n".join(parts)
