@@ -25,6 +25,10 @@ reversion.register(Author)
 reversion.register(RelatedLink)
 reversion.register(Article, follow=["related_links"], exclude=["version", "search_vector"])
 
+# The saved version of the article a history restore overwrites, from ``revision_view``
+# to ``changeform_view`` (django-reversion hands its extra context on).
+RESTORING_OVER = "article_restoring_over"
+
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
@@ -140,12 +144,6 @@ class ArticleAdmin(CompareVersionAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("topics")
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        # modelform_factory made a fresh class for this request, so this stays here.
-        form.live_version, form.live_saved_at = getattr(request, "article_live", (None, None))
-        return form
-
     # The list
 
     @admin.display(description=_("status"), ordering="status")
@@ -207,23 +205,30 @@ class ArticleAdmin(CompareVersionAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
-        if change and form.next_version is not None:
-            obj.version = form.next_version
-        super().save_model(request, obj, form, change)
+        services.article_save(
+            article=obj, opened_version=form.cleaned_data.get("opened_version"), user=request.user
+        )
         if obj.status == Article.Status.WITHDRAWN:
             self._warn_about_linkers(request, obj)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if saved := extra_context.pop(RESTORING_OVER, None):
+            services.article_reinstate_version(article_id=unquote(object_id), saved=saved)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.EditConflict:
+            # Someone saved between this form's check and its save, and nothing of
+            # this request was written: shown again, the form says who and when.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     def revision_view(self, request, object_id, version_id, extra_context=None):
         # A restore writes the old version into the row before the form runs, so
-        # lock and remember the live version and its save time first: the restore
-        # is conflict-checked against them and the version count goes on from it.
+        # lock the row and read its version first; the change form puts it back
+        # (``changeform_view``), and the restore is checked and counted on from it.
         with transaction.atomic():
-            request.article_live = (
-                Article.objects.select_for_update()
-                .filter(pk=unquote(object_id))
-                .values_list("version", "updated_at")
-                .first()
-            ) or (None, None)
+            saved = services.article_lock(article_id=unquote(object_id))
+            extra_context = {**(extra_context or {}), RESTORING_OVER: saved}
             return super().revision_view(request, object_id, version_id, extra_context)
 
     def compare_view(self, request, object_id, extra_context=None):

@@ -20,6 +20,7 @@ import time
 from newsroom.pagecache import http, values
 
 from .models import Article
+from .selectors import ArticlePage
 
 HOME_TAG = "home"
 SITEMAP_TAG = "sitemap"
@@ -71,18 +72,17 @@ def next_scheduled_publish() -> float | None:
 # What each public page shows, from what its view read to render it.
 
 
-def article_page_tags(article: Article, cards) -> list[str]:
+def article_page_tags(page: ArticlePage) -> list[str]:
     """The story, every story its cards show or would show (hidden link targets), and
     the public list when it shows suggestions, which any newly published story can join.
     """
-    linked = {link.target_article_id for link in article.page_links}
-    shown = {card.article_id for card in cards}
+    shown = {card.article_id for card in page.cards}
     tags = [
-        article_tag(article.pk),
-        links_tag(article.pk),
-        *(article_tag(pk) for pk in linked | shown if pk),
+        article_tag(page.article.pk),
+        links_tag(page.article.pk),
+        *(article_tag(pk) for pk in page.linked_article_ids | shown if pk),
     ]
-    if any(card.is_suggested for card in cards):
+    if any(card.is_suggested for card in page.cards):
         tags.append(HOME_TAG)
     return tags
 

@@ -3,10 +3,10 @@ from django.contrib.syndication.views import Feed
 from django.urls import reverse
 
 from newsroom.pagecache.http import shows
+from newsroom.seo import absolute_url
 
 from . import cachetags
 from .models import Article
-from .views import absolute_url
 
 FEED_SIZE = 20
 

@@ -1,5 +1,3 @@
-from datetime import datetime
-
 from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AdminURLFieldWidget
@@ -19,16 +17,12 @@ class ArticleAdminForm(forms.ModelForm):
     """The editors' article form, with edit-conflict protection.
 
     ``opened_version`` carries the article's version from the moment the form
-    was opened; a save is refused when the article has been saved since.
+    was opened. A form sent after someone else saved the article is refused with
+    the rest of its errors; the admin saves through ``services.article_save``,
+    which holds the same rule under the row lock.
     """
 
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    # Set by the admin when the form restores an old version from history: the
-    # row then already holds the old data, so the live version and the time it
-    # was saved are read before.
-    live_version: int | None = None
-    live_saved_at: datetime | None = None
 
     class Meta:
         model = Article
@@ -53,7 +47,6 @@ class ArticleAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.next_version: int | None = None
         if "slug" in self.fields:
             # The admin renders help texts as HTML; "<slug>" would vanish.
             self.fields["slug"].help_text = escape(self.fields["slug"].help_text)
@@ -63,48 +56,40 @@ class ArticleAdminForm(forms.ModelForm):
                 "zone": settings.TIME_ZONE,
             }
         if self.instance.pk:
-            self.fields["opened_version"].initial = (
-                self.live_version if self.live_version is not None else self.instance.version
-            )
+            self.fields["opened_version"].initial = self.instance.version
 
     def clean(self):
         cleaned_data = super().clean()
         if self.instance.pk:
-            self._check_edit_conflict(cleaned_data.get("opened_version"))
+            try:
+                services.article_check_edit(
+                    article=self.instance, opened_version=cleaned_data.get("opened_version")
+                )
+            except services.EditConflict as conflict:
+                raise edit_conflict_error(conflict) from conflict
         return cleaned_data
 
-    def _check_edit_conflict(self, opened_version: int | None) -> None:
-        if self.live_version is not None:
-            current_version = self.live_version
-        else:
-            current_version = services.article_lock_version(article_id=self.instance.pk)
-        try:
-            services.article_check_version(
-                article_id=self.instance.pk,
-                opened_version=opened_version,
-                current_version=current_version,
-                saved_at=self.live_saved_at,
-            )
-        except services.EditConflict as conflict:
-            who = (
-                _("Someone else (%(user)s)") % {"user": conflict.saved_by}
-                if conflict.saved_by
-                else _("Someone else")
-            )
-            raise ValidationError(
-                _(
-                    "%(who)s saved this article at %(time)s (%(zone)s time) after you opened it; "
-                    "your changes were not saved. Copy any text you want to keep, then reload "
-                    "the page to edit the latest version."
-                ),
-                code="edit_conflict",
-                params={
-                    "who": who,
-                    "time": timezone.localtime(conflict.saved_at).strftime("%H:%M"),
-                    "zone": settings.TIME_ZONE,
-                },
-            ) from conflict
-        self.next_version = current_version + 1
+
+def edit_conflict_error(conflict: services.EditConflict) -> ValidationError:
+    """What an editor whose save was refused is told: who saved, and when."""
+    who = (
+        _("Someone else (%(user)s)") % {"user": conflict.saved_by}
+        if conflict.saved_by
+        else _("Someone else")
+    )
+    return ValidationError(
+        _(
+            "%(who)s saved this article at %(time)s (%(zone)s time) after you opened it; "
+            "your changes were not saved. Copy any text you want to keep, then reload "
+            "the page to edit the latest version."
+        ),
+        code="edit_conflict",
+        params={
+            "who": who,
+            "time": timezone.localtime(conflict.saved_at).strftime("%H:%M"),
+            "zone": settings.TIME_ZONE,
+        },
+    )
 
 
 class RelatedLinkForm(forms.ModelForm):

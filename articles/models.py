@@ -1,13 +1,10 @@
 import re
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
-from django.db.models import Count, F, Q, Subquery, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -105,35 +102,6 @@ def all_words(query: str) -> Q | None:
     return condition
 
 
-def _topic_ids_sql() -> str:
-    """PostgreSQL: an article row's topic ids as an array, for a query on articles.
-
-    Written out because Django's ArraySubquery cost three times as much to
-    compile as this costs to run.
-    """
-    quote = connection.ops.quote_name
-    through = Article.topics.through._meta
-    article, topic = through.get_field("article"), through.get_field("topic")
-    # Names from the models only: nothing a visitor sends.
-    select = f"SELECT {quote(topic.column)} FROM {quote(through.db_table)}"  # noqa: S608
-    row_id = f"{quote(Article._meta.db_table)}.{quote(Article._meta.pk.column)}"
-    return f"ARRAY({select} WHERE {quote(article.column)} = {row_id})"
-
-
-def _page_topics(article, topics) -> list["Topic"]:
-    """The article's topics in the topics' order, from ``topics`` (every topic) when it can.
-
-    A topic the list does not know yet (created a moment ago) sends it to the
-    database like an article loaded without its topic ids.
-    """
-    ids = getattr(article, "page_topic_ids", None)
-    if ids is not None and topics is not None:
-        ids = set(ids)
-        if ids <= {topic.pk for topic in topics}:
-            return [topic for topic in topics if topic.pk in ids]
-    return list(Topic.objects.filter(articles=article.pk))
-
-
 class ArticleQuerySet(models.QuerySet):
     def published(self, *, at=None):
         """Articles the public may see: published, with a publish time that has passed.
@@ -154,40 +122,6 @@ class ArticleQuerySet(models.QuerySet):
         return (
             self.select_related("author").prefetch_related("topics").defer("body", "search_vector")
         )
-
-    def for_page(self, *, topics=None, **lookup) -> "Article | None":
-        """The article matching ``lookup`` (a unique field) with what its page shows, or None.
-
-        The byline comes with the row, and on PostgreSQL the topic ids too (the
-        topics themselves are taken from ``topics``, every topic in the topics'
-        order, when the caller has them: ``selectors.kept_topics()``); the related
-        links with their target articles in one more plain query. They are kept on
-        the article as ``page_topics`` and ``page_links``. Compiling queries was
-        most of a cold page's database time: Django's prefetch_related cost twice as
-        much Python for the same queries, and each query left out saves more than
-        it ran for.
-        """
-        # No ORDER BY on the wide queries: Django hashes every selected column to
-        # compile one, which cost more than the query itself. The lookup names one
-        # article, and a page's few links are put in order here.
-        query = self.select_related("author").defer("search_vector").filter(**lookup).order_by()
-        if connection.vendor == "postgresql":
-            # The topic ids come with the row; the topics themselves from ``topics``.
-            ids = RawSQL(_topic_ids_sql(), ())  # noqa: S611 - no parameters
-            query = query.annotate(page_topic_ids=ids)
-        found = list(query[:1])
-        if not found:
-            return None
-        article = found[0]
-        article.page_topics = _page_topics(article, topics)
-        article.page_links = sorted(
-            RelatedLink.objects.filter(article=article.pk)
-            .select_related("target_article")
-            .defer("target_article__body", "target_article__search_vector")
-            .order_by(),
-            key=lambda link: (link.position, link.pk),
-        )
-        return article
 
     def older_than(self, pk: int):
         """Articles of this queryset that come after article ``pk`` newest first.
@@ -392,94 +326,6 @@ class Article(models.Model):
     def safe_body(self) -> str:
         """The body as HTML that is safe to render, whatever wrote the row."""
         return sanitize_html(self.body)
-
-    def related_cards(self, *, minimum=3, candidates=30) -> list["RelatedCard"]:
-        """The related-content cards the public sees, in order.
-
-        First the editor's links in the editor's order, minus those whose target
-        is not public (or whose external URL is not a web address). When fewer
-        than ``minimum`` remain, suggestions fill the gap: public stories sharing
-        this one's topics, preferring recent and high-impact ones. For an article
-        loaded by ``Article.objects.for_page()``, whose links and topics it uses.
-        """
-        cards = []
-        linked_ids = {self.pk}
-        for link in self.page_links:
-            if link.target_article_id:
-                linked_ids.add(link.target_article_id)
-                if link.target_article.is_published():
-                    cards.append(RelatedCard.for_link(link))
-            elif urlsplit(link.url).scheme.lower() in {"http", "https"}:
-                cards.append(RelatedCard.for_link(link))
-        missing = minimum - len(cards)
-        if missing > 0:
-            cards.extend(
-                RelatedCard.for_suggestion(article)
-                for article in self._suggestions(
-                    exclude_ids=linked_ids, limit=missing, candidates=candidates
-                )
-            )
-        return cards
-
-    def _suggestions(self, *, exclude_ids, limit, candidates):
-        topic_ids = [topic.pk for topic in self.page_topics]
-        shared = (
-            Count("topics", filter=Q(topics__in=topic_ids), distinct=True)
-            if topic_ids
-            else Value(0)
-        )
-        pool = list(
-            Article.objects.published()
-            .exclude(pk__in=exclude_ids)
-            .defer("body", "search_vector")
-            .annotate(shared_topics=shared)
-            .order_by("-shared_topics", "-publish_at", "-id")[:candidates]
-        )
-        now = timezone.now()
-
-        def score(article):
-            age_days = max((now - article.publish_at).total_seconds(), 0) / 86400
-            # A shared topic outweighs any mix of freshness (0-2) and impact (0-1).
-            return (
-                3.0 * article.shared_topics
-                + 2.0 * 0.5 ** (age_days / 7)
-                + article.impact_score / 100
-            )
-
-        return sorted(pool, key=score, reverse=True)[:limit]
-
-
-@dataclass(frozen=True)
-class RelatedCard:
-    """One card under "Related content", curated by an editor or suggested."""
-
-    title: str
-    summary: str
-    url: str
-    is_external: bool = False
-    is_suggested: bool = False
-    # The story the card shows, when it is one of ours (the page cache tags it).
-    article_id: int | None = None
-
-    @classmethod
-    def for_link(cls, link: "RelatedLink") -> "RelatedCard":
-        return cls(
-            title=link.display_title,
-            summary=link.display_summary,
-            url=link.href,
-            is_external=link.is_external,
-            article_id=link.target_article_id,
-        )
-
-    @classmethod
-    def for_suggestion(cls, article: Article) -> "RelatedCard":
-        return cls(
-            title=article.title,
-            summary=article.standfirst,
-            url=article.get_absolute_url(),
-            is_suggested=True,
-            article_id=article.pk,
-        )
 
 
 class RelatedLink(models.Model):

@@ -1,18 +1,36 @@
-"""Read-side queries more than one caller needs."""
+"""Read-side queries more than one caller needs, returning plain values.
+
+The public views, the menu's template tag and the contact app ask here; writes
+go through ``services.py``. Nothing here hands out a model instance with
+attributes added.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.db import connection
+from django.db.models import Count, Q, Value
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from newsroom.pagecache import values
 from newsroom.pagecache.store import GLOBAL_TAG
 
-from .models import Topic
+from .models import Article, RelatedLink, Topic
+
+# Related content shows at least this many cards: suggestions fill up the editor's.
+RELATED_CARDS_MINIMUM = 3
+# Suggestions are picked from this many public stories, those sharing topics first.
+SUGGESTION_CANDIDATES = 30
 
 
 def kept_topics() -> list[Topic]:
     """Every topic in the topics' order, kept in the cache until a topic changes.
 
     Every page's menu is built from it, and an article page takes its topics from
-    it (``Article.objects.for_page(topics=…)``). Kept as plain rows, under a key
-    that names the columns; made into topics on each call, so no caller shares an
-    instance with another.
+    it (``article_page()``). Kept as plain rows, under a key that names the
+    columns; made into topics on each call, so no caller shares an instance with
+    another.
     """
     fields = [field.attname for field in Topic._meta.concrete_fields]
     rows = values.cached_value(
@@ -21,3 +39,201 @@ def kept_topics() -> list[Topic]:
         lambda: list(Topic.objects.values_list(*fields)),
     )
     return [Topic.from_db(None, fields, row) for row in rows]
+
+
+def published_article(slug) -> Article | None:
+    """The public article with ``slug``; anything else (unknown, draft, garbage) is None.
+
+    For a slug a visitor sent (the contact form's "about this story"): whatever it
+    is, it is looked up safely or not at all.
+    """
+    if not isinstance(slug, str) or not slug or len(slug) > 255 or "\x00" in slug:
+        return None
+    return Article.objects.published().filter(slug=slug).first()
+
+
+def can_preview(user) -> bool:
+    """Staff who may read unpublished stories in the admin may preview them on the site."""
+    return (
+        user.is_active
+        and user.is_staff
+        and (user.has_perm("articles.view_article") or user.has_perm("articles.change_article"))
+    )
+
+
+# The article page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RelatedCard:
+    """One card under "Related content", curated by an editor or suggested."""
+
+    title: str
+    summary: str
+    url: str
+    is_external: bool = False
+    is_suggested: bool = False
+    # The story the card shows, when it is one of ours (the page cache tags it).
+    article_id: int | None = None
+
+    @classmethod
+    def for_link(cls, link: RelatedLink) -> "RelatedCard":
+        return cls(
+            title=link.display_title,
+            summary=link.display_summary,
+            url=link.href,
+            is_external=link.is_external,
+            article_id=link.target_article_id,
+        )
+
+    @classmethod
+    def for_suggestion(cls, article: Article) -> "RelatedCard":
+        return cls(
+            title=article.title,
+            summary=article.standfirst,
+            url=article.get_absolute_url(),
+            is_suggested=True,
+            article_id=article.pk,
+        )
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    """What the article page shows: the story, its topics and its related-content cards."""
+
+    article: Article
+    # The story's topics, in the topics' order.
+    topics: tuple[Topic, ...]
+    # The editor's cards whose target is shown, then suggestions, in the order shown.
+    cards: tuple[RelatedCard, ...]
+    # Every story the editor's links point at, shown or not: a hidden one shows
+    # once it is published (the page cache tags the page with them).
+    linked_article_ids: frozenset[int]
+    # Not public: shown to staff only, under a banner, never stored.
+    is_preview: bool
+
+
+def article_page(*, slug: str, reader) -> ArticlePage | None:
+    """The page of the article with ``slug``, or None when ``reader`` may not see one.
+
+    A story that is not public is shown only to a ``reader`` who ``can_preview()``;
+    ``reader`` (``request.user``) is looked at only then, so a public page never
+    reads the session.
+
+    The byline comes with the row, and on PostgreSQL the topic ids too; the topics
+    themselves are taken from ``kept_topics()`` (read before, as the menu reads
+    them); the related links with their target articles in one more plain query,
+    and suggestions in one more when the editor's cards are too few. Compiling
+    queries was most of a cold page's database time: Django's prefetch_related
+    cost twice as much Python for the same queries, and each query left out saves
+    more than it ran for. Two queries in all for a page whose topics are kept and
+    whose cards are all curated.
+    """
+    known_topics = kept_topics()
+    # No ORDER BY on the wide queries: Django hashes every selected column to
+    # compile one, which cost more than the query itself. The slug names one
+    # article, and a page's few links are put in order here.
+    query = Article.objects.select_related("author").defer("search_vector").filter(slug=slug)
+    if connection.vendor == "postgresql":
+        # The topic ids come with the row; the topics themselves from ``known_topics``.
+        query = query.annotate(page_topic_ids=RawSQL(_topic_ids_sql(), ()))  # noqa: S611 - no parameters
+    found = list(query.order_by()[:1])
+    if not found:
+        return None
+    article = found[0]
+    is_preview = not article.is_published()
+    if is_preview and not can_preview(reader):
+        return None
+    # Read here and no more: the page's topics are ``ArticlePage.topics``.
+    topic_ids = vars(article).pop("page_topic_ids", None)
+    topics = _topics_of(article, topic_ids, known_topics)
+    links = sorted(
+        RelatedLink.objects.filter(article=article.pk)
+        .select_related("target_article")
+        .defer("target_article__body", "target_article__search_vector")
+        .order_by(),
+        key=lambda link: (link.position, link.pk),
+    )
+    return ArticlePage(
+        article=article,
+        topics=tuple(topics),
+        cards=tuple(_cards(article, topics, links)),
+        linked_article_ids=frozenset(
+            link.target_article_id for link in links if link.target_article_id
+        ),
+        is_preview=is_preview,
+    )
+
+
+def _topic_ids_sql() -> str:
+    """PostgreSQL: an article row's topic ids as an array, for a query on articles.
+
+    Written out because Django's ArraySubquery cost three times as much to
+    compile as this costs to run.
+    """
+    quote = connection.ops.quote_name
+    through = Article.topics.through._meta
+    article, topic = through.get_field("article"), through.get_field("topic")
+    # Names from the models only: nothing a visitor sends.
+    select = f"SELECT {quote(topic.column)} FROM {quote(through.db_table)}"  # noqa: S608
+    row_id = f"{quote(Article._meta.db_table)}.{quote(Article._meta.pk.column)}"
+    return f"ARRAY({select} WHERE {quote(article.column)} = {row_id})"
+
+
+def _topics_of(article: Article, topic_ids, known_topics: list[Topic]) -> list[Topic]:
+    """The article's topics in the topics' order, from ``known_topics`` when it can.
+
+    A topic the list does not know yet (created a moment ago), or no ids at all
+    (not PostgreSQL), sends it to the database.
+    """
+    if topic_ids is not None:
+        ids = set(topic_ids)
+        if ids <= {topic.pk for topic in known_topics}:
+            return [topic for topic in known_topics if topic.pk in ids]
+    return list(Topic.objects.filter(articles=article.pk))
+
+
+def _cards(article: Article, topics: list[Topic], links: list[RelatedLink]) -> list[RelatedCard]:
+    """The related-content cards the public sees, in order.
+
+    First the editor's links in the editor's order, minus those whose target is
+    not public (or whose external URL is not a web address). When fewer than
+    ``RELATED_CARDS_MINIMUM`` remain, suggestions fill the gap: public stories
+    sharing this one's topics, preferring recent and high-impact ones.
+    """
+    cards = []
+    linked_ids = {article.pk}
+    for link in links:
+        if link.target_article_id:
+            linked_ids.add(link.target_article_id)
+            if link.target_article.is_published():
+                cards.append(RelatedCard.for_link(link))
+        elif urlsplit(link.url).scheme.lower() in {"http", "https"}:
+            cards.append(RelatedCard.for_link(link))
+    missing = RELATED_CARDS_MINIMUM - len(cards)
+    if missing > 0:
+        suggested = _suggestions(topics, exclude_ids=linked_ids, limit=missing)
+        cards.extend(RelatedCard.for_suggestion(story) for story in suggested)
+    return cards
+
+
+def _suggestions(topics: list[Topic], *, exclude_ids, limit: int) -> list[Article]:
+    topic_ids = [topic.pk for topic in topics]
+    shared = (
+        Count("topics", filter=Q(topics__in=topic_ids), distinct=True) if topic_ids else Value(0)
+    )
+    pool = list(
+        Article.objects.published()
+        .exclude(pk__in=exclude_ids)
+        .defer("body", "search_vector")
+        .annotate(shared_topics=shared)
+        .order_by("-shared_topics", "-publish_at", "-id")[:SUGGESTION_CANDIDATES]
+    )
+    now = timezone.now()
+
+    def score(story: Article) -> float:
+        age_days = max((now - story.publish_at).total_seconds(), 0) / 86400
+        # A shared topic outweighs any mix of freshness (0-2) and impact (0-1).
+        return 3.0 * story.shared_topics + 2.0 * 0.5 ** (age_days / 7) + story.impact_score / 100
+
+    return sorted(pool, key=score, reverse=True)[:limit]

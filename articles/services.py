@@ -1,9 +1,13 @@
-"""Editorial writes on articles: the admin's actions and forms call these.
+"""Editorial writes on articles: the admin's forms and actions call these.
 
-Every editorial write counts one more ``Article.version`` under a row lock, so
-an editor whose change form was opened on an older version cannot overwrite it.
+Every editorial write counts one more ``Article.version`` under a row lock, so an
+editor whose change form was opened on an older version cannot overwrite it: an
+edit is saved by ``article_save``, which refuses it with ``EditConflict`` when
+someone saved the article after the editor opened it. That rule lives here and
+nowhere else.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import reversion
@@ -26,38 +30,88 @@ class EditConflict(Exception):
         super().__init__(f"Article saved at {saved_at:%Y-%m-%d %H:%M} by {saved_by or 'someone'}")
 
 
-def article_lock_version(*, article_id: int) -> int:
-    """Lock the article's row until the surrounding transaction ends; return its version.
+@dataclass(frozen=True)
+class SavedVersion:
+    """The version an article's row holds, and when that version was saved."""
 
-    Call it inside the transaction that saves the article: the lock is what keeps
-    a concurrent save from slipping in between the check and the write.
+    number: int
+    saved_at: datetime
+
+
+def article_lock(*, article_id: int) -> SavedVersion | None:
+    """Lock the article's row until the surrounding transaction ends; its saved version.
+
+    None when there is no such article. The lock is what keeps a concurrent save
+    from slipping in between the check and the write.
     """
-    return Article.objects.select_for_update().values_list("version", flat=True).get(pk=article_id)
+    row = (
+        Article.objects.select_for_update()
+        .filter(pk=article_id)
+        .values_list("version", "updated_at")
+        .first()
+    )
+    return SavedVersion(*row) if row else None
 
 
-def article_check_version(
-    *,
-    article_id: int,
-    opened_version: int | None,
-    current_version: int,
-    saved_at: datetime | None = None,
+def article_check_edit(*, article: Article, opened_version: int | None) -> None:
+    """Raise EditConflict when ``article``, as loaded, was saved after the editor opened
+    ``opened_version``.
+
+    A courtesy for forms, to refuse with the rest of their errors; ``article_save``
+    checks again under the row lock.
+    """
+    _refuse_if_saved_since(
+        article_id=article.pk,
+        opened_version=opened_version,
+        saved=SavedVersion(article.version, article.updated_at),
+    )
+
+
+@transaction.atomic
+def article_save(
+    *, article: Article, opened_version: int | None, user: AbstractBaseUser | None
+) -> Article:
+    """Save an editor's change to ``article``, opened on version ``opened_version``.
+
+    Refused with EditConflict, nothing written, when someone saved it since; else
+    saved as the next version, with a revision by ``user``. A new article (no
+    primary key) has nothing to conflict with. The row stays locked until the
+    surrounding transaction ends, so what the caller saves with it (the admin's
+    related links and topics) goes in under the same check.
+    """
+    if article.pk is not None:
+        saved = article_lock(article_id=article.pk)
+        if saved is None:
+            raise Article.DoesNotExist(f"Article {article.pk} was deleted.")
+        _refuse_if_saved_since(article_id=article.pk, opened_version=opened_version, saved=saved)
+        article.version = saved.number + 1
+    return _save_with_revision(article=article, user=user)
+
+
+def article_reinstate_version(*, article_id: int, saved: SavedVersion) -> None:
+    """Put the version count and save time back on a row a history restore has rewritten.
+
+    django-reversion restores an old version by writing its data into the row before
+    the editor's form is shown: the version count (which the history does not keep)
+    as its default and the save time as the old one. Back to ``saved``, read under
+    ``article_lock`` before the restore, the form shows and ``article_save`` checks
+    the version the row really had, as for any edit.
+    """
+    Article.objects.filter(pk=article_id).update(version=saved.number, updated_at=saved.saved_at)
+
+
+def _refuse_if_saved_since(
+    *, article_id: int, opened_version: int | None, saved: SavedVersion
 ) -> None:
-    """Raise EditConflict when the article was saved after the editor opened ``opened_version``.
-
-    ``saved_at`` is when ``current_version`` was saved, for a caller whose row
-    no longer says so (a restore has written the old version's data into it);
-    by default it is read from the row.
-    """
-    if opened_version == current_version:
+    if opened_version == saved.number:
         return
-    saved = saved_at or Article.objects.values_list("updated_at", flat=True).get(pk=article_id)
     last_version = (
         Version.objects.get_for_object_reference(Article, article_id)
         .select_related("revision__user")
         .first()
     )
     user = last_version.revision.user if last_version else None
-    raise EditConflict(saved_at=saved, saved_by=user.get_username() if user else "")
+    raise EditConflict(saved_at=saved.saved_at, saved_by=user.get_username() if user else "")
 
 
 def article_linkers(*, article: Article) -> QuerySet[Article]:
@@ -94,12 +148,14 @@ def _lock_for_write(*, article: Article) -> Article:
 
 
 def _save_with_revision(
-    *, article: Article, user: AbstractBaseUser | None, comment: str
+    *, article: Article, user: AbstractBaseUser | None, comment: str = ""
 ) -> Article:
     article.full_clean()
-    # Nested inside an admin view's revision, this joins that revision.
+    # Nested inside an admin view's revision, this joins that revision (whose
+    # comment the admin writes).
     with reversion.create_revision():
         article.save()
         reversion.set_user(user)
-        reversion.set_comment(comment)
+        if comment:
+            reversion.set_comment(comment)
     return article

@@ -8,7 +8,7 @@ visitor, and only for a story that is not public, to let staff preview it.
 import re
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import OperationalError
@@ -22,6 +22,7 @@ from django.views.generic import DetailView, ListView
 
 from newsroom import db
 from newsroom.pagecache.http import shows
+from newsroom.seo import PageMeta, absolute_url
 
 from . import cachetags, selectors
 from .models import SEARCH_CANDIDATES, Article, Topic
@@ -29,39 +30,6 @@ from .models import SEARCH_CANDIDATES, Article, Topic
 SEARCH_QUERY_MAX_LENGTH = 200
 # Two full rows of three on a wide screen.
 TOP_STORIES = 6
-
-
-@dataclass(frozen=True)
-class PageMeta:
-    """What base.html puts in <head>: title, description, canonical URL, Open Graph."""
-
-    title: str
-    description: str
-    path: str
-    type: str = "website"
-    image_url: str = ""
-    noindex: bool = False
-
-    @property
-    def url(self) -> str:
-        return absolute_url(self.path)
-
-    @property
-    def document_title(self) -> str:
-        """The <title>: the page's own title, then the site's name."""
-        if self.title == settings.SITE_NAME:
-            return self.title
-        return f"{self.title} | {settings.SITE_NAME}"
-
-
-def absolute_url(path: str) -> str:
-    """``path`` on the public site address (SITE_URL), never on the request's Host.
-
-    An address that is already absolute (an image on a CDN) is left alone.
-    """
-    if urlsplit(path).scheme:
-        return path
-    return settings.SITE_URL + "/" + path.lstrip("/")
 
 
 # A cursor is an article id as the site writes it: no sign, no leading zero, and
@@ -314,36 +282,24 @@ class SearchView(ListView):
         return context
 
 
-def can_preview(user) -> bool:
-    """Staff who may read unpublished stories in the admin may preview them here."""
-    return (
-        user.is_active
-        and user.is_staff
-        and (user.has_perm("articles.view_article") or user.has_perm("articles.change_article"))
-    )
-
-
 class ArticleDetailView(DetailView):
     template_name = "articles/article_detail.html"
     context_object_name = "article"
 
     def get_object(self, queryset=None):
-        # Not .published(): staff may preview drafts. The visitor (and with it
-        # the session) is consulted only for a story that is not public.
-        article = Article.objects.for_page(slug=self.kwargs["slug"], topics=selectors.kept_topics())
-        if article is None:
+        # Not only public stories: staff may preview drafts. The visitor (and with
+        # it the session) is consulted only for a story that is not public.
+        self.page = selectors.article_page(slug=self.kwargs["slug"], reader=self.request.user)
+        if self.page is None:
             raise Http404(_("No such article."))
-        self.is_preview = not article.is_published()
-        if self.is_preview and not can_preview(self.request.user):
-            raise Http404(_("No such article."))
-        return article
+        return self.page.article
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        article = self.object
-        context["is_preview"] = self.is_preview
-        context["related_cards"] = cards = article.related_cards()
-        shows(self.request, *cachetags.article_page_tags(article, cards))
+        page = self.page
+        article = page.article
+        context["page"] = page
+        shows(self.request, *cachetags.article_page_tags(page))
         context["contact_url"] = (
             reverse("contact:start") + "?" + urlencode({"article": article.slug})
         )
@@ -353,13 +309,13 @@ class ArticleDetailView(DetailView):
             path=article.get_absolute_url(),
             type="article",
             image_url=absolute_url(article.hero_image.url) if article.hero_image else "",
-            noindex=self.is_preview,
+            noindex=page.is_preview,
         )
         return context
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)
-        if self.is_preview:
+        if self.page.is_preview:
             # A preview is for one signed-in editor: no cache may keep it.
             add_never_cache_headers(response)
         return response

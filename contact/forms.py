@@ -29,6 +29,7 @@ from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Article
+from articles.selectors import published_article
 
 from . import services
 
@@ -249,13 +250,6 @@ def started_age(token: str, *, binding: str) -> float | None:
     if not isinstance(issued, int | float):
         return None
     return time.time() - issued
-
-
-def published_article(slug) -> Article | None:
-    """The public article with ``slug``; anything else (unknown, draft, garbage) is None."""
-    if not isinstance(slug, str) or not slug or len(slug) > 255 or "\x00" in slug:
-        return None
-    return Article.objects.published().filter(slug=slug).first()
 
 
 def _helper() -> FormHelper:

@@ -42,10 +42,10 @@ from django.utils.translation import gettext_lazy
 from kombu.exceptions import OperationalError as BrokerError
 
 from articles.models import Article
-from newsroom import metrics
 from newsroom.observability import mask_email, mask_emails
+from newsroom.seo import absolute_url
 
-from . import throttle
+from . import metrics, throttle
 from .models import Delivery, Message, Verification
 
 logger = logging.getLogger(__name__)
@@ -126,25 +126,6 @@ def normalize_email(email: str) -> str:
 def normalize_code(code: str) -> str:
     """What a person types: allow spaces and dashes between digits."""
     return re.sub(r"[\s-]", "", code or "")
-
-
-def client_ip(request) -> str:
-    """The visitor's address for the per-IP limits.
-
-    ``REMOTE_ADDR`` unless the operator said how many reverse proxies sit in
-    front (``CONTACT_TRUSTED_PROXY_COUNT``). Each proxy appends the address it
-    saw to X-Forwarded-For, so the client is that many entries from the right;
-    anything further left was written by the visitor and is ignored.
-    """
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.CONTACT_TRUSTED_PROXY_COUNT
-    if proxies <= 0:
-        return remote
-    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    hops = [hop for hop in hops if hop]
-    if len(hops) < proxies:
-        return remote
-    return hops[-proxies]
 
 
 def _code_for(verification: Verification) -> str:
@@ -418,11 +399,6 @@ def message_mark(*, messages, status: str) -> int:
 # Mail: what the tasks call ----------------------------------------------------------
 
 
-def _absolute(path: str) -> str:
-    """Links in mail are built from SITE_URL, never from a request's Host header."""
-    return settings.SITE_URL + path
-
-
 def _one_line(text: str) -> str:
     """Collapse anything that could break a mail header to single spaces."""
     return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())
@@ -499,7 +475,7 @@ def verification_send_code(*, verification_id) -> bool:
         "name": verification.name,
         "code": _code_for(verification),
         "minutes": settings.CONTACT_CODE_TTL // 60,
-        "verify_url": _absolute(reverse("contact:verify")),
+        "verify_url": absolute_url(reverse("contact:verify")),
         "site_name": settings.SITE_NAME,
     }
     _send_mail(
@@ -534,8 +510,8 @@ def message_notify_editors(*, message_id) -> bool:
 
     context = {
         "message": message,
-        "article_url": _absolute(message.article.get_absolute_url()) if message.article else "",
-        "admin_url": _absolute(reverse("admin:contact_message_change", args=[message.pk])),
+        "article_url": absolute_url(message.article.get_absolute_url()) if message.article else "",
+        "admin_url": absolute_url(reverse("admin:contact_message_change", args=[message.pk])),
         "site_name": settings.SITE_NAME,
     }
     _send_mail(

@@ -21,10 +21,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from articles.views import PageMeta
+from articles.selectors import published_article
+from newsroom.http import client_ip
+from newsroom.seo import PageMeta
 
 from . import services
-from .forms import CodeForm, MessageForm, StartForm, published_article, started_token
+from .forms import CodeForm, MessageForm, StartForm, started_token
 from .models import Message, Verification
 
 # Session keys. A verification id, the id of the last one used for a message
@@ -132,7 +134,7 @@ def _start(request, *, binding: str):
                     name=form.cleaned_data["name"],
                     email=form.cleaned_data["email"],
                     article=form.cleaned_data["article"],
-                    client_ip=services.client_ip(request),
+                    client_ip=client_ip(request),
                 )
             except services.Throttled as exc:
                 return _throttled(request, exc)
@@ -178,7 +180,7 @@ def verify(request):
                 services.verification_check(
                     verification_id=verification.pk,
                     code=form.cleaned_data["code"],
-                    client_ip=services.client_ip(request),
+                    client_ip=client_ip(request),
                 )
             except services.Throttled as exc:
                 return _throttled(request, exc)
@@ -210,7 +212,7 @@ def resend(request):
     try:
         verification = services.verification_resend(
             verification_id=request.session.get(SESSION_VERIFICATION),
-            client_ip=services.client_ip(request),
+            client_ip=client_ip(request),
         )
     except services.ResendRefused as exc:
         # The verify page itself says how long to wait or that no codes are left;

@@ -121,8 +121,8 @@ CONTENT_SECURITY_POLICY = {
 # Admin login brute force (django-axes): after AXES_FAILURE_LIMIT wrong passwords
 # for one username from one client address, that pair is locked out for the
 # cool-off time (HTTP 429), counted in the database; other users and addresses
-# are unaffected. The address is the one the contact limits use, so it honours
-# TRUSTED_PROXY_COUNT. `python manage.py axes_reset` lifts every lockout.
+# are unaffected. The address is the one the contact limits use (newsroom/http.py),
+# so it honours TRUSTED_PROXY_COUNT. `python manage.py axes_reset` lifts every lockout.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login
     "django.contrib.auth.backends.ModelBackend",
@@ -130,7 +130,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "contact.services.client_ip"
+AXES_CLIENT_IP_CALLABLE = "newsroom.http.client_ip"
 AXES_RESET_ON_SUCCESS = True  # a correct password clears the earlier failures
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"

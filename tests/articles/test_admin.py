@@ -8,6 +8,7 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 from reversion.models import Version
 
+from articles import services
 from articles.models import Article, RelatedLink
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
 
@@ -386,6 +387,35 @@ def test_a_save_based_on_an_older_version_is_refused_and_nothing_is_overwritten(
         list(article.related_links.values_list("pk", "target_article", "position"))
         == original_links
     )
+
+
+def test_a_save_that_slips_in_after_the_forms_check_is_refused_on_the_form_too(
+    make_editor_client, monkeypatch
+):
+    article = ArticleFactory(title="Original")
+    alice = make_editor_client(username="alice")
+    bob = make_editor_client(username="bob")
+    bob_opened = opened_version_in(bob.get(change_url(article)).content.decode())
+    alice.post(change_url(article), article_form(article, title="Alice's headline"))
+    # Bob's form is checked as if before Alice saved: only the save itself sees her.
+    checks = []
+    real_check = services.article_check_edit
+    monkeypatch.setattr(
+        services,
+        "article_check_edit",
+        lambda **kwargs: checks.append(kwargs) if len(checks) == 0 else real_check(**kwargs),
+    )
+
+    refused = bob.post(
+        change_url(article),
+        article_form(article, title="Bob's headline", opened_version=bob_opened),
+    )
+
+    assert refused.status_code == 200
+    assert len(checks) == 1
+    assert "Someone else (alice) saved this article at" in refused.content.decode()
+    article.refresh_from_db()
+    assert (article.title, article.version) == ("Alice's headline", 2)
 
 
 def test_a_save_on_the_latest_version_succeeds_and_counts_a_version(editor_client):

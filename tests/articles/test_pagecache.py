@@ -511,8 +511,6 @@ def test_a_bump_in_another_process_reaches_this_ones_copies_at_once(
     from tests.conftest import need_postgres_and_redis
 
     need_postgres_and_redis()
-    # Only pub/sub can tell this process in time: no periodic re-read meanwhile.
-    monkeypatch.setattr(store.GenerationWatcher, "RECHECK_SECONDS", 60.0)
     redis_url = os.environ["REDIS_URL"]
     if address != "same":
         aliases = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
@@ -526,6 +524,10 @@ def test_a_bump_in_another_process_reaches_this_ones_copies_at_once(
     while store.watcher.current() is None:  # subscribed to the bump channel
         assert time.monotonic() < deadline, "the page cache never subscribed to bumps"
         time.sleep(0.05)
+    # Only pub/sub can tell this process in time: no periodic re-read from now on. Not
+    # before: a watcher left running by an earlier test, whose last re-read found the
+    # tests' emptied cache, takes itself for subscribed only at its next re-read.
+    monkeypatch.setattr(store.GenerationWatcher, "RECHECK_SECONDS", 60.0)
     # In step with the counter (the tests' flushed cache restarts it unannounced).
     store.bump(article_tag(article.pk))
     assert store.watcher.current() == int(cache.get(store.GENERATION_KEY))

@@ -1,8 +1,10 @@
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from articles import selectors
 from articles.models import Article, RelatedLink
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
 
@@ -11,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def cards_of(article):
     # The page's own fetch, so the page's path is the one under test.
-    return Article.objects.for_page(pk=article.pk).related_cards()
+    return list(selectors.article_page(slug=article.slug, reader=AnonymousUser()).cards)
 
 
 def link(article, position, **kwargs):

@@ -2,7 +2,6 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from reversion.models import Version
 
@@ -79,24 +78,50 @@ def test_linkers_lists_each_linking_article_once():
     assert linker in services.article_linkers(article=target)
 
 
-def test_version_check_passes_on_the_opened_version():
+def test_a_save_on_the_opened_version_is_saved_as_the_next_version():
     article = ArticleFactory()
-    with transaction.atomic():
-        current = services.article_lock_version(article_id=article.pk)
-        services.article_check_version(
-            article_id=article.pk, opened_version=1, current_version=current
-        )
+    article.title = "New headline"
+
+    saved = services.article_save(article=article, opened_version=1, user=None)
+
+    assert saved.version == 2
+    article.refresh_from_db()
+    assert (article.title, article.version) == ("New headline", 2)
+
+
+def test_a_new_article_has_nothing_to_conflict_with():
+    article = ArticleFactory.build(slug="brand-new", author=None)
+
+    services.article_save(article=article, opened_version=None, user=None)
+
+    assert Article.objects.get(slug="brand-new").version == 1
 
 
 @pytest.mark.parametrize("opened_version", [None, 1])
-def test_version_check_names_who_saved_and_when(opened_version):
+def test_a_save_after_someone_elses_is_refused_naming_who_saved_and_when(opened_version):
     user = UserFactory(username="alice")
-    article = services.article_withdraw(article=ArticleFactory(), user=user)
+    opened = ArticleFactory(title="Original")  # the editor's copy, at version 1
+    services.article_withdraw(article=opened, user=user)
+    opened.title = "Overwrite"
 
     with pytest.raises(services.EditConflict) as excinfo:
-        services.article_check_version(
-            article_id=article.pk, opened_version=opened_version, current_version=article.version
-        )
+        services.article_save(article=opened, opened_version=opened_version, user=None)
 
+    row = Article.objects.get(pk=opened.pk)
     assert excinfo.value.saved_by == "alice"
-    assert excinfo.value.saved_at == Article.objects.get(pk=article.pk).updated_at
+    assert excinfo.value.saved_at == row.updated_at
+    assert (row.title, row.version) == ("Original", 2), "nothing was written"
+
+
+def test_the_forms_check_reads_the_article_as_it_was_loaded():
+    user = UserFactory(username="alice")
+    article = ArticleFactory()
+    services.article_check_edit(article=article, opened_version=1)
+    services.article_withdraw(article=article, user=user)
+    loaded = Article.objects.get(pk=article.pk)
+
+    with pytest.raises(services.EditConflict) as excinfo:
+        services.article_check_edit(article=loaded, opened_version=1)
+
+    assert (excinfo.value.saved_by, excinfo.value.saved_at) == ("alice", loaded.updated_at)
+    services.article_check_edit(article=loaded, opened_version=2)

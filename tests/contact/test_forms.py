@@ -4,11 +4,11 @@ import pytest
 import time_machine
 
 from articles.models import Article
+from articles.selectors import published_article
 from contact.forms import (
     CodeForm,
     MessageForm,
     StartForm,
-    published_article,
     started_age,
     started_token,
 )

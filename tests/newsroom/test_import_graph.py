@@ -1,6 +1,8 @@
 """Arrows run one way: the product imports no test or bench code, the page cache
-knows no app, models know no cache, and no import (lazy ones inside functions
-included) comes back round to where it started."""
+knows no app, models know no cache, the project package names no app but in its
+settings and URLconf, an app borrows nothing from another's views, and no import
+(lazy ones inside functions included) comes back round to where it started, but
+between an app's services and its own tasks."""
 
 import ast
 from pathlib import Path
@@ -96,3 +98,76 @@ def test_no_import_cycle_through_the_page_cache_or_the_articles_app():
     for module in edges:
         if module.startswith(("newsroom.pagecache", "newsroom.cache", "articles")):
             assert module not in reachable(edges, module), f"{module} imports itself round about"
+
+
+def import_cycles(edges) -> list[set[str]]:
+    """The groups of modules that import one another round about (Tarjan's strongly
+    connected components with more than one module)."""
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in edges[module]:
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            group = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.add(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                cycles.append(group)
+
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_no_import_circle_but_an_apps_services_and_its_own_tasks():
+    # services.py enqueues tasks, tasks.py calls services: the one circle allowed,
+    # and only between the two modules of one app.
+    allowed = [{f"{app}.services", f"{app}.tasks"} for app in PRODUCT]
+    cycles = import_cycles(graph())
+    assert [cycle for cycle in cycles if cycle not in allowed] == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert import_cycles(edges) == [{"a", "b", "c"}]
+
+
+def test_the_project_package_imports_no_app_but_in_settings_and_urls():
+    """newsroom/ is what the apps share; only the URLconf (and settings, by name) puts
+    the apps together. Counted through other modules too: reaching the URLconf counts."""
+    apps = tuple(package for package in PRODUCT if package != "newsroom")
+    composers = {"newsroom.settings", "newsroom.urls"}
+    edges = graph()
+    for module in edges:
+        if module.split(".")[0] == "newsroom" and module not in composers:
+            reached = {m for m in reachable(edges, module) if m.split(".")[0] in apps}
+            assert not reached, f"{module} reaches {sorted(reached)}"
+
+
+def test_an_app_uses_another_app_through_its_models_selectors_and_services_only():
+    """Not its views, forms or admin: what apps share lives in the project package."""
+    apps = [package for package in PRODUCT if package != "newsroom"]
+    public = ("models", "selectors", "services")
+    for module, targets in graph().items():
+        app = module.split(".")[0]
+        if app not in apps:
+            continue
+        sideways = set()
+        for target in targets:
+            other, _, rest = target.partition(".")
+            if other in apps and other != app and rest.split(".")[0] not in public:
+                sideways.add(target)
+        assert not sideways, f"{module} imports {sorted(sideways)}"

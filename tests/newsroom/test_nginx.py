@@ -19,10 +19,10 @@ from urllib.parse import urlencode
 import pytest
 from django.core.signals import request_started
 
-from contact import services
 from harness import wait_for
 from harness.nginx import NginxServer, nginx_binary
 from harness.visitor import form_inputs
+from newsroom.http import client_ip
 from tests.factories import ArticleFactory
 from tests.newsroom import nginx_urls
 from tests.newsroom.nginx_urls import CASES, PUBLIC
@@ -69,7 +69,7 @@ class AppRequests:
             path=environ["PATH_INFO"],
             forwarded_for=environ.get("HTTP_X_FORWARDED_FOR"),
             forwarded_proto=environ.get("HTTP_X_FORWARDED_PROTO"),
-            client_ip=services.client_ip(SimpleNamespace(META=environ)),
+            client_ip=client_ip(SimpleNamespace(META=environ)),
         )
         with self.lock:
             self.seen.append(seen)
