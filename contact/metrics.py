@@ -9,12 +9,11 @@ with ``newsroom.metrics``, which serves them.
 import logging
 
 from django.db import DatabaseError
-from django.db.models import Count, Min, Q
 from django.utils import timezone
 from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
 
-from .models import Delivery, Message, Verification
+from .models import OUTBOX_MODELS
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +34,12 @@ mail_retries = Counter(
 )
 
 
-def mail_kind(model) -> str:
-    """The ``kind`` label of an outbox model: what the mail is for."""
-    return {"Verification": "verification", "Message": "notification"}[model.__name__]
-
-
 class OutboxCollector:
     """Queued and failed mails and the age of the oldest queued one, read at scrape time.
 
-    One aggregate query per kind. A queued verification counts only while it is
-    pending, as in the outbox sweep: a code for an attempt that has ended is never sent.
+    One aggregate query per kind, asked of the outbox QuerySet (``contact.models``), so
+    "queued" means what the sweep and ``manage.py outbox`` mean: a code for an
+    attempt that has ended is never sent and is not counted.
     """
 
     def describe(self):
@@ -64,20 +59,10 @@ class OutboxCollector:
         failed = GaugeMetricFamily(
             "newsroom_outbox_failed", "Mails that failed for good.", labels=["kind"]
         )
-        kinds = (
-            # When the mail in hand was queued: a resend queues a new code.
-            (Verification, Q(state=Verification.State.PENDING), "code_issued_at"),
-            (Message, Q(), "received_at"),
-        )
         try:
-            for model, pending, queued_at in kinds:
-                is_queued = Q(pending, delivery_state=Delivery.QUEUED)
-                row = model.objects.aggregate(
-                    queued=Count("pk", filter=is_queued),
-                    failed=Count("pk", filter=Q(delivery_state=Delivery.FAILED)),
-                    oldest=Min(queued_at, filter=is_queued),
-                )
-                kind = mail_kind(model)
+            for model in OUTBOX_MODELS:
+                row = model.objects.summary()
+                kind = model.OUTBOX_KIND
                 age = (now - row["oldest"]).total_seconds() if row["oldest"] else 0.0
                 oldest.add_metric([kind], max(age, 0.0))
                 queued.add_metric([kind], row["queued"])

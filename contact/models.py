@@ -1,8 +1,9 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,8 +16,63 @@ class Delivery(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class OutboxQuerySet(models.QuerySet):
+    """The outbox rules, written once: the sweep, ``manage.py outbox`` and ``/metrics``
+    ask these, so they agree on which mails are waiting and which failed."""
+
+    def _is_sendable(self) -> Q:
+        return Q(self.model.outbox_worth_sending(), delivery_state=Delivery.QUEUED)
+
+    _IS_FAILED = Q(delivery_state=Delivery.FAILED)
+
+    def sendable(self):
+        """Queued and still worth sending (a code only while its verification is pending)."""
+        return self.filter(self._is_sendable())
+
+    def failed(self):
+        return self.filter(self._IS_FAILED)
+
+    def summary(self) -> dict:
+        """``queued`` (sendable) and ``failed`` counts and the ``oldest`` sendable mail's
+        queued time, in one query."""
+        sendable = self._is_sendable()
+        return self.aggregate(
+            queued=Count("pk", filter=sendable),
+            failed=Count("pk", filter=self._IS_FAILED),
+            oldest=Min(self.model.OUTBOX_QUEUED_AT, filter=sendable),
+        )
+
+    def retrying(self, now):
+        """Queued and waiting out a retry's backoff (or an attempt in progress)."""
+        return self.filter(delivery_state=Delivery.QUEUED, next_attempt_at__gt=now)
+
+    def waiting_for_worker(self, now):
+        """Sendable and due: what a worker should be sending now."""
+        return self.sendable().filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+
+    def unheld(self, now):
+        """Sendable rows no task holds, which the outbox sweep gives to a new task.
+
+        No owner (the broker was unreachable when the row was enqueued), or an owner
+        that has not taken the row up ``CONTACT_OUTBOX_STALE_AFTER`` after it was due
+        (the task was lost with the broker's data or with its worker). A row its task
+        holds, for an attempt or while its retry waits, is not one of them.
+        """
+        overdue = now - timedelta(seconds=settings.CONTACT_OUTBOX_STALE_AFTER)
+        return self.sendable().filter(Q(delivery_task_id="") | Q(next_attempt_at__lt=overdue))
+
+
 class OutboxFields(models.Model):
-    """An email to send is a row first: its delivery state is data, not a log line."""
+    """An email to send is a row first: its delivery state is data, not a log line.
+
+    Each outbox model names its mail: ``OUTBOX_KIND`` (the label of its metrics and
+    of ``manage.py outbox``), ``OUTBOX_LABEL`` (plural, for people) and
+    ``OUTBOX_QUEUED_AT`` (the field saying when the mail in hand was queued).
+    """
+
+    OUTBOX_KIND: str
+    OUTBOX_LABEL: str
+    OUTBOX_QUEUED_AT: str
 
     delivery_state = models.CharField(
         _("delivery"), max_length=10, choices=Delivery.choices, default=Delivery.QUEUED
@@ -38,8 +94,15 @@ class OutboxFields(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
+    objects = OutboxQuerySet.as_manager()
+
     class Meta:
         abstract = True
+
+    @classmethod
+    def outbox_worth_sending(cls) -> Q:
+        """Which queued rows are still worth sending: all, unless a model says otherwise."""
+        return Q()
 
     def delivery_delayed(self) -> bool:
         """Still queued after a failed attempt or a broker outage: it may take minutes."""
@@ -53,6 +116,10 @@ class Verification(OutboxFields):
     ``code_nonce`` (see ``contact.services``), so the database and the broker
     only ever hold a random value that is useless without the secret.
     """
+
+    OUTBOX_KIND = "verification"
+    OUTBOX_LABEL = "verification codes"
+    OUTBOX_QUEUED_AT = "code_issued_at"  # a resend queues a new code
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting for the code")
@@ -99,6 +166,11 @@ class Verification(OutboxFields):
     def __str__(self) -> str:
         return f"{self.get_state_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
+    @classmethod
+    def outbox_worth_sending(cls) -> Q:
+        # A code for an attempt that has ended is never sent.
+        return Q(state=cls.State.PENDING)
+
     def code_expires_at(self):
         """A code is valid for CONTACT_CODE_TTL seconds after it is sent."""
         start = self.sent_at or self.code_issued_at
@@ -115,6 +187,10 @@ class Message(OutboxFields):
 
     The outbox fields track the editors' notification mail.
     """
+
+    OUTBOX_KIND = "notification"
+    OUTBOX_LABEL = "editor notifications"
+    OUTBOX_QUEUED_AT = "received_at"
 
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -162,6 +238,10 @@ class Message(OutboxFields):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# Every kind of mail the outbox holds, in the order people read about them.
+OUTBOX_MODELS = (Verification, Message)
 
 
 class LimitRecord(models.Model):

@@ -46,7 +46,7 @@ from newsroom.observability import mask_email, mask_emails
 from newsroom.seo import absolute_url
 
 from . import metrics, throttle
-from .models import Delivery, Message, Verification
+from .models import OUTBOX_MODELS, Delivery, Message, Verification
 
 logger = logging.getLogger(__name__)
 
@@ -443,7 +443,7 @@ def _send_mail(template: str, context: dict, *, subject: str, to: list[str], **h
     mail.send(fail_silently=False)
 
 
-def _record_sent(rows, *, kind: str) -> None:
+def _record_sent(rows) -> None:
     """Mark outbox ``rows`` sent and count the mail for /metrics."""
     rows.update(
         delivery_state=Delivery.SENT,
@@ -451,7 +451,7 @@ def _record_sent(rows, *, kind: str) -> None:
         delivery_error="",
         next_attempt_at=None,  # nothing is due any more
     )
-    metrics.mail_sent.labels(kind=kind).inc()
+    metrics.mail_sent.labels(kind=rows.model.OUTBOX_KIND).inc()
 
 
 def verification_send_code(*, verification_id) -> bool:
@@ -487,8 +487,7 @@ def verification_send_code(*, verification_id) -> bool:
     # Matched on the nonce: if a resend replaced the code meanwhile, that newer
     # code's own task records its delivery.
     _record_sent(
-        Verification.objects.filter(pk=verification.pk, code_nonce=verification.code_nonce),
-        kind="verification",
+        Verification.objects.filter(pk=verification.pk, code_nonce=verification.code_nonce)
     )
     logger.info(
         "verification mail sent id=%s email=%s", verification.pk, mask_email(verification.email)
@@ -524,7 +523,7 @@ def message_notify_editors(*, message_id) -> bool:
         to=settings.CONTACT_RECIPIENTS,
         reply_to=[_reply_to(message.name, message.email)],
     )
-    _record_sent(Message.objects.filter(pk=message.pk), kind="notification")
+    _record_sent(Message.objects.filter(pk=message.pk))
     logger.info("notification sent message=%s", message.pk)
     return True
 
@@ -574,7 +573,7 @@ def _fail(model: type[OutboxRow], pk, *, error: str, attempts: int) -> None:
     model.objects.filter(pk=pk).update(
         delivery_state=Delivery.FAILED, delivery_error=error, next_attempt_at=None
     )
-    kind = metrics.mail_kind(model)
+    kind = model.OUTBOX_KIND
     metrics.mail_failed.labels(kind=kind).inc()
     logger.error("%s mail id=%s failed after %d attempt(s): %s", kind, pk, attempts, error)
 
@@ -587,7 +586,7 @@ def delivery_claim(*, model: type[OutboxRow], pk, task_id: str) -> bool:
     here, so an attempt lost with its worker counts too; the owner holds the row for
     the task's hard time limit, during which the outbox sweep leaves it alone.
     """
-    kind = metrics.mail_kind(model)
+    kind = model.OUTBOX_KIND
     with transaction.atomic():
         row = model.objects.select_for_update().filter(pk=pk).first()
         if row is None:
@@ -625,7 +624,7 @@ def delivery_record_failure(
     owns the row (a resend or the sweep gave it to another) records nothing: None.
     """
     error_text = delivery_error_text(error)
-    kind = metrics.mail_kind(model)
+    kind = model.OUTBOX_KIND
     with transaction.atomic():
         row = (
             model.objects.select_for_update()
@@ -708,25 +707,17 @@ def _enqueue_row(row: Verification | Message) -> None:
 
 
 def outbox_sweep(*, batch: int = 500) -> int:
-    """Give every queued mail that no task holds to a new task. Returns how many.
+    """Give every queued mail that no task holds to a new task (``unheld``). Returns how many.
 
-    A row without an owner (the broker was unreachable when it was enqueued) goes at
-    once. A row its task has not taken up ``CONTACT_OUTBOX_STALE_AFTER`` after it
-    was due (the task was lost with the broker's data or with its worker) goes then.
-    A row its task holds, for an attempt or while its retry waits out the backoff, is
-    left alone: the sweep never starts a second task for one mail.
+    The sweep never starts a second task for a mail a task still holds.
     """
-    overdue = timezone.now() - timedelta(seconds=settings.CONTACT_OUTBOX_STALE_AFTER)
-    unheld = Q(delivery_task_id="") | Q(next_attempt_at__lt=overdue)
+    now = timezone.now()
     count = 0
-    for model, extra in (
-        (Verification, Q(state=Verification.State.PENDING)),
-        (Message, Q()),
-    ):
+    for model in OUTBOX_MODELS:
         with transaction.atomic():
             rows = list(
-                model.objects.select_for_update(skip_locked=True)
-                .filter(extra, unheld, delivery_state=Delivery.QUEUED)
+                model.objects.unheld(now)
+                .select_for_update(skip_locked=True)
                 .order_by("next_attempt_at")[:batch]
             )
             for row in rows:

@@ -6,18 +6,12 @@ consuming.
 """
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.utils import timezone
 
 from contact import services
-from contact.models import Delivery, Message, Verification
+from contact.models import OUTBOX_MODELS, Delivery, Message, Verification
 from newsroom.observability import mask_emails
-
-KINDS = (
-    # kind, label, model, rows the sweep sends again, when the mail was queued
-    ("verification", "verification codes", Verification, Q(state="pending"), "code_issued_at"),
-    ("notification", "editor notifications", Message, Q(), "received_at"),
-)
 
 
 def _age(seconds: float) -> str:
@@ -45,10 +39,10 @@ def oldest_waiting(now) -> tuple[float, str, object] | None:
     retry backoff are not waiting for a worker and are left out.
     """
     oldest = None
-    for kind, _label, model, sweepable, queued_at in KINDS:
+    for model in OUTBOX_MODELS:
+        queued_at = model.OUTBOX_QUEUED_AT
         row = (
-            model.objects.filter(sweepable, delivery_state=Delivery.QUEUED)
-            .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+            model.objects.waiting_for_worker(now)
             .order_by(queued_at)
             .values_list("pk", queued_at)
             .first()
@@ -56,7 +50,7 @@ def oldest_waiting(now) -> tuple[float, str, object] | None:
         if row is not None:
             age = (now - row[1]).total_seconds()
             if oldest is None or age > oldest[0]:
-                oldest = (age, kind, row[0])
+                oldest = (age, model.OUTBOX_KIND, row[0])
     return oldest
 
 
@@ -119,13 +113,13 @@ class Command(BaseCommand):
         states = [Delivery.QUEUED, Delivery.SENT, Delivery.FAILED]
         self.stdout.write(f"{'':<22}{'queued':>8}{'sent':>8}{'failed':>8}{'total':>8}")
         totals = dict.fromkeys(states, 0)
-        for _kind, label, model, _sweepable, _queued_at in KINDS:
+        for model in OUTBOX_MODELS:
             counts = dict(
                 model.objects.values_list("delivery_state").annotate(n=Count("pk")).order_by()
             )
             for state in states:
                 totals[state] += counts.get(state, 0)
-            self._count_line(label, [counts.get(state, 0) for state in states])
+            self._count_line(model.OUTBOX_LABEL, [counts.get(state, 0) for state in states])
         self._count_line("total", [totals[state] for state in states])
 
         oldest = oldest_waiting(now)
@@ -134,10 +128,7 @@ class Command(BaseCommand):
         else:
             age, kind, pk = oldest
             self.stdout.write(f"\nOldest queued mail: {_age(age)} ({kind} {pk})")
-        backing_off = sum(
-            model.objects.filter(delivery_state=Delivery.QUEUED, next_attempt_at__gt=now).count()
-            for _kind, _label, model, _sweepable, _queued_at in KINDS
-        )
+        backing_off = sum(model.objects.retrying(now).count() for model in OUTBOX_MODELS)
         self.stdout.write(f"Waiting for a retry after an error: {backing_off}")
 
         failed = self._failed_rows()
@@ -145,9 +136,9 @@ class Command(BaseCommand):
         if not failed:
             return
         self.stdout.write(f"{'kind':<14}{'id':<38}{'address':<28}{'attempts':>8}  last error")
-        for kind, row in failed[:limit]:
+        for row in failed[:limit]:
             self.stdout.write(
-                f"{kind:<14}{row.pk!s:<38}{services.mask_email(row.email):<28}"
+                f"{row.OUTBOX_KIND:<14}{row.pk!s:<38}{services.mask_email(row.email):<28}"
                 # Stored masked; masked again for rows stored before that was so.
                 f"{row.delivery_attempts:>8}  {_one_line(mask_emails(row.delivery_error))}"
             )
@@ -158,18 +149,19 @@ class Command(BaseCommand):
         queued, sent, failed = numbers
         self.stdout.write(f"{label:<22}{queued:>8}{sent:>8}{failed:>8}{sum(numbers):>8}")
 
-    def _failed_rows(self) -> list[tuple[str, Verification | Message]]:
-        rows = []
-        for kind, _label, model, _sweepable, queued_at in KINDS:
-            queryset = model.objects.filter(delivery_state=Delivery.FAILED)
-            rows += [(kind, row) for row in queryset.order_by(F(queued_at).desc())]
-        queued_at = dict((kind, field) for kind, *_rest, field in KINDS)
-        return sorted(rows, key=lambda item: getattr(item[1], queued_at[item[0]]), reverse=True)
+    def _failed_rows(self) -> list[Verification | Message]:
+        """Every failed mail, the most recently queued first."""
+        rows = [
+            row
+            for model in OUTBOX_MODELS
+            for row in model.objects.failed().order_by(F(model.OUTBOX_QUEUED_AT).desc())
+        ]
+        return sorted(rows, key=lambda row: getattr(row, row.OUTBOX_QUEUED_AT), reverse=True)
 
     def retry_failed(self) -> None:
         # As the admin's action: delivery_retry mails a code only while its
         # verification is pending (sending it starts the code's lifetime again).
-        failed = [row for _kind, row in self._failed_rows()]
+        failed = self._failed_rows()
         queued = services.delivery_retry(rows=failed)
         self.stdout.write(f"Queued {queued} failed mail(s) again.")
         if len(failed) > queued:
