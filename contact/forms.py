@@ -26,6 +26,7 @@ from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.utils.encoding import punycode
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Article
@@ -194,7 +195,7 @@ def _on_public_internet(domain: str) -> bool:
 def _dns_spelling(domain: str) -> str:
     """``domain`` as Django's mail spells it for the mail server (``xn--…`` labels)."""
     try:
-        return domain.encode("idna").decode("ascii")
+        return punycode(domain)  # the very conversion Django's mail makes
     except UnicodeError:  # no mail could be sent there
         raise forms.ValidationError(_("Enter a valid email address."), code="invalid") from None
 

@@ -658,15 +658,16 @@ def delivery_retry(*, rows) -> int:
     """
     count = 0
     for row in rows:
-        if row.delivery_state != Delivery.FAILED:
-            continue
-        if isinstance(row, Verification) and row.state != Verification.State.PENDING:
-            continue
-        type(row).objects.filter(pk=row.pk).update(
-            delivery_state=Delivery.QUEUED, delivery_attempts=0, delivery_error=""
+        model = type(row)
+        # Failed and still worth sending, by the outbox's own rules (contact/models.py).
+        requeued = (
+            model.objects.failed()
+            .filter(model.outbox_worth_sending(), pk=row.pk)
+            .update(delivery_state=Delivery.QUEUED, delivery_attempts=0, delivery_error="")
         )
-        _enqueue_row(row)
-        count += 1
+        if requeued:
+            _enqueue_row(row)
+            count += 1
     return count
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from contact import services
 from contact.models import OUTBOX_MODELS, Delivery, Message, Verification
-from newsroom.observability import mask_emails
+from newsroom.observability import mask_email, mask_emails
 
 
 def _age(seconds: float) -> str:
@@ -138,7 +138,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{'kind':<14}{'id':<38}{'address':<28}{'attempts':>8}  last error")
         for row in failed[:limit]:
             self.stdout.write(
-                f"{row.OUTBOX_KIND:<14}{row.pk!s:<38}{services.mask_email(row.email):<28}"
+                f"{row.OUTBOX_KIND:<14}{row.pk!s:<38}{mask_email(row.email):<28}"
                 # Stored masked; masked again for rows stored before that was so.
                 f"{row.delivery_attempts:>8}  {_one_line(mask_emails(row.delivery_error))}"
             )
