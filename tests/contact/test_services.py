@@ -360,6 +360,10 @@ def test_no_visitor_text_reaches_a_mail_header_unescaped(
     assert mailoutbox[-1].recipients() == ["desk@newsroom.test"]
 
 
+def decoded_as_a_mail_client_would(mail) -> email.message.EmailMessage:
+    return email.message_from_bytes(mail.message().as_bytes(), policy=email.policy.default)
+
+
 def test_names_written_with_joiners_reach_the_editors_mail_intact(
     mailoutbox, settings, django_capture_on_commit_callbacks
 ):
@@ -369,16 +373,10 @@ def test_names_written_with_joiners_reach_the_editors_mail_intact(
     with django_capture_on_commit_callbacks(execute=True):
         submit_as(name=name, address="mahsa@example.com", subject=subject)
 
-    parsed = email.message_from_bytes(
-        mailoutbox[-1].message().as_bytes(), policy=email.policy.default
-    )
+    parsed = decoded_as_a_mail_client_would(mailoutbox[-1])
     assert parsed["Subject"].endswith(subject)
     (reply_to,) = parsed["Reply-To"].addresses
     assert (reply_to.display_name, reply_to.addr_spec) == (name, "mahsa@example.com")
-
-
-def decoded_as_a_mail_client_would(mail) -> email.message.EmailMessage:
-    return email.message_from_bytes(mail.message().as_bytes(), policy=email.policy.default)
 
 
 @pytest.mark.parametrize(
