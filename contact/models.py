@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Min, Q
+from django.db.models import Count, ExpressionWrapper, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +40,14 @@ class OutboxQuerySet(models.QuerySet):
             queued=Count("pk", filter=sendable),
             failed=Count("pk", filter=self._IS_FAILED),
             oldest=Min(self.model.OUTBOX_QUEUED_AT, filter=sendable),
+        )
+
+    def with_worth_sending(self):
+        """Each row with ``worth_sending``: the model's rule, read along with the row."""
+        return self.annotate(
+            worth_sending=ExpressionWrapper(
+                self.model.outbox_worth_sending(), output_field=models.BooleanField()
+            )
         )
 
     def retrying(self, now):
@@ -102,7 +110,7 @@ class OutboxFields(models.Model):
     @classmethod
     def outbox_worth_sending(cls) -> Q:
         """Which queued rows are still worth sending: all, unless a model says otherwise."""
-        return Q()
+        return Q(pk__isnull=False)
 
     def delivery_delayed(self) -> bool:
         """Still queued after a failed attempt or a broker outage: it may take minutes."""
@@ -171,15 +179,58 @@ class Verification(OutboxFields):
         # A code for an attempt that has ended is never sent.
         return Q(state=cls.State.PENDING)
 
+    # A verification's life, and where each rule of it is written:
+    #
+    #   pending ──right code──▶ verified ──message──▶ used
+    #      └──last wrong code──▶ locked
+    #
+    # ``step()`` says where a visitor stands and when the verification is over;
+    # ``code_expired()``, ``resends_left()`` and ``resend_wait()`` say what step 2 may
+    # still do. ``contact.services`` makes the transitions and raises what the views
+    # turn into pages.
+
+    # The contact steps a verification is good for (step 1 makes it).
+    STEP_CODE = 2
+    STEP_MESSAGE = 3
+
+    def step(self, now) -> int | None:
+        """The contact step this verification is at: ``STEP_CODE`` or ``STEP_MESSAGE``;
+        None once it is over (locked, used, or verified too long ago)."""
+        if self.state == self.State.PENDING:
+            return self.STEP_CODE
+        if self.state == self.State.VERIFIED and now <= self.verified_expires_at():
+            return self.STEP_MESSAGE
+        return None
+
+    def ended_reason(self, now) -> str:
+        """Why ``step()`` is None, as ``VerificationEnded`` names it: locked, used, expired."""
+        return "expired" if self.state == self.State.VERIFIED else self.state
+
     def code_expires_at(self):
         """A code is valid for CONTACT_CODE_TTL seconds after it is sent."""
         start = self.sent_at or self.code_issued_at
         return start + timezone.timedelta(seconds=settings.CONTACT_CODE_TTL)
 
+    def code_expired(self, now) -> bool:
+        """The code mailed last can no longer be typed in; a new code (a resend) can."""
+        return now > self.code_expires_at()
+
     def verified_expires_at(self):
         if self.verified_at is None:
             return None
         return self.verified_at + timezone.timedelta(seconds=settings.CONTACT_VERIFIED_TTL)
+
+    def resends_left(self) -> int:
+        """New codes the visitor may still ask for (CONTACT_MAX_RESENDS in all)."""
+        return max(settings.CONTACT_MAX_RESENDS - self.resends, 0)
+
+    def resend_wait(self, now) -> int:
+        """Seconds before the visitor may ask for a new code (0: now), whole and rounded
+        up: CONTACT_RESEND_COOLDOWN after the last code was issued."""
+        waited = (now - self.code_issued_at).total_seconds()
+        if waited >= settings.CONTACT_RESEND_COOLDOWN:
+            return 0
+        return int(settings.CONTACT_RESEND_COOLDOWN - waited) + 1
 
 
 class Message(OutboxFields):

@@ -234,6 +234,18 @@ def _locked(verification_id) -> Verification:
     return verification
 
 
+def verification_step(*, verification: Verification, now=None) -> int:
+    """The step the visitor is at: ``Verification.STEP_CODE`` or ``STEP_MESSAGE``.
+
+    Raises ``VerificationEnded`` when the verification is over (``Verification.step``).
+    """
+    now = now or timezone.now()
+    step = verification.step(now)
+    if step is None:
+        raise VerificationEnded(verification.ended_reason(now))
+    return step
+
+
 def verification_check(*, verification_id, code: str, client_ip: str) -> Verification:
     """Compare a typed code, in constant time.
 
@@ -247,11 +259,9 @@ def verification_check(*, verification_id, code: str, client_ip: str) -> Verific
     now = timezone.now()
     with transaction.atomic():
         verification = _locked(verification_id)
-        if verification.state == Verification.State.VERIFIED:
+        if verification_step(verification=verification, now=now) == Verification.STEP_MESSAGE:
             return verification  # a double click on "Verify"
-        if verification.state != Verification.State.PENDING:
-            raise VerificationEnded(verification.state)
-        if now > verification.code_expires_at():
+        if verification.code_expired(now):
             raise VerificationEnded("expired")
 
         if constant_time_compare(normalize_code(code), _code_for(verification)):
@@ -282,13 +292,12 @@ def verification_resend(*, verification_id, client_ip: str) -> Verification:
     now = timezone.now()
     with transaction.atomic():
         verification = _locked(verification_id)
-        if verification.state == Verification.State.VERIFIED:
+        if verification_step(verification=verification, now=now) == Verification.STEP_MESSAGE:
             return verification  # verified meanwhile (another tab): no new code needed
-        if verification.state != Verification.State.PENDING:
-            raise VerificationEnded(verification.state)
-        if verification.resends >= settings.CONTACT_MAX_RESENDS:
+        # An expired code may be replaced: that is what a new code is for.
+        if not verification.resends_left():
             raise ResendRefused(reason="cap")
-        wait = resend_wait(verification)
+        wait = verification.resend_wait(now)
         if wait:
             raise ResendRefused(reason="cooldown", retry_after=wait)
         wait = throttle.take(
@@ -312,16 +321,6 @@ def verification_resend(*, verification_id, client_ip: str) -> Verification:
     return verification
 
 
-def resend_wait(verification: Verification) -> int:
-    """Seconds before the visitor may ask for a new code (0: now)."""
-    waited = (timezone.now() - verification.code_issued_at).total_seconds()
-    return (
-        max(int(settings.CONTACT_RESEND_COOLDOWN - waited) + 1, 0)
-        if waited < settings.CONTACT_RESEND_COOLDOWN
-        else 0
-    )
-
-
 # Step 3: write ----------------------------------------------------------------------
 
 
@@ -332,13 +331,13 @@ def verification_for_message(*, verification_id) -> Verification:
     step to send the visitor back to.
     """
     verification = verification_get(verification_id=verification_id)
-    if verification.state == Verification.State.PENDING:
-        raise NotVerified()
-    if verification.state != Verification.State.VERIFIED:
-        raise VerificationEnded(verification.state)
-    if timezone.now() > verification.verified_expires_at():
-        raise VerificationEnded("expired")
+    _require_verified(verification, now=timezone.now())
     return verification
+
+
+def _require_verified(verification: Verification, *, now) -> None:
+    if verification_step(verification=verification, now=now) == Verification.STEP_CODE:
+        raise NotVerified()
 
 
 def message_submit(*, verification_id, subject: str, body: str) -> Message:
@@ -354,13 +353,7 @@ def message_submit(*, verification_id, subject: str, body: str) -> Message:
             existing = Message.objects.filter(verification=verification).first()
             if existing is not None:
                 return existing
-            raise VerificationEnded("used")
-        if verification.state == Verification.State.PENDING:
-            raise NotVerified()
-        if verification.state != Verification.State.VERIFIED:
-            raise VerificationEnded(verification.state)
-        if now > verification.verified_expires_at():
-            raise VerificationEnded("expired")
+        _require_verified(verification, now=now)
 
         message = Message(
             verification=verification,
@@ -457,18 +450,13 @@ def _record_sent(rows) -> None:
 def verification_send_code(*, verification_id) -> bool:
     """Mail the current code of a pending verification. True when a mail was sent.
 
-    Idempotent: a row already sent, used up or gone is skipped. Mail errors
-    propagate to the task, which decides about retrying.
+    Idempotent: a row gone, already sent or no longer worth sending (the outbox's
+    ``sendable()``) is skipped. Mail errors propagate to the task, which decides
+    about retrying.
     """
-    verification = Verification.objects.filter(pk=verification_id).first()
+    verification = Verification.objects.sendable().filter(pk=verification_id).first()
     if verification is None:
-        logger.info("verification mail skipped: id=%s is gone", verification_id)
-        return False
-    if verification.delivery_state == Delivery.SENT:
-        logger.info("verification mail skipped: id=%s already sent", verification.pk)
-        return False
-    if verification.state != Verification.State.PENDING:
-        logger.info("verification mail skipped: id=%s is %s", verification.pk, verification.state)
+        logger.info("verification mail skipped: id=%s is not sendable", verification_id)
         return False
 
     context = {
@@ -497,12 +485,9 @@ def verification_send_code(*, verification_id) -> bool:
 
 def message_notify_editors(*, message_id) -> bool:
     """Mail the editors a new message, Reply-To the verified sender. True when sent."""
-    message = Message.objects.select_related("article").filter(pk=message_id).first()
+    message = Message.objects.sendable().select_related("article").filter(pk=message_id).first()
     if message is None:
-        logger.info("notification skipped: message id=%s is gone", message_id)
-        return False
-    if message.delivery_state == Delivery.SENT:
-        logger.info("notification skipped: message id=%s already sent", message.pk)
+        logger.info("notification skipped: message id=%s is not sendable", message_id)
         return False
     if not settings.CONTACT_RECIPIENTS:
         raise DeliveryImpossible("CONTACT_RECIPIENTS is empty: nobody to notify.")
@@ -582,18 +567,29 @@ def delivery_claim(*, model: type[OutboxRow], pk, task_id: str) -> bool:
     """Start a send attempt by task ``task_id``; False when that task must not send.
 
     Only the row's owner (``delivery_task_id``; any task while there is none) sends,
-    and only while the row is queued with attempts left. The attempt counts from
-    here, so an attempt lost with its worker counts too; the owner holds the row for
-    the task's hard time limit, during which the outbox sweep leaves it alone.
+    and only while the row is queued, still worth sending, with attempts left. The
+    attempt counts from here, so an attempt lost with its worker counts too; the
+    owner holds the row for the task's hard time limit, during which the outbox
+    sweep leaves it alone.
     """
     kind = model.OUTBOX_KIND
     with transaction.atomic():
-        row = model.objects.select_for_update().filter(pk=pk).first()
+        row = (
+            model.objects.select_for_update()
+            .with_worth_sending()
+            .filter(pk=pk)
+            .only("delivery_state", "delivery_task_id", "delivery_attempts", "delivery_error")
+            .first()
+        )
         if row is None:
             logger.info("%s mail skipped: id=%s is gone", kind, pk)
             return False
         if row.delivery_state != Delivery.QUEUED:
             logger.info("%s mail skipped: id=%s is %s", kind, pk, row.delivery_state)
+            return False
+        if not row.worth_sending:
+            # A code for a verification that ended: no attempt is counted or made.
+            logger.info("%s mail skipped: id=%s is no longer worth sending", kind, pk)
             return False
         if row.delivery_task_id not in ("", task_id):
             logger.info(

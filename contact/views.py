@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -166,12 +167,11 @@ def verify(request):
         verification = services.verification_get(
             verification_id=request.session.get(SESSION_VERIFICATION)
         )
+        step = services.verification_step(verification=verification)
     except services.VerificationEnded as exc:
         return _start_again(request, exc)
-    if verification.state == Verification.State.VERIFIED:
+    if step == Verification.STEP_MESSAGE:
         return redirect("contact:message")
-    if verification.state != Verification.State.PENDING:
-        return _start_again(request, services.VerificationEnded(verification.state))
 
     if request.method == "POST":
         form = CodeForm(request.POST)
@@ -196,12 +196,12 @@ def verify(request):
         request,
         "contact/verify.html",
         title=_("Verify your email"),
-        step=2,
+        step=Verification.STEP_CODE,
         form=form,
         verification=verification,
         delayed=verification.delivery_delayed(),
-        resend_wait=services.resend_wait(verification),
-        resends_left=max(settings.CONTACT_MAX_RESENDS - verification.resends, 0),
+        resend_wait=verification.resend_wait(timezone.now()),
+        resends_left=verification.resends_left(),
     )
 
 
@@ -226,7 +226,7 @@ def resend(request):
         return _throttled(request, exc)
     except services.VerificationEnded as exc:
         return _start_again(request, exc)
-    if verification.state == Verification.State.VERIFIED:
+    if verification.step(timezone.now()) == Verification.STEP_MESSAGE:  # verified in another tab
         return redirect("contact:message")
     messages.success(request, _("We sent a new code to %(email)s.") % {"email": verification.email})
     return redirect("contact:verify")
@@ -283,7 +283,7 @@ def message(request):
         request,
         "contact/message.html",
         title=_("Write your message"),
-        step=3,
+        step=Verification.STEP_MESSAGE,
         form=form,
         verification=verification,
         article=verification.article,

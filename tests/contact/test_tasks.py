@@ -51,6 +51,20 @@ def test_a_gone_row_is_logged_and_skipped(mailoutbox, caplog):
     assert "is gone" in caplog.text
 
 
+@pytest.mark.parametrize("state", [Verification.State.LOCKED, Verification.State.VERIFIED])
+def test_a_code_for_a_verification_that_moved_on_is_not_sent_nor_counted(
+    verification, smtp, mailoutbox, caplog, state
+):
+    Verification.objects.filter(pk=verification.pk).update(state=state)
+
+    tasks.send_verification_code.apply(kwargs={"verification_id": str(verification.pk)})
+
+    verification.refresh_from_db()
+    assert (smtp.calls, mailoutbox) == (0, [])
+    assert verification.delivery_attempts == 0
+    assert "no longer worth sending" in caplog.text
+
+
 def test_a_transient_error_is_retried_then_delivered(verification, smtp, mailoutbox, settings):
     settings.CONTACT_MAIL_RETRY_BASE = 0.01
     smtp.errors = [smtplib.SMTPServerDisconnected("lost"), ConnectionRefusedError(111, "no")]

@@ -322,6 +322,30 @@ def test_a_code_expires_after_ten_minutes(client, send, mailoutbox):
     assert "Your code has expired. Please start again." in messages_of(client.get(START))
 
 
+def test_a_new_code_replaces_an_expired_one_and_verifies(client, send, mailoutbox):
+    # An expired code ends nothing: the verify page still offers a new code, which works.
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        send(client, START, start_data(client))
+        traveller.shift(timedelta(minutes=10, seconds=1))
+
+        assert client.get(VERIFY).status_code == 200
+        assert send(client, RESEND).url == VERIFY
+        assert len(mailoutbox) == 2
+
+        assert send(client, VERIFY, {"code": code_in(mailoutbox[1])}).url == MESSAGE
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_step_two_sends_a_verification_verified_too_long_ago_back_to_step_one(
+    verified, send, settings, method
+):
+    later = timezone.now() + timedelta(seconds=settings.CONTACT_VERIFIED_TTL + 1)
+    with time_machine.travel(later):
+        response = verified.get(VERIFY) if method == "get" else send(verified, RESEND)
+        assert response.url == START
+        assert messages_of(verified.get(START)) == ["Your code has expired. Please start again."]
+
+
 def test_resend_obeys_the_cooldown_and_replaces_the_code(client, send, mailoutbox):
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         send(client, START, start_data(client))
