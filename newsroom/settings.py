@@ -246,13 +246,17 @@ CACHE_REDIS_TIMEOUT = float(os.environ.get("CACHE_REDIS_TIMEOUT", "1"))
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Redis through one reused redis-py client (newsroom/cache.py).
-            "BACKEND": "newsroom.cache.ReusedClientRedisCache",
+            # django-redis rather than Django's own Redis backend: Django's builds a new
+            # redis-py client for every cache call, which costs more than the loopback
+            # round trip itself (a page-cache hit makes one or two calls); django-redis
+            # keeps its client and pool, and hands the client to the page cache's
+            # pub/sub (``get_redis_connection``).
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "newsroom"),
             "OPTIONS": {
-                "socket_connect_timeout": CACHE_REDIS_TIMEOUT,
-                "socket_timeout": CACHE_REDIS_TIMEOUT,
+                "SOCKET_CONNECT_TIMEOUT": CACHE_REDIS_TIMEOUT,
+                "SOCKET_TIMEOUT": CACHE_REDIS_TIMEOUT,
             },
         }
     }

@@ -140,8 +140,11 @@ def need_postgres_and_redis():
 def switch_broker(url: str) -> None:
     """Point this process's Celery app at another broker.
 
-    Celery caches its connection and producer pools per app (private
-    attributes); dropping them makes the next publish connect to ``url``.
+    Celery has no public way to change a running app's broker: it caches a
+    connection pool and a producer pool per app, and ``app.close()`` drops only the
+    first (and unregisters the app). So both caches are dropped here, as Celery
+    itself does in a child after a fork (``Celery._after_fork``); the next publish
+    connects to ``url``. Tests only: the site never switches brokers.
     """
     from newsroom.celery import app
 

@@ -10,8 +10,10 @@ import os
 import threading
 import time
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.db import transaction
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
 
 logger = logging.getLogger(__name__)
 
@@ -101,9 +103,10 @@ def clear() -> None:
 
 
 def _redis_client():
-    """The cache's redis-py client (``newsroom.cache``), or None when the cache is not Redis."""
-    get_client = getattr(cache, "redis_client", None)
-    return get_client() if get_client is not None else None
+    """The cache's redis-py client (django-redis), or None when the cache is not Redis."""
+    if not isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache):
+        return None
+    return get_redis_connection(DEFAULT_CACHE_ALIAS)
 
 
 class GenerationWatcher:

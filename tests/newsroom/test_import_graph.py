@@ -86,7 +86,7 @@ def test_the_page_cache_imports_no_app():
 
 def test_article_models_import_no_cache_code():
     names = imported_names("articles.models", ROOT / "articles" / "models.py")
-    cache_code = ("newsroom.pagecache", "newsroom.cache", "django.core.cache", "articles.cachetags")
+    cache_code = ("newsroom.pagecache", "django_redis", "django.core.cache", "articles.cachetags")
     assert not {name for name in names if name.startswith(cache_code)}
     assert not reachable(graph(), "articles.models") & {
         m for m in product_modules() if m.startswith(cache_code)
@@ -96,7 +96,7 @@ def test_article_models_import_no_cache_code():
 def test_no_import_cycle_through_the_page_cache_or_the_articles_app():
     edges = graph()
     for module in edges:
-        if module.startswith(("newsroom.pagecache", "newsroom.cache", "articles")):
+        if module.startswith(("newsroom.pagecache", "articles")):
             assert module not in reachable(edges, module), f"{module} imports itself round about"
 
 
