@@ -142,7 +142,7 @@ def messages_of(response) -> list[str]:
 # Saving with related links
 
 
-def test_editor_adds_an_article_with_related_links_in_their_order(editor_client):
+def test_a_chief_editor_adds_an_article_with_related_links_in_their_order(chief_editor_client):
     first, second = ArticleFactory(), ArticleFactory()
     data = article_form(
         links=[
@@ -153,7 +153,7 @@ def test_editor_adds_an_article_with_related_links_in_their_order(editor_client)
         topics=[TopicFactory().pk],
     )
 
-    response = editor_client.post(ADD, data)
+    response = chief_editor_client.post(ADD, data)
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     article = Article.objects.get(slug="a-new-story")
@@ -303,11 +303,11 @@ def test_live_article_has_view_on_site_and_a_draft_has_preview(editor_client):
 # Actions
 
 
-def test_publish_now_action_makes_articles_live(editor_client):
+def test_publish_now_action_makes_articles_live(chief_editor_client):
     draft = ArticleFactory(status="draft", publish_at=None)
     scheduled = ArticleFactory(publish_at=timezone.now() + datetime.timedelta(days=3))
 
-    response = editor_client.post(
+    response = chief_editor_client.post(
         CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk, scheduled.pk]}
     )
 
@@ -431,12 +431,14 @@ def test_a_save_on_the_latest_version_succeeds_and_counts_a_version(editor_clien
     assert article.version == 3
 
 
-def test_an_action_after_the_form_was_opened_also_refuses_the_save(editor_client):
+def test_an_action_after_the_form_was_opened_also_refuses_the_save(chief_editor_client):
     article = ArticleFactory(status="draft", publish_at=None)
-    opened = opened_version_in(editor_client.get(change_url(article)).content.decode())
-    editor_client.post(CHANGELIST, {"action": "publish_now", "_selected_action": [article.pk]})
+    opened = opened_version_in(chief_editor_client.get(change_url(article)).content.decode())
+    chief_editor_client.post(
+        CHANGELIST, {"action": "publish_now", "_selected_action": [article.pk]}
+    )
 
-    response = editor_client.post(
+    response = chief_editor_client.post(
         change_url(article), article_form(article, status="draft", opened_version=opened)
     )
 
@@ -556,16 +558,16 @@ def test_time_zone_is_named_on_the_list_and_the_form(editor_client):
     assert "Enter it in Europe/London time." in form
 
 
-def test_a_publish_time_entered_in_london_summer_time_is_stored_in_utc(editor_client):
+def test_a_publish_time_entered_in_london_summer_time_is_stored_in_utc(chief_editor_client):
     data = article_form(status="published")
     data |= {"publish_at_0": "01/07/2030", "publish_at_1": "12:00"}
 
-    response = editor_client.post(ADD, data)
+    response = chief_editor_client.post(ADD, data)
 
     assert response.status_code == 302
     article = Article.objects.get(slug="a-new-story")
     assert article.publish_at == datetime.datetime(2030, 7, 1, 11, 0, tzinfo=datetime.UTC)
-    changelist = editor_client.get(CHANGELIST).content.decode()
+    changelist = chief_editor_client.get(CHANGELIST).content.decode()
     # Shown back in London time: noon, not 11:00.
     assert "1 Jul 2030, 12:00 BST" in changelist
 
