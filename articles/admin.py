@@ -311,7 +311,7 @@ class ArticleAdmin(CompareVersionAdmin):
 
     # Actions
 
-    @admin.action(description=_("Publish now"), permissions=["change", "publish"])
+    @admin.action(description=_("Publish now"), permissions=["publish"])
     def publish_now(self, request, queryset):
         done = 0
         for article in queryset:
@@ -398,8 +398,8 @@ def review_request_text(article: Article) -> str:
     if not article.review_requested_at:
         return ""
     asked_by = article.review_requested_by
-    return _("Asked by %(user)s at %(time)s (%(zone)s time)") % {
+    # The newsroom's time, its zone named as the list's other times name it ("GMT", "BST").
+    return _("Asked by %(user)s at %(time)s") % {
         "user": asked_by.get_username() if asked_by else _("a former user"),
         "time": date_format(timezone.localtime(article.review_requested_at), "DATETIME_FORMAT"),
-        "zone": settings.TIME_ZONE,
     }

@@ -367,12 +367,8 @@ class Article(models.Model):
                 self.publish_at = timezone.now()
             self._refuse_if_incomplete()
         if self.unpublish_at and self.publish_at and self.unpublish_at <= self.publish_at:
-            raise ValidationError(
-                {
-                    "unpublish_at": _(
-                        "The take-down time must be after the publish time (%(publish_at)s)."
-                    )
-                },
+            too_early = ValidationError(
+                _("The take-down time must be after the publish time (%(publish_at)s)."),
                 code="unpublish_before_publish",
                 params={
                     "publish_at": formats.date_format(
@@ -380,6 +376,7 @@ class Article(models.Model):
                     )
                 },
             )
+            raise ValidationError({"unpublish_at": too_early})
         if self.hero_image and not self.hero_image_alt.strip():
             raise ValidationError(
                 {"hero_image_alt": _("Describe the hero image for readers who cannot see it.")},

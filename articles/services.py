@@ -152,15 +152,16 @@ class Schedule:
 def can_publish(user: AbstractBaseUser | None) -> bool:
     """Whether ``user`` may publish, schedule or bring back stories.
 
-    With the review step on (``ARTICLE_REVIEW_REQUIRED``, the default) that takes the
-    "Can publish articles" permission (the Chief editors group; superusers have
-    every permission); with it off, the right to change articles is enough.
+    It takes the right to change articles and, with the review step on
+    (``ARTICLE_REVIEW_REQUIRED``, the default), the "Can publish articles"
+    permission too (the Chief editors group; superusers have every permission).
     """
     if user is None or not user.is_active:
         return False
+    may_change = user.has_perm("articles.change_article")
     if not settings.ARTICLE_REVIEW_REQUIRED:
-        return user.has_perm("articles.change_article")
-    return user.has_perm("articles.publish_article")
+        return may_change
+    return may_change and user.has_perm("articles.publish_article")
 
 
 def publishing_field(

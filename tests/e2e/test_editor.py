@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from articles.models import Article
-from tests.factories import ArticleFactory, EditorFactory, TopicFactory
+from tests.factories import ArticleFactory, ChiefEditorFactory, EditorFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +19,8 @@ def choose(page, row_selector: str, text: str) -> None:
 
 
 def test_editor_writes_links_and_publishes_a_story(live_server, page, shot):
-    EditorFactory(username="rosa", password=PASSWORD)
+    # A chief editor: with the review step on, only they publish.
+    ChiefEditorFactory(username="rosa", password=PASSWORD)
     topic = TopicFactory(name="Climate", slug="climate")
     first = ArticleFactory(title="Floods reshape the river valley", slug="floods", topics=[topic])
     second = ArticleFactory(title="Drought tests the farmers", slug="drought", topics=[topic])
