@@ -249,6 +249,10 @@ class ArticleAdmin(CompareVersionAdmin):
         return article.get_absolute_url() if article.is_published() else None
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk and context["adminform"].form.errors:
+            # A refused form has already set its values on ``obj`` (a publish attempt
+            # makes it look live): the links and buttons follow the story as saved.
+            obj = Article.objects.filter(pk=obj.pk).first() or obj
         if obj is not None and (
             obj.status == Article.Status.DRAFT or obj.is_scheduled() or obj.is_taken_down()
         ):

@@ -670,7 +670,12 @@ def test_an_editor_cannot_publish_or_schedule_a_draft_from_the_form(editor_clien
     response = editor_client.post(change_url(draft), article_form(draft, **change))
 
     assert response.status_code == 200
-    assert "Only chief editors" in response.content.decode()
+    html = response.content.decode()
+    assert "Only chief editors" in html
+    # The form shown again is still a draft's: a preview and the way to ask for review.
+    assert "View on site" not in html
+    assert ">Preview</a>" in html
+    assert 'name="_request_review"' in html
     draft.refresh_from_db()
     assert (draft.status, draft.version) == (Article.Status.DRAFT, 1)
 
