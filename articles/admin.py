@@ -21,11 +21,17 @@ from .models import Article, Author, RelatedLink, Topic
 # An article's revision carries its related links, so restoring a version brings
 # its cards back; topics and bylines are registered for the compare view's sake.
 # ``version`` is bookkeeping for edit conflicts, not content: a restore must
-# never wind it back; ``search_vector`` is derived by the database.
+# never wind it back; ``search_vector`` is derived by the database. Nor is a review
+# request content: a restore must not bring back an old one (the revision that
+# asked is still in History, with its comment).
 reversion.register(Topic)
 reversion.register(Author)
 reversion.register(RelatedLink)
-reversion.register(Article, follow=["related_links"], exclude=["version", "search_vector"])
+reversion.register(
+    Article,
+    follow=["related_links"],
+    exclude=["version", "search_vector", "review_requested_at", "review_requested_by"],
+)
 
 # The change form's "Save and ask for review" button.
 REQUEST_REVIEW = "_request_review"
