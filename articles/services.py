@@ -84,7 +84,9 @@ def article_save(
     saved as the next version, with a revision by ``user``. A new article (no
     primary key) has nothing to conflict with. The row stays locked until the
     surrounding transaction ends, so what the caller saves with it (the admin's
-    related links and topics) goes in under the same check.
+    related links and topics) goes in under the same check. A publishing change
+    (``publishing_field()``) by a ``user`` who may not publish is refused with a
+    ValidationError on the field concerned.
     """
     before = None
     if article.pk is not None:
@@ -100,11 +102,8 @@ def article_save(
 
 
 def _saved_schedule(*, article_id: int) -> "Schedule":
-    return Schedule(
-        *Article.objects.filter(pk=article_id).values_list("status", "publish_at", "unpublish_at")[
-            0
-        ]
-    )
+    row = Article.objects.filter(pk=article_id).values_list("status", "publish_at", "unpublish_at")
+    return Schedule(*row.get())
 
 
 def article_reinstate_version(*, article_id: int, saved: SavedVersion) -> None:
@@ -227,9 +226,8 @@ def article_request_review(*, article: Article, user: AbstractBaseUser | None) -
     article = _lock_for_write(article=article)
     if article.is_published() or article.is_scheduled():
         raise ValidationError(
-            _("“%(title)s” is already published or scheduled; there is nothing to review."),
+            _("It is already published or scheduled; there is nothing to review."),
             code="already_published",
-            params={"title": article.title},
         )
     article.review_requested_at = timezone.now()
     article.review_requested_by = user if user is not None and user.pk else None
