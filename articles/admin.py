@@ -5,6 +5,8 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -19,11 +21,20 @@ from .models import Article, Author, RelatedLink, Topic
 # An article's revision carries its related links, so restoring a version brings
 # its cards back; topics and bylines are registered for the compare view's sake.
 # ``version`` is bookkeeping for edit conflicts, not content: a restore must
-# never wind it back; ``search_vector`` is derived by the database.
+# never wind it back; ``search_vector`` is derived by the database. Nor is a review
+# request content: a restore must not bring back an old one (the revision that
+# asked is still in History, with its comment).
 reversion.register(Topic)
 reversion.register(Author)
 reversion.register(RelatedLink)
-reversion.register(Article, follow=["related_links"], exclude=["version", "search_vector"])
+reversion.register(
+    Article,
+    follow=["related_links"],
+    exclude=["version", "search_vector", "review_requested_at", "review_requested_by"],
+)
+
+# The change form's "Save and ask for review" button.
+REQUEST_REVIEW = "_request_review"
 
 # The saved version of the article a history restore overwrites, from ``revision_view``
 # to ``changeform_view`` (django-reversion hands its extra context on).
@@ -56,6 +67,7 @@ class VisibilityFilter(admin.SimpleListFilter):
             ("scheduled", _("Scheduled")),
             ("draft", _("Draft")),
             ("withdrawn", _("Withdrawn")),
+            ("taken_down", _("Taken down at its set time")),
         ]
 
     def queryset(self, request, queryset):
@@ -68,6 +80,23 @@ class VisibilityFilter(admin.SimpleListFilter):
                 return queryset.filter(status=Article.Status.DRAFT)
             case "withdrawn":
                 return queryset.filter(status=Article.Status.WITHDRAWN)
+            case "taken_down":
+                return queryset.taken_down()
+        return queryset
+
+
+class ReviewFilter(admin.SimpleListFilter):
+    """The stories an editor has asked a chief editor to review and publish."""
+
+    title = _("review")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("ready", _("Ready for review"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "ready":
+            return queryset.ready_for_review()
         return queryset
 
 
@@ -105,14 +134,15 @@ class ArticleAdmin(CompareVersionAdmin):
         "publish_time",
         "impact_score",
         "topic_names",
+        "review_asked",
     ]
-    list_filter = ["status", VisibilityFilter, "topics"]
+    list_filter = ["status", VisibilityFilter, ReviewFilter, "topics"]
     search_fields = ["title", "standfirst"]
     date_hierarchy = "publish_at"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["topics", "author"]
-    readonly_fields = ["linked_from"]
-    actions = ["publish_now", "withdraw"]
+    readonly_fields = ["linked_from", "review_request"]
+    actions = ["publish_now", "withdraw", "request_review"]
     history_latest_first = True
     compare_exclude = ["version", "updated_at"]
 
@@ -124,7 +154,9 @@ class ArticleAdmin(CompareVersionAdmin):
                 {
                     "fields": [
                         "status",
+                        *(["review_request"] if obj is not None else []),
                         "publish_at",
+                        "unpublish_at",
                         "impact_score",
                         "topics",
                         "author",
@@ -142,7 +174,21 @@ class ArticleAdmin(CompareVersionAdmin):
         return fieldsets
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("topics")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("review_requested_by")
+            .prefetch_related("topics")
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # The form checks the publishing rule for the person filling it in.
+        return type(form.__name__, (form,), {"editor": request.user})
+
+    def has_publish_permission(self, request) -> bool:
+        """For the actions that publish (``permissions=["publish"]``)."""
+        return services.can_publish(request.user)
 
     # The list
 
@@ -150,6 +196,12 @@ class ArticleAdmin(CompareVersionAdmin):
     def status_on_site(self, article: Article) -> str:
         if article.is_scheduled():
             return format_html("<strong>{}</strong>", _("Scheduled"))
+        if article.is_taken_down():
+            return format_html("<strong>{}</strong>", _("Taken down"))
+        if article.review_requested_at:
+            return format_html(
+                "{} · <strong>{}</strong>", article.get_status_display(), _("Ready for review")
+            )
         return article.get_status_display()
 
     @admin.display(
@@ -163,7 +215,15 @@ class ArticleAdmin(CompareVersionAdmin):
     def topic_names(self, article: Article) -> str:
         return ", ".join(topic.name for topic in article.topics.all())
 
+    @admin.display(description=_("review asked for"), ordering="review_requested_at")
+    def review_asked(self, article: Article) -> str:
+        return review_request_text(article) or "—"
+
     # The change form
+
+    @admin.display(description=_("Review"))
+    def review_request(self, article: Article) -> str:
+        return review_request_text(article) or _("Not asked for.")
 
     @admin.display(description=_("Linked from"))
     def linked_from(self, article: Article) -> str:
@@ -195,8 +255,18 @@ class ArticleAdmin(CompareVersionAdmin):
         return article.get_absolute_url() if article.is_published() else None
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and (obj.status == Article.Status.DRAFT or obj.is_scheduled()):
+        if obj is not None and obj.pk and context["adminform"].form.errors:
+            # A refused form has already set its values on ``obj`` (a publish attempt
+            # makes it look live): the links and buttons follow the story as saved.
+            obj = Article.objects.filter(pk=obj.pk).first() or obj
+        if obj is not None and (
+            obj.status == Article.Status.DRAFT or obj.is_scheduled() or obj.is_taken_down()
+        ):
             context["preview_url"] = obj.get_absolute_url()
+        # "Save and ask for review", for a story that is not live or scheduled yet.
+        context["can_request_review"] = self.has_change_permission(request, obj) and (
+            obj is None or not (obj.is_published() or obj.is_scheduled())
+        )
         # The rich-text editor's import map is an inline script: it carries the
         # request's Content-Security-Policy nonce (settings.CONTENT_SECURITY_POLICY).
         context["media"] = Media.from_media(
@@ -210,6 +280,18 @@ class ArticleAdmin(CompareVersionAdmin):
         )
         if obj.status == Article.Status.WITHDRAWN:
             self._warn_about_linkers(request, obj)
+        if REQUEST_REVIEW in request.POST:
+            try:
+                services.article_request_review(article=obj, user=request.user)
+            except ValidationError as error:
+                self._report_refusal(request, obj, error)
+            else:
+                self.message_user(
+                    request,
+                    _("“%(title)s” is ready for review: a chief editor can publish it.")
+                    % {"title": obj.title},
+                    messages.SUCCESS,
+                )
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
@@ -239,7 +321,7 @@ class ArticleAdmin(CompareVersionAdmin):
 
     # Actions
 
-    @admin.action(description=_("Publish now"), permissions=["change"])
+    @admin.action(description=_("Publish now"), permissions=["publish"])
     def publish_now(self, request, queryset):
         done = 0
         for article in queryset:
@@ -276,6 +358,28 @@ class ArticleAdmin(CompareVersionAdmin):
                 messages.SUCCESS,
             )
 
+    @admin.action(description=_("Ask for review"), permissions=["change"])
+    def request_review(self, request, queryset):
+        done = 0
+        for article in queryset:
+            try:
+                services.article_request_review(article=article, user=request.user)
+            except ValidationError as error:
+                self._report_refusal(request, article, error)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d article is ready for review.",
+                    "%(count)d articles are ready for review.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+
     def _warn_about_linkers(self, request, article: Article) -> None:
         linkers = services.article_linkers(article=article).order_by("title")
         titles = [linker.title for linker in linkers]
@@ -297,3 +401,15 @@ class ArticleAdmin(CompareVersionAdmin):
             % {"title": article.title, "errors": " ".join(error.messages)},
             messages.ERROR,
         )
+
+
+def review_request_text(article: Article) -> str:
+    """Who asked for the story to be reviewed and when, or "" when nobody has."""
+    if not article.review_requested_at:
+        return ""
+    asked_by = article.review_requested_by
+    # The newsroom's time, its zone named as the list's other times name it ("GMT", "BST").
+    return _("Asked by %(user)s at %(time)s") % {
+        "user": asked_by.get_username() if asked_by else _("a former user"),
+        "time": date_format(timezone.localtime(article.review_requested_at), "DATETIME_FORMAT"),
+    }

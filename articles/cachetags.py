@@ -10,12 +10,15 @@ from the functions below; ``articles/signals.py`` bumps the tags an edit touches
   topics): the home pages, the feed, and article pages that suggest stories.
 - ``topic:<id>``: a topic's pages.
 - ``sitemap``: the sitemap.
-- ``schedule``: when the next scheduled story goes live; no page is kept past it.
+- ``schedule``: when the next scheduled story goes live or the next live story's
+  take-down time comes; no page is kept past it.
 - ``GLOBAL_TAG`` (``newsroom.pagecache.store``, on every page and kept value): the
   topic menu and bylines.
 """
 
 import time
+
+from django.utils import timezone
 
 from newsroom.pagecache import http, values
 
@@ -42,27 +45,39 @@ def topic_tag(topic_id: int) -> str:
 def public_page(view, *, tags=(), params=()):
     """``view`` served from the page cache, as every public page of the site is.
 
-    No page is kept past the next scheduled publish time, so a scheduled story
-    appears on every page that would show it at its time, without anyone
+    No page is kept past the next scheduled change, so a scheduled story appears
+    on every page that would show it at its publish time, and a story with a
+    take-down time leaves every page that showed it at that time, without anyone
     touching anything.
     """
-    return http.cached_page(view, tags=tags, params=params, expires=next_scheduled_publish)
+    return http.cached_page(view, tags=tags, params=params, expires=next_scheduled_change)
 
 
-def next_scheduled_publish() -> float | None:
-    """When the next scheduled story goes live (a timestamp), or None."""
+def next_scheduled_change() -> float | None:
+    """When the public site next changes by itself (a timestamp), or None: the next
+    scheduled story's publish time or a published story's take-down time, whichever
+    comes first.
+    """
 
     def compute():
+        now = timezone.now()
         publish_at = (
-            Article.objects.scheduled()
+            Article.objects.scheduled(at=now)
             .order_by("publish_at")
             .values_list("publish_at", flat=True)
             .first()
         )
-        return publish_at.timestamp() if publish_at else None
+        unpublish_at = (
+            Article.objects.filter(status=Article.Status.PUBLISHED, unpublish_at__gt=now)
+            .order_by("unpublish_at")
+            .values_list("unpublish_at", flat=True)
+            .first()
+        )
+        changes = [moment.timestamp() for moment in (publish_at, unpublish_at) if moment]
+        return min(changes, default=None)
 
     return values.cached_value(
-        "next-scheduled",
+        "next-scheduled-change",
         [SCHEDULE_TAG],
         compute,
         valid=lambda at: at is None or at > time.time(),

@@ -14,15 +14,19 @@ IMPACT_SCORE_RANGE = _("The impact score is a whole number from 0 to 100.")
 
 
 class ArticleAdminForm(forms.ModelForm):
-    """The editors' article form, with edit-conflict protection.
+    """The editors' article form, with edit-conflict protection and the publishing rule.
 
     ``opened_version`` carries the article's version from the moment the form
     was opened. A form sent after someone else saved the article is refused with
     the rest of its errors; the admin saves through ``services.article_save``,
-    which holds the same rule under the row lock.
+    which holds the same rule under the row lock. Likewise a publishing change
+    (``services.publishing_field``) by an ``editor`` who may not publish is
+    refused on the field concerned, with everything typed still in the form.
     """
 
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Who is filling in the form; the admin sets it (``ArticleAdmin.get_form``).
+    editor = None
 
     class Meta:
         model = Article
@@ -34,6 +38,7 @@ class ArticleAdminForm(forms.ModelForm):
             "why_it_matters",
             "status",
             "publish_at",
+            "unpublish_at",
             "impact_score",
             "topics",
             "author",
@@ -50,11 +55,12 @@ class ArticleAdminForm(forms.ModelForm):
         if "slug" in self.fields:
             # The admin renders help texts as HTML; "<slug>" would vanish.
             self.fields["slug"].help_text = escape(self.fields["slug"].help_text)
-        if "publish_at" in self.fields:
-            self.fields["publish_at"].help_text = _("%(help)s Enter it in %(zone)s time.") % {
-                "help": Article._meta.get_field("publish_at").help_text,
-                "zone": settings.TIME_ZONE,
-            }
+        for name in ("publish_at", "unpublish_at"):
+            if name in self.fields:
+                self.fields[name].help_text = _("%(help)s Enter it in %(zone)s time.") % {
+                    "help": Article._meta.get_field(name).help_text,
+                    "zone": settings.TIME_ZONE,
+                }
         if self.instance.pk:
             self.fields["opened_version"].initial = self.instance.version
 
@@ -67,7 +73,43 @@ class ArticleAdminForm(forms.ModelForm):
                 )
             except services.EditConflict as conflict:
                 raise edit_conflict_error(conflict) from conflict
+        self._check_publishing(cleaned_data)
+        self._check_take_down_time(cleaned_data)
         return cleaned_data
+
+    def _check_publishing(self, cleaned_data) -> None:
+        if "status" not in cleaned_data or self.editor is None:
+            return
+        before = services.Schedule.of(self.instance) if self.instance.pk else None
+        after = services.Schedule(
+            cleaned_data["status"],
+            cleaned_data.get("publish_at", self.instance.publish_at),
+            cleaned_data.get("unpublish_at", self.instance.unpublish_at),
+        )
+        try:
+            services.article_check_publish(user=self.editor, before=before, after=after)
+        except ValidationError as refusal:
+            self.add_error(None, refusal)
+
+    def _check_take_down_time(self, cleaned_data) -> None:
+        """A take-down time typed in the past would take a live story down at once."""
+        unpublish_at = cleaned_data.get("unpublish_at")
+        if (
+            "unpublish_at" in self.changed_data
+            and unpublish_at is not None
+            and unpublish_at <= timezone.now()
+            and cleaned_data.get("status") == Article.Status.PUBLISHED
+        ):
+            self.add_error(
+                "unpublish_at",
+                ValidationError(
+                    _(
+                        "This take-down time has already passed. Choose a later time, or "
+                        "withdraw the story to take it down now."
+                    ),
+                    code="unpublish_in_past",
+                ),
+            )
 
 
 def edit_conflict_error(conflict: services.EditConflict) -> ValidationError:

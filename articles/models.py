@@ -1,12 +1,14 @@
 import re
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import F, Q, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django_prose_editor.fields import ProseEditorField
@@ -104,15 +106,30 @@ def all_words(query: str) -> Q | None:
 
 class ArticleQuerySet(models.QuerySet):
     def published(self, *, at=None):
-        """Articles the public may see: published, with a publish time that has passed.
+        """Articles the public may see: published, with a publish time that has passed
+        and no take-down time that has.
 
         Scheduling is this query and nothing else: an article published with a
-        future publish time appears by itself once the time is reached.
+        future publish time appears by itself once the time is reached, and one
+        with a take-down time (``unpublish_at``) disappears by itself at that time.
         """
-        return self.filter(status=Article.Status.PUBLISHED, publish_at__lte=at or timezone.now())
+        now = at or timezone.now()
+        return self.filter(
+            Q(unpublish_at__isnull=True) | Q(unpublish_at__gt=now),
+            status=Article.Status.PUBLISHED,
+            publish_at__lte=now,
+        )
 
     def scheduled(self, *, at=None):
         return self.filter(status=Article.Status.PUBLISHED, publish_at__gt=at or timezone.now())
+
+    def taken_down(self, *, at=None):
+        """Published articles whose take-down time has passed: off the site by themselves."""
+        return self.filter(status=Article.Status.PUBLISHED, unpublish_at__lte=at or timezone.now())
+
+    def ready_for_review(self):
+        """Articles an editor has asked a publisher to review (``article_request_review``)."""
+        return self.filter(review_requested_at__isnull=False)
 
     def for_listing(self):
         """What an article card shows, fetched in a fixed number of queries.
@@ -210,11 +227,16 @@ class Article(models.Model):
         unique=True,
         help_text=_("The article's address: /articles/<slug>/"),
     )
+    # A draft may be a headline alone; standfirst, body and impact score are needed to
+    # publish (``clean()``, and the database's constraints for published rows).
     standfirst = models.TextField(
-        _("standfirst"), max_length=600, help_text=_("One paragraph under the headline.")
+        _("standfirst"),
+        max_length=600,
+        blank=True,
+        help_text=_("One paragraph under the headline."),
     )
     body = ProseEditorField(
-        _("body"), config={"extensions": BODY_EDITOR_EXTENSIONS}, sanitize=sanitize_html
+        _("body"), config={"extensions": BODY_EDITOR_EXTENSIONS}, sanitize=sanitize_html, blank=True
     )
     why_it_matters = models.TextField(
         _("why it matters"),
@@ -223,6 +245,8 @@ class Article(models.Model):
     )
     impact_score = models.PositiveSmallIntegerField(
         _("impact score"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("A whole number from 0 to 100, shown as a badge on the story."),
     )
@@ -245,6 +269,29 @@ class Article(models.Model):
         null=True,
         blank=True,
         help_text=_("A future time schedules the story: it goes live by itself at that time."),
+    )
+    unpublish_at = models.DateTimeField(
+        _("take-down time"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Optional. At this time the live story comes off the site by itself. "
+            "Empty: it stays up."
+        ),
+    )
+    # The review step (``services.article_request_review``): who asked a publisher to
+    # review the story and when; cleared when it is published.
+    review_requested_at = models.DateTimeField(
+        _("review asked for at"), null=True, blank=True, editable=False
+    )
+    review_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("review asked for by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -274,8 +321,15 @@ class Article(models.Model):
         ordering = ["-publish_at", "-id"]
         verbose_name = _("article")
         verbose_name_plural = _("articles")
+        permissions = [("publish_article", _("Can publish articles"))]
         indexes = [
-            models.Index(fields=["status", "-publish_at"], name="article_status_publish_idx")
+            models.Index(fields=["status", "-publish_at"], name="article_status_publish_idx"),
+            # The next take-down, which no stored page may outlive (articles/cachetags.py).
+            models.Index(
+                fields=["unpublish_at"],
+                condition=Q(unpublish_at__isnull=False),
+                name="article_unpublish_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -285,6 +339,18 @@ class Article(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(publish_at__isnull=False),
                 name="article_published_has_publish_time",
+            ),
+            # What a reader sees of a story is never missing (``clean()`` says what to add).
+            models.CheckConstraint(
+                condition=~Q(status="published")
+                | (~Q(standfirst="") & ~Q(body="") & Q(impact_score__isnull=False)),
+                name="article_published_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(unpublish_at__isnull=True)
+                | Q(publish_at__isnull=True)
+                | Q(unpublish_at__gt=F("publish_at")),
+                name="article_unpublish_after_publish",
             ),
         ]
 
@@ -296,19 +362,64 @@ class Article(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        if self.status == self.Status.PUBLISHED and self.publish_at is None:
-            self.publish_at = timezone.now()
+        if self.status == self.Status.PUBLISHED:
+            if self.publish_at is None:
+                self.publish_at = timezone.now()
+            self._refuse_if_incomplete()
+        if self.unpublish_at and self.publish_at and self.unpublish_at <= self.publish_at:
+            too_early = ValidationError(
+                _("The take-down time must be after the publish time (%(publish_at)s)."),
+                code="unpublish_before_publish",
+                params={
+                    "publish_at": formats.date_format(
+                        timezone.localtime(self.publish_at), "DATETIME_FORMAT"
+                    )
+                },
+            )
+            raise ValidationError({"unpublish_at": too_early})
         if self.hero_image and not self.hero_image_alt.strip():
             raise ValidationError(
                 {"hero_image_alt": _("Describe the hero image for readers who cannot see it.")},
                 code="alt_required",
             )
 
+    def missing_to_publish(self) -> list[str]:
+        """The names of what a story needs before it can be published, in form order."""
+        missing = []
+        if not self.standfirst.strip():
+            missing.append("standfirst")
+        if not strip_tags(self.body or "").strip():
+            missing.append("body")
+        if self.impact_score is None:
+            missing.append("impact_score")
+        return missing
+
+    def _refuse_if_incomplete(self) -> None:
+        missing = self.missing_to_publish()
+        if not missing:
+            return
+        names = ", ".join(str(self._meta.get_field(name).verbose_name) for name in missing)
+        summary = ValidationError(
+            _("To publish, add: %(missing)s."), code="incomplete", params={"missing": names}
+        )
+        needed = ValidationError(_("Needed to publish."), code="needed_to_publish")
+        raise ValidationError({NON_FIELD_ERRORS: [summary], **{name: [needed] for name in missing}})
+
     def is_published(self) -> bool:
+        now = timezone.now()
         return (
             self.status == self.Status.PUBLISHED
             and self.publish_at is not None
-            and self.publish_at <= timezone.now()
+            and self.publish_at <= now
+            and (self.unpublish_at is None or self.unpublish_at > now)
+        )
+
+    def is_taken_down(self) -> bool:
+        """Published, but its take-down time has passed: off the site by itself."""
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.unpublish_at is not None
+            and self.unpublish_at <= timezone.now()
         )
 
     def is_scheduled(self) -> bool:
@@ -432,6 +543,8 @@ class RelatedLink(models.Model):
             return ""
         if target.status == Article.Status.WITHDRAWN:
             return _("hidden on the live site: target is withdrawn")
+        if target.is_taken_down():
+            return _("hidden on the live site: target was taken down at its set time")
         if target.is_scheduled():
             return _("hidden on the live site: target is scheduled")
         return _("hidden on the live site: target is a draft")

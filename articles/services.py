@@ -5,13 +5,20 @@ editor whose change form was opened on an older version cannot overwrite it: an
 edit is saved by ``article_save``, which refuses it with ``EditConflict`` when
 someone saved the article after the editor opened it. That rule lives here and
 nowhere else.
+
+Who may publish lives here too: ``can_publish()`` says whether a user may, and
+``publishing_field()`` whether a change is publishing at all; ``article_save`` and
+``article_publish_now`` refuse a publisher's change from anyone else, and the
+change form and the admin's actions ask the same two functions.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 import reversion
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -77,15 +84,26 @@ def article_save(
     saved as the next version, with a revision by ``user``. A new article (no
     primary key) has nothing to conflict with. The row stays locked until the
     surrounding transaction ends, so what the caller saves with it (the admin's
-    related links and topics) goes in under the same check.
+    related links and topics) goes in under the same check. A publishing change
+    (``publishing_field()``) by a ``user`` who may not publish is refused with a
+    ValidationError on the field concerned.
     """
+    before = None
     if article.pk is not None:
         saved = article_lock(article_id=article.pk)
         if saved is None:
             raise Article.DoesNotExist(f"Article {article.pk} was deleted.")
         _refuse_if_saved_since(article_id=article.pk, opened_version=opened_version, saved=saved)
         article.version = saved.number + 1
+        if user is not None:
+            before = _saved_schedule(article_id=article.pk)
+    article_check_publish(user=user, before=before, after=Schedule.of(article))
     return _save_with_revision(article=article, user=user)
+
+
+def _saved_schedule(*, article_id: int) -> "Schedule":
+    row = Article.objects.filter(pk=article_id).values_list("status", "publish_at", "unpublish_at")
+    return Schedule(*row.get())
 
 
 def article_reinstate_version(*, article_id: int, saved: SavedVersion) -> None:
@@ -114,6 +132,108 @@ def _refuse_if_saved_since(
     raise EditConflict(saved_at=saved.saved_at, saved_by=user.get_username() if user else "")
 
 
+# Publishing and the review step ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What decides when a story is public: its status, publish time and take-down time."""
+
+    status: str
+    publish_at: datetime | None
+    unpublish_at: datetime | None
+
+    @classmethod
+    def of(cls, article: Article) -> "Schedule":
+        return cls(article.status, article.publish_at, article.unpublish_at)
+
+
+def can_publish(user: AbstractBaseUser | None) -> bool:
+    """Whether ``user`` may publish, schedule or bring back stories.
+
+    It takes the right to change articles and, with the review step on
+    (``ARTICLE_REVIEW_REQUIRED``, the default), the "Can publish articles"
+    permission too (the Chief editors group; superusers have every permission).
+    """
+    if user is None or not user.is_active:
+        return False
+    may_change = user.has_perm("articles.change_article")
+    if not settings.ARTICLE_REVIEW_REQUIRED:
+        return may_change
+    return may_change and user.has_perm("articles.publish_article")
+
+
+def publishing_field(
+    *, before: Schedule | None, after: Schedule, at: datetime | None = None
+) -> str | None:
+    """The field by which going from ``before`` (None: a new story) to ``after`` is
+    publishing, or None when it is not.
+
+    Publishing is making a story public or choosing when it becomes public: setting
+    it to published (new, from a draft or withdrawn), moving a published story's
+    publish time, or bringing back one whose take-down time has passed. Withdrawing,
+    setting an earlier take-down time and editing a live story's text are not.
+    Times count to the second, as the change form shows them.
+    """
+    if after.status != Article.Status.PUBLISHED:
+        return None
+    if before is None or before.status != Article.Status.PUBLISHED:
+        return "status"
+    if _to_second(before.publish_at) != _to_second(after.publish_at):
+        return "publish_at"
+    now = at or timezone.now()
+    was_down = before.unpublish_at is not None and before.unpublish_at <= now
+    is_down = after.unpublish_at is not None and after.unpublish_at <= now
+    return "unpublish_at" if was_down and not is_down else None
+
+
+def _to_second(moment: datetime | None) -> datetime | None:
+    return moment.replace(microsecond=0) if moment else None
+
+
+def publish_refusal() -> ValidationError:
+    """What an editor who may not publish is told, wherever they tried."""
+    return ValidationError(
+        _(
+            "Only chief editors (the “Can publish articles” permission) may publish, "
+            "schedule or bring back a story. Set the status to Draft, save with "
+            "“Save and ask for review”, and a chief editor will publish it."
+        ),
+        code="publish_permission",
+    )
+
+
+def article_check_publish(
+    *, user: AbstractBaseUser | None, before: Schedule | None, after: Schedule
+) -> None:
+    """Refuse (ValidationError on the field concerned) a publishing change by a ``user``
+    who may not publish. ``user`` None is the site itself (commands, data loads).
+    """
+    if user is None:
+        return
+    field = publishing_field(before=before, after=after)
+    if field is not None and not can_publish(user):
+        raise ValidationError({field: publish_refusal()})
+
+
+@transaction.atomic
+def article_request_review(*, article: Article, user: AbstractBaseUser | None) -> Article:
+    """Mark the story "Ready for review": ``user`` asks a chief editor to publish it.
+
+    Kept (who asked, and when) until the story is published. Refused for a story
+    that is live or scheduled already.
+    """
+    article = _lock_for_write(article=article)
+    if article.is_published() or article.is_scheduled():
+        raise ValidationError(
+            _("It is already published or scheduled; there is nothing to review."),
+            code="already_published",
+        )
+    article.review_requested_at = timezone.now()
+    article.review_requested_by = user if user is not None and user.pk else None
+    return _save_with_revision(article=article, user=user, comment=_("Asked for review."))
+
+
 def article_linkers(*, article: Article) -> QuerySet[Article]:
     """The articles whose related-content cards point at ``article``."""
     return Article.objects.filter(related_links__target_article=article).distinct()
@@ -121,10 +241,19 @@ def article_linkers(*, article: Article) -> QuerySet[Article]:
 
 @transaction.atomic
 def article_publish_now(*, article: Article, user: AbstractBaseUser | None) -> Article:
-    """Make the article live at once, whatever its status or schedule was."""
+    """Make the article live at once, whatever its status or schedule was.
+
+    Refused for a ``user`` who may not publish, and for a story missing what a
+    reader must see (the ValidationError names it). A take-down time already past
+    is cleared, or the story would stay off the site.
+    """
+    if user is not None and not can_publish(user):
+        raise publish_refusal()
     article = _lock_for_write(article=article)
     article.status = Article.Status.PUBLISHED
     article.publish_at = timezone.now()
+    if article.unpublish_at is not None and article.unpublish_at <= article.publish_at:
+        article.unpublish_at = None
     return _save_with_revision(article=article, user=user, comment=_("Published now."))
 
 
@@ -151,6 +280,10 @@ def _save_with_revision(
     *, article: Article, user: AbstractBaseUser | None, comment: str = ""
 ) -> Article:
     article.full_clean()
+    if article.is_published() or article.is_scheduled():
+        # Live or scheduled: no longer waiting for review.
+        article.review_requested_at = None
+        article.review_requested_by = None
     # Nested inside an admin view's revision, this joins that revision (whose
     # comment the admin writes).
     with reversion.create_revision():

@@ -6,7 +6,8 @@ invalidates, and the models themselves know nothing of the page cache.
 - Any save or delete of an article: the pages that show it (its own page, the
   list pages and feed that list it, the article pages with a card for it).
 - When its place in the public lists may change (it is created, deleted, or its
-  status or publish time changes, while it is or was public or scheduled): the
+  status, publish time or take-down time changes, while it is or was public or
+  scheduled): the
   home pages and feed, its topics' pages, the sitemap and the publish schedule.
 - A change of its topics: its pages, and when it is public the pages of the
   topics it joined or left and the pages whose suggestions it may join.
@@ -32,7 +33,9 @@ def _remember_listing(sender, instance, raw=False, **kwargs):
         instance._listed_before = None
         return
     instance._listed_before = (
-        Article.objects.filter(pk=instance.pk).values_list("status", "publish_at").first()
+        Article.objects.filter(pk=instance.pk)
+        .values_list("status", "publish_at", "unpublish_at")
+        .first()
     )
 
 
@@ -41,7 +44,7 @@ def _article_saved(sender, instance, created, raw=False, **kwargs):
     if raw:
         return
     before = getattr(instance, "_listed_before", None)
-    after = (instance.status, instance.publish_at)
+    after = (instance.status, instance.publish_at, instance.unpublish_at)
     tags = [article_tag(instance.pk)]
     was_listed = before is not None and before[0] in ON_LIST
     is_listed = instance.status in ON_LIST

@@ -463,6 +463,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Newsroom
 SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 ARTICLES_PER_PAGE = 20
+# The review step: only users with the "Can publish articles" permission (the Chief
+# editors group, superusers) may publish or schedule; other editors ask for review.
+# Off: whoever may change articles may publish them, as before the review step.
+ARTICLE_REVIEW_REQUIRED = env_bool("ARTICLE_REVIEW_REQUIRED", default=True)
 # PostgreSQL cancels a search that takes longer; the visitor is asked to refine it.
 # Never longer than DATABASE_STATEMENT_TIMEOUT_MS, which also applies when this is 0.
 SEARCH_TIME_LIMIT_MS = int(os.environ.get("SEARCH_TIME_LIMIT_MS", "500"))

@@ -97,6 +97,16 @@ def editor_client(editor):
 
 
 @pytest.fixture
+def chief_editor_client(db):
+    """Logged in as a chief editor: an editor who may also publish."""
+    from tests.factories import ChiefEditorFactory
+
+    client = _https_client()
+    client.force_login(ChiefEditorFactory())
+    return client
+
+
+@pytest.fixture
 def make_editor_client(db):
     """Another editor's browser, for tests with two people at work."""
     from tests.factories import EditorFactory

@@ -77,6 +77,17 @@ class EditorFactory(UserFactory):
             self.groups.add(editors_group())
 
 
+class ChiefEditorFactory(EditorFactory):
+    """An editor who may also publish: in the Editors and the Chief editors groups."""
+
+    username = factory.Sequence(lambda n: f"chief{n}")
+
+    @factory.post_generation
+    def chief_editors_group(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(chief_editors_group())
+
+
 # What the data migrations give the Editors group (articles 0002, contact 0002), as
 # "app_label.codename". tests/articles/test_editors_group.py and
 # tests/contact/test_admin.py hold the migrated group to exactly these.
@@ -142,3 +153,19 @@ class MessageFactory(factory.django.DjangoModelFactory):
     delivery_state = "sent"
     delivery_attempts = 1
     sent_at = factory.LazyFunction(timezone.now)
+
+
+# What articles 0007 gives the Chief editors group: the right to publish, nothing else.
+CHIEF_EDITORS_PERMISSIONS = frozenset({"articles.publish_article"})
+
+
+def chief_editors_group():
+    """The Chief editors group, as articles 0007 made it (see ``editors_group()``)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name="Chief editors")
+    if not group.permissions.exists():
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label="articles", codename="publish_article")
+        )
+    return group

@@ -38,7 +38,8 @@ generation once more after writing its tags, so no process can remember a page
 as valid at a generation whose tags were not all written yet.
 
 A page also expires at a time its site may name (``cached_page(expires=…)``: the
-next scheduled story's publish time), and after ``PAGE_CACHE_SECONDS`` at the latest.
+next scheduled story's publish time or a live story's take-down time), and after
+``PAGE_CACHE_SECONDS`` at the latest.
 
 Staff are never served a stored page: a browser that has used the admin
 carries the ``STAFF_COOKIE_NAME`` cookie (``newsroom.middleware``), and for

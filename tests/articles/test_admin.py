@@ -55,6 +55,7 @@ def article_form(article: Article | None = None, *, links=None, **changes) -> di
     """The change form's POST data as a browser sends it for ``article`` (or a new one)."""
     article = article or ArticleFactory.build(slug="a-new-story", author=None)
     local_publish = timezone.localtime(article.publish_at) if article.publish_at else None
+    local_unpublish = timezone.localtime(article.unpublish_at) if article.unpublish_at else None
     existing = existing_link_rows(article) if article.pk else []
     data = {
         "title": article.title,
@@ -65,7 +66,9 @@ def article_form(article: Article | None = None, *, links=None, **changes) -> di
         "status": article.status,
         "publish_at_0": local_publish.strftime("%Y-%m-%d") if local_publish else "",
         "publish_at_1": local_publish.strftime("%H:%M:%S") if local_publish else "",
-        "impact_score": article.impact_score,
+        "unpublish_at_0": local_unpublish.strftime("%Y-%m-%d") if local_unpublish else "",
+        "unpublish_at_1": local_unpublish.strftime("%H:%M:%S") if local_unpublish else "",
+        "impact_score": "" if article.impact_score is None else article.impact_score,
         "author": article.author_id or "",
         "seo_description": article.seo_description,
         "hero_image_alt": article.hero_image_alt,
@@ -142,7 +145,7 @@ def messages_of(response) -> list[str]:
 # Saving with related links
 
 
-def test_editor_adds_an_article_with_related_links_in_their_order(editor_client):
+def test_a_chief_editor_adds_an_article_with_related_links_in_their_order(chief_editor_client):
     first, second = ArticleFactory(), ArticleFactory()
     data = article_form(
         links=[
@@ -153,7 +156,7 @@ def test_editor_adds_an_article_with_related_links_in_their_order(editor_client)
         topics=[TopicFactory().pk],
     )
 
-    response = editor_client.post(ADD, data)
+    response = chief_editor_client.post(ADD, data)
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     article = Article.objects.get(slug="a-new-story")
@@ -303,11 +306,11 @@ def test_live_article_has_view_on_site_and_a_draft_has_preview(editor_client):
 # Actions
 
 
-def test_publish_now_action_makes_articles_live(editor_client):
+def test_publish_now_action_makes_articles_live(chief_editor_client):
     draft = ArticleFactory(status="draft", publish_at=None)
     scheduled = ArticleFactory(publish_at=timezone.now() + datetime.timedelta(days=3))
 
-    response = editor_client.post(
+    response = chief_editor_client.post(
         CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk, scheduled.pk]}
     )
 
@@ -431,12 +434,14 @@ def test_a_save_on_the_latest_version_succeeds_and_counts_a_version(editor_clien
     assert article.version == 3
 
 
-def test_an_action_after_the_form_was_opened_also_refuses_the_save(editor_client):
+def test_an_action_after_the_form_was_opened_also_refuses_the_save(chief_editor_client):
     article = ArticleFactory(status="draft", publish_at=None)
-    opened = opened_version_in(editor_client.get(change_url(article)).content.decode())
-    editor_client.post(CHANGELIST, {"action": "publish_now", "_selected_action": [article.pk]})
+    opened = opened_version_in(chief_editor_client.get(change_url(article)).content.decode())
+    chief_editor_client.post(
+        CHANGELIST, {"action": "publish_now", "_selected_action": [article.pk]}
+    )
 
-    response = editor_client.post(
+    response = chief_editor_client.post(
         change_url(article), article_form(article, status="draft", opened_version=opened)
     )
 
@@ -556,16 +561,16 @@ def test_time_zone_is_named_on_the_list_and_the_form(editor_client):
     assert "Enter it in Europe/London time." in form
 
 
-def test_a_publish_time_entered_in_london_summer_time_is_stored_in_utc(editor_client):
+def test_a_publish_time_entered_in_london_summer_time_is_stored_in_utc(chief_editor_client):
     data = article_form(status="published")
     data |= {"publish_at_0": "01/07/2030", "publish_at_1": "12:00"}
 
-    response = editor_client.post(ADD, data)
+    response = chief_editor_client.post(ADD, data)
 
     assert response.status_code == 302
     article = Article.objects.get(slug="a-new-story")
     assert article.publish_at == datetime.datetime(2030, 7, 1, 11, 0, tzinfo=datetime.UTC)
-    changelist = editor_client.get(CHANGELIST).content.decode()
+    changelist = chief_editor_client.get(CHANGELIST).content.decode()
     # Shown back in London time: noon, not 11:00.
     assert "1 Jul 2030, 12:00 BST" in changelist
 
@@ -623,3 +628,269 @@ def test_topics_filter_and_column(editor_client):
 
     assert {a.title for a in response.context["cl"].result_list} == {"Heatwave"}
     assert "Climate" in response.content.decode()
+
+
+# The review step: editors ask, chief editors publish
+
+
+def form_errors(response) -> dict:
+    return response.context["adminform"].form.errors
+
+
+def test_an_editor_who_tries_to_publish_gets_the_rule_and_keeps_every_word(editor_client):
+    data = article_form(
+        title="Ferry strike called off",
+        slug="ferry-strike",
+        standfirst="Crews accept the new offer.",
+        body="<p>The union said on Friday the offer was fair.</p>",
+        status="published",
+    )
+
+    response = editor_client.post(ADD, data)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Only chief editors (the “Can publish articles” permission) may publish" in html
+    assert "status" in form_errors(response)
+    for typed in ("Ferry strike called off", "Crews accept the new offer.", "offer was fair"):
+        assert typed in html
+    assert not Article.objects.filter(slug="ferry-strike").exists()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"status": "published"}, id="publish-a-draft"),
+        pytest.param({"status": "published", "publish_at_0": "2030-01-01"}, id="schedule"),
+    ],
+)
+def test_an_editor_cannot_publish_or_schedule_a_draft_from_the_form(editor_client, change):
+    draft = ArticleFactory(status="draft")
+
+    response = editor_client.post(change_url(draft), article_form(draft, **change))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Only chief editors" in html
+    # The form shown again is still a draft's: a preview and the way to ask for review.
+    assert "View on site" not in html
+    assert ">Preview</a>" in html
+    assert 'name="_request_review"' in html
+    draft.refresh_from_db()
+    assert (draft.status, draft.version) == (Article.Status.DRAFT, 1)
+
+
+def test_an_editor_cannot_move_a_live_storys_publish_time_but_can_fix_its_text(editor_client):
+    live = ArticleFactory(title="Mayor resigns")
+
+    moved = editor_client.post(
+        change_url(live), article_form(live, publish_at_0="2030-01-01", title="Mayor resigns!")
+    )
+    fixed = editor_client.post(change_url(live), article_form(live, title="Mayor resigns today"))
+
+    assert moved.status_code == 200
+    assert "Only chief editors" in str(form_errors(moved)["publish_at"])
+    assert fixed.status_code == 302
+    live.refresh_from_db()
+    assert live.title == "Mayor resigns today"
+    assert live.is_published()
+
+
+def test_publish_now_is_not_offered_to_an_editor_and_does_nothing_if_sent(editor_client):
+    draft = ArticleFactory(status="draft", publish_at=None)
+
+    changelist = editor_client.get(CHANGELIST).content.decode()
+    response = editor_client.post(
+        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk]}
+    )
+
+    assert 'value="publish_now"' not in changelist
+    assert 'value="request_review"' in changelist
+    assert response.status_code in (200, 302)
+    draft.refresh_from_db()
+    assert draft.status == Article.Status.DRAFT
+
+
+def test_with_the_review_step_off_an_editor_publishes_as_before(editor_client, settings):
+    settings.ARTICLE_REVIEW_REQUIRED = False
+    draft = ArticleFactory(status="draft", publish_at=None)
+
+    added = editor_client.post(ADD, article_form(status="published"))
+    acted = editor_client.post(
+        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk]}
+    )
+
+    assert added.status_code == 302
+    assert Article.objects.get(slug="a-new-story").is_published()
+    assert "1 article is live now." in messages_of(acted)
+    draft.refresh_from_db()
+    assert draft.is_published()
+
+
+def test_an_editor_asks_for_review_and_the_chief_editor_sees_who_and_when(
+    make_editor_client, chief_editor_client
+):
+    ana = make_editor_client(username="ana")
+    moment = datetime.datetime(2026, 1, 12, 9, 30, tzinfo=datetime.UTC)  # winter: London = UTC
+    ArticleFactory(title="Not asked", status="draft")
+    data = article_form(title="Library to close", slug="library", status="draft")
+    data["_request_review"] = "Save and ask for review"
+
+    form_page = ana.get(ADD).content.decode()
+    with time_machine.travel(moment, tick=False):
+        asked = ana.post(ADD, data)
+
+    assert 'name="_request_review"' in form_page
+    assert asked.status_code == 302
+    assert "“Library to close” is ready for review" in " ".join(messages_of(asked))
+    article = Article.objects.get(slug="library")
+    assert article.status == Article.Status.DRAFT
+    listed = chief_editor_client.get(CHANGELIST, {"review": "ready"})
+    assert [a.title for a in listed.context["cl"].result_list] == ["Library to close"]
+    listing = listed.content.decode()
+    assert "Ready for review" in listing
+    assert "Asked by ana at 12 Jan 2026, 09:30 GMT" in listing
+    change_form = chief_editor_client.get(change_url(article)).content.decode()
+    assert "Asked by ana at 12 Jan 2026, 09:30 GMT" in change_form
+
+    published = chief_editor_client.post(
+        change_url(article), article_form(article, status="published")
+    )
+
+    assert published.status_code == 302
+    article.refresh_from_db()
+    assert article.is_published()
+    assert article.review_requested_at is None
+    assert not chief_editor_client.get(CHANGELIST, {"review": "ready"}).context["cl"].result_list
+
+
+def test_the_ask_for_review_action_marks_drafts_and_refuses_live_stories(editor_client):
+    draft = ArticleFactory(title="A draft", status="draft")
+    live = ArticleFactory(title="A live story")
+
+    response = editor_client.post(
+        CHANGELIST, {"action": "request_review", "_selected_action": [draft.pk, live.pk]}
+    )
+
+    draft.refresh_from_db()
+    live.refresh_from_db()
+    assert draft.review_requested_at is not None
+    assert live.review_requested_at is None
+    shown = messages_of(response)
+    assert "1 article is ready for review." in shown
+    assert any("“A live story” was not changed" in message for message in shown)
+
+
+# A draft with a headline only; what publishing needs
+
+
+def test_a_draft_saves_with_a_headline_and_its_slug_only(editor_client):
+    data = article_form(
+        title="Storm warning", slug="storm-warning", standfirst="", body="", status="draft"
+    )
+    data |= {"impact_score": "", "publish_at_0": "", "publish_at_1": ""}
+
+    response = editor_client.post(ADD, data)
+
+    assert response.status_code == 302, form_errors(response)
+    draft = Article.objects.get(slug="storm-warning")
+    assert (draft.standfirst, draft.body, draft.impact_score) == ("", "", None)
+
+
+def test_publishing_an_unfinished_draft_names_what_is_missing_and_keeps_the_text(
+    chief_editor_client,
+):
+    draft = ArticleFactory(
+        title="Storm warning", standfirst="", body="", impact_score=None, status="draft"
+    )
+
+    response = chief_editor_client.post(
+        change_url(draft),
+        article_form(draft, status="published", why_it_matters="Roads may flood."),
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "To publish, add: standfirst, body, impact score." in html
+    assert "Roads may flood." in html
+    errors = form_errors(response)
+    assert (
+        errors["standfirst"] == errors["body"] == errors["impact_score"] == ["Needed to publish."]
+    )
+    draft.refresh_from_db()
+    assert draft.status == Article.Status.DRAFT
+
+
+def test_publish_now_on_an_unfinished_draft_says_what_is_missing(chief_editor_client):
+    draft = ArticleFactory(title="Storm warning", standfirst="", status="draft")
+
+    response = chief_editor_client.post(
+        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk]}
+    )
+
+    assert (
+        "“Storm warning” was not changed: To publish, add: standfirst. Needed to publish."
+        in messages_of(response)
+    )
+    draft.refresh_from_db()
+    assert draft.status == Article.Status.DRAFT
+
+
+# Taking a story down at a set time
+
+
+def test_a_chief_editor_sets_a_take_down_time(chief_editor_client):
+    live = ArticleFactory()
+
+    response = chief_editor_client.post(
+        change_url(live),
+        article_form(live, unpublish_at_0="2030-01-10", unpublish_at_1="18:00:00"),
+    )
+
+    assert response.status_code == 302
+    live.refresh_from_db()
+    assert live.unpublish_at == datetime.datetime(2030, 1, 10, 18, 0, tzinfo=datetime.UTC)
+    assert live.is_published()
+
+
+@pytest.mark.parametrize(
+    ("unpublish", "message"),
+    [
+        pytest.param(
+            ("2030-01-01", "11:59:00"),
+            "The take-down time must be after the publish time (1 Jan 2030, 12:00",
+            id="before-publishing",
+        ),
+        pytest.param(
+            ("2020-01-01", "12:00:00"),
+            "This take-down time has already passed.",
+            id="already-passed",
+        ),
+    ],
+)
+def test_a_take_down_time_that_cannot_work_is_a_clear_error(
+    chief_editor_client, unpublish, message
+):
+    data = article_form(status="published", publish_at_0="2030-01-01", publish_at_1="12:00:00")
+    if message.startswith("This"):
+        data |= {"publish_at_0": "2019-01-01"}
+    data |= {"unpublish_at_0": unpublish[0], "unpublish_at_1": unpublish[1]}
+
+    response = chief_editor_client.post(ADD, data)
+
+    assert response.status_code == 200
+    assert message in str(form_errors(response)["unpublish_at"])
+    assert not Article.objects.filter(slug="a-new-story").exists()
+
+
+def test_a_story_past_its_take_down_time_says_so_in_the_list_and_filter(editor_client):
+    now = timezone.now()
+    ArticleFactory(
+        title="Event listing", publish_at=now - datetime.timedelta(days=2), unpublish_at=now
+    )
+    ArticleFactory(title="Still up")
+
+    response = editor_client.get(CHANGELIST, {"visibility": "taken_down"})
+
+    assert [a.title for a in response.context["cl"].result_list] == ["Event listing"]
+    assert "<strong>Taken down</strong>" in response.content.decode()

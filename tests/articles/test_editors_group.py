@@ -7,7 +7,12 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from tests.articles.test_admin import article_form
-from tests.factories import EDITORS_ARTICLE_PERMISSIONS, ArticleFactory, EditorFactory
+from tests.factories import (
+    CHIEF_EDITORS_PERMISSIONS,
+    EDITORS_ARTICLE_PERMISSIONS,
+    ArticleFactory,
+    EditorFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +81,62 @@ def test_an_editor_made_after_the_group_is_gone_gets_the_migrations_permissions(
     editor = EditorFactory()
 
     assert set(editor.groups.get(name="Editors").permissions.all()) == migrated
+
+
+# The review step: Editors write, Chief editors publish (articles 0007)
+
+
+def test_editors_may_not_publish_and_chief_editors_may_only_publish():
+    chief_editors = Group.objects.get(name="Chief editors")
+
+    granted = {
+        f"{permission.content_type.app_label}.{permission.codename}"
+        for permission in chief_editors.permissions.all()
+    }
+
+    assert granted == CHIEF_EDITORS_PERMISSIONS
+    assert "articles.publish_article" not in EDITORS_ARTICLE_PERMISSIONS
+    assert (
+        not Group.objects.get(name="Editors")
+        .permissions.filter(codename="publish_article")
+        .exists()
+    )
+
+
+def test_an_editor_added_to_chief_editors_may_publish(https_client):
+    editor = EditorFactory(username="eve", password="a long editor password")
+    draft = ArticleFactory(status="draft", publish_at=None)
+    https_client.post(
+        "/admin/login/?next=/admin/", {"username": "eve", "password": "a long editor password"}
+    )
+
+    refused = https_client.post(
+        f"/admin/articles/article/{draft.pk}/change/", article_form(draft, status="published")
+    )
+    editor.groups.add(Group.objects.get(name="Chief editors"))
+    published = https_client.post(
+        f"/admin/articles/article/{draft.pk}/change/", article_form(draft, status="published")
+    )
+
+    assert refused.status_code == 200
+    assert published.status_code == 302
+    draft.refresh_from_db()
+    assert draft.is_published()
+
+
+def test_the_chief_editors_migration_reverses_and_reapplies():
+    migration = importlib.import_module("articles.migrations.0007_publish_permission")
+    state_apps = (
+        MigrationExecutor(connection)
+        .loader.project_state(("articles", "0007_publish_permission"))
+        .apps
+    )
+    schema_editor = SimpleNamespace(connection=connection)
+
+    migration.delete_chief_editors_group(state_apps, schema_editor)
+    assert not Group.objects.filter(name="Chief editors").exists()
+    migration.create_chief_editors_group(state_apps, schema_editor)
+
+    assert [p.codename for p in Group.objects.get(name="Chief editors").permissions.all()] == [
+        "publish_article"
+    ]

@@ -88,3 +88,69 @@ def test_deleting_a_linked_target_never_silently_deletes_the_link():
     with pytest.raises(ProtectedError):
         link.target_article.delete()
     assert RelatedLink.objects.filter(pk=link.pk).exists()
+
+
+# A draft may be a headline alone; a published story is complete.
+
+
+def test_a_draft_is_valid_with_a_headline_and_slug_only():
+    draft = Article(title="Council meets on Tuesday", slug="council-meets", status="draft")
+
+    draft.full_clean()
+    draft.save()
+
+    assert Article.objects.get(slug="council-meets").impact_score is None
+
+
+@pytest.mark.parametrize(
+    ("empty", "message"),
+    [
+        (
+            {"standfirst": "", "body": "", "impact_score": None},
+            "To publish, add: standfirst, body, impact score.",
+        ),
+        ({"standfirst": "  "}, "To publish, add: standfirst."),
+        ({"body": "<p> </p>"}, "To publish, add: body."),
+        ({"impact_score": None}, "To publish, add: impact score."),
+    ],
+)
+def test_publishing_or_scheduling_names_everything_that_is_missing_in_one_message(empty, message):
+    for publish_at in (timezone.now(), timezone.now() + timezone.timedelta(days=1)):
+        article = ArticleFactory.build(status="published", publish_at=publish_at, **empty)
+
+        with pytest.raises(ValidationError) as excinfo:
+            article.full_clean()
+
+        assert excinfo.value.message_dict["__all__"] == [message]
+        for field in empty:
+            assert excinfo.value.message_dict[field] == ["Needed to publish."]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"standfirst": ""}, {"body": ""}, {"impact_score": None}],
+    ids=["standfirst", "body", "impact-score"],
+)
+def test_the_database_refuses_a_published_row_missing_what_readers_see(change):
+    article = ArticleFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Article.objects.filter(pk=article.pk).update(**change)
+    # The same row as a draft is fine.
+    Article.objects.filter(pk=article.pk).update(status="draft", **change)
+
+
+def test_the_take_down_time_must_come_after_the_publish_time():
+    publish_at = timezone.now()
+    article = ArticleFactory.build(publish_at=publish_at, unpublish_at=publish_at)
+
+    with pytest.raises(ValidationError) as excinfo:
+        article.full_clean()
+
+    assert excinfo.value.message_dict["unpublish_at"][0].startswith(
+        "The take-down time must be after the publish time ("
+    )
+    saved = ArticleFactory(publish_at=publish_at)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Article.objects.filter(pk=saved.pk).update(
+            unpublish_at=publish_at - timezone.timedelta(seconds=1)
+        )

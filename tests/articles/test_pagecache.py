@@ -179,6 +179,82 @@ def test_a_scheduled_story_appears_at_its_time_without_anyone_touching_anything(
             assert b"Embargoed story" in response.content
 
 
+# Take-down times
+
+
+def test_proxies_keep_a_page_no_longer_than_until_the_next_take_down(anonymous, settings):
+    settings.PAGE_CACHE_PROXY_SECONDS = 60
+    ArticleFactory(unpublish_at=timezone.now() + datetime.timedelta(seconds=20))
+
+    response = anonymous.get(HOME)
+
+    s_maxage = int(response["Cache-Control"].split("s-maxage=")[1].split(",")[0])
+    assert 0 < s_maxage <= 20
+
+
+def _pages_showing(story, topic):
+    linker = ArticleFactory(slug="linker", topics=[topic])
+    RelatedLinkFactory(article=linker, target_article=story, position=1)
+    return {
+        "home": HOME,
+        "topic": topic.get_absolute_url(),
+        "feed": FEED,
+        "sitemap": SITEMAP,
+        "story": story.get_absolute_url(),
+        "card": linker.get_absolute_url(),
+    }
+
+
+def _assert_gone_at(anonymous, pages, moment):
+    with time_machine.travel(moment, tick=False):
+        assert anonymous.get(pages["story"]).status_code == 404
+        for name, path in pages.items():
+            if name != "story":
+                response = anonymous.get(path)
+                assert response["X-Page-Cache"] == "miss", name
+                assert b"/articles/fair/" not in response.content, name
+
+
+def test_a_story_leaves_every_page_at_its_take_down_time_without_anyone_touching_anything(
+    anonymous,
+):
+    topic = TopicFactory()
+    ArticleFactory(title="Yesterday's story", topics=[topic])
+    start = timezone.now()
+    story = ArticleFactory(
+        slug="fair",
+        title="Fair this weekend",
+        topics=[topic],
+        unpublish_at=start + datetime.timedelta(seconds=40),
+    )
+    pages = _pages_showing(story, topic)
+
+    with time_machine.travel(start, tick=False):
+        for name, path in pages.items():
+            assert b"/articles/fair/" in anonymous.get(path).content or name == "story", name
+            assert cache_state(anonymous, path) == "hit", name
+    _assert_gone_at(anonymous, pages, start + datetime.timedelta(seconds=41))
+
+
+def test_setting_a_take_down_time_cuts_short_the_pages_already_stored(anonymous, edit):
+    topic = TopicFactory()
+    story = ArticleFactory(slug="fair", title="Fair this weekend", topics=[topic])
+    pages = _pages_showing(story, topic)
+    for path in pages.values():
+        anonymous.get(path)
+    assert {cache_state(anonymous, path) for path in pages.values()} == {"hit"}
+    start = timezone.now()
+
+    story.unpublish_at = start + datetime.timedelta(seconds=40)
+    edit(lambda: services.article_save(article=story, opened_version=1, user=None))
+
+    with time_machine.travel(start, tick=False):
+        for name, path in pages.items():
+            assert anonymous.get(path).status_code == 200, name
+            assert cache_state(anonymous, path) == "hit", name
+    _assert_gone_at(anonymous, pages, start + datetime.timedelta(seconds=41))
+
+
 # Staff and visitors' state
 
 

@@ -186,3 +186,26 @@ def test_older_and_newer_than_a_story_outside_the_queryset_are_empty():
     for pk in (draft.pk, withdrawn.pk, withdrawn.pk + 1000):
         assert not published.older_than(pk).exists()
         assert not published.newer_than(pk).exists()
+
+
+def test_a_story_leaves_the_public_site_by_itself_at_its_take_down_time():
+    with time_machine.travel(NOW, tick=False):
+        story = ArticleFactory(publish_at=hours_ago(2), unpublish_at=NOW + dt.timedelta(minutes=30))
+        assert list(Article.objects.published()) == [story]
+        assert story.is_published() and not story.is_taken_down()
+        assert not Article.objects.taken_down().exists()
+
+    with time_machine.travel(NOW + dt.timedelta(minutes=30), tick=False):
+        assert not Article.objects.published().exists()
+        assert not story.is_published() and story.is_taken_down()
+        assert list(Article.objects.taken_down()) == [story]
+        assert not Article.objects.top_stories()
+
+
+def test_published_and_is_published_agree_at_every_moment_around_both_times():
+    story = ArticleFactory(publish_at=NOW, unpublish_at=NOW + dt.timedelta(hours=1))
+    for minutes in (-1, 0, 1, 59, 60, 61):
+        moment = NOW + dt.timedelta(minutes=minutes)
+        with time_machine.travel(moment, tick=False):
+            assert story.is_published() == Article.objects.published().exists(), minutes
+            assert story.is_published() == (0 <= minutes < 60), minutes

@@ -7,13 +7,19 @@ from reversion.models import Version
 
 from articles import services
 from articles.models import Article
-from tests.factories import ArticleFactory, RelatedLinkFactory, UserFactory
+from tests.factories import (
+    ArticleFactory,
+    ChiefEditorFactory,
+    EditorFactory,
+    RelatedLinkFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_publish_now_makes_a_draft_live_and_records_a_revision():
-    user = UserFactory()
+    user = ChiefEditorFactory()
     draft = ArticleFactory(status="draft", publish_at=None)
 
     article = services.article_publish_now(article=draft, user=user)
@@ -125,3 +131,143 @@ def test_the_forms_check_reads_the_article_as_it_was_loaded():
 
     assert (excinfo.value.saved_by, excinfo.value.saved_at) == ("alice", loaded.updated_at)
     services.article_check_edit(article=loaded, opened_version=2)
+
+
+# Who may publish
+
+
+@pytest.mark.parametrize(
+    ("who", "review_required", "may_publish"),
+    [
+        ("editor", True, False),
+        ("chief editor", True, True),
+        ("superuser", True, True),
+        ("inactive chief editor", True, False),
+        ("nobody", True, False),
+        ("editor", False, True),
+        ("user without article rights", False, False),
+    ],
+)
+def test_can_publish(settings, who, review_required, may_publish):
+    settings.ARTICLE_REVIEW_REQUIRED = review_required
+    user = {
+        "editor": lambda: EditorFactory(),
+        "chief editor": lambda: ChiefEditorFactory(),
+        "superuser": lambda: UserFactory(is_staff=True, is_superuser=True),
+        "inactive chief editor": lambda: ChiefEditorFactory(is_active=False),
+        "nobody": lambda: None,
+        "user without article rights": lambda: UserFactory(is_staff=True),
+    }[who]()
+
+    assert services.can_publish(user) is may_publish
+
+
+HOUR = datetime.timedelta(hours=1)
+T = datetime.datetime(2026, 3, 2, 12, 0, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "field"),
+    [
+        pytest.param(None, ("draft", None, None), None, id="new-draft"),
+        pytest.param(None, ("published", T, None), "status", id="new-published"),
+        pytest.param(("draft", None, None), ("published", T + HOUR, None), "status", id="schedule"),
+        pytest.param(("withdrawn", T, None), ("published", T, None), "status", id="republish"),
+        pytest.param(
+            ("published", T, None), ("published", T - HOUR, None), "publish_at", id="re-date"
+        ),
+        pytest.param(
+            ("published", T, None),
+            ("published", T.replace(microsecond=0), None),
+            None,
+            id="same-time-to-the-second",
+        ),
+        pytest.param(("published", T, None), ("published", T, None), None, id="text-edit"),
+        pytest.param(("published", T, None), ("withdrawn", T, None), None, id="withdraw"),
+        pytest.param(
+            ("published", T, None), ("published", T, T + 3 * HOUR), None, id="set-take-down"
+        ),
+        pytest.param(
+            ("published", T - 2 * HOUR, T - HOUR),
+            ("published", T - 2 * HOUR, None),
+            "unpublish_at",
+            id="bring-back-after-take-down",
+        ),
+    ],
+)
+def test_what_counts_as_publishing(before, after, field):
+    found = services.publishing_field(
+        before=services.Schedule(*before) if before else None,
+        after=services.Schedule(*after),
+        at=T + datetime.timedelta(minutes=1),
+    )
+
+    assert found == field
+
+
+def test_an_editor_cannot_publish_now_and_nothing_changes():
+    draft = ArticleFactory(status="draft", publish_at=None)
+
+    with pytest.raises(ValidationError) as excinfo:
+        services.article_publish_now(article=draft, user=EditorFactory())
+
+    assert "Only chief editors" in excinfo.value.messages[0]
+    draft.refresh_from_db()
+    assert (draft.status, draft.version) == (Article.Status.DRAFT, 1)
+
+
+def test_saving_a_publishing_change_needs_the_right_but_a_text_edit_does_not():
+    editor = EditorFactory()
+    live = ArticleFactory(title="Old")
+    live.title = "Typo fixed"
+    services.article_save(article=live, opened_version=1, user=editor)
+
+    live.publish_at = timezone.now() + datetime.timedelta(days=1)
+    with pytest.raises(ValidationError) as excinfo:
+        services.article_save(article=live, opened_version=2, user=editor)
+
+    assert "publish_at" in excinfo.value.message_dict
+    live.refresh_from_db()
+    assert (live.title, live.version, live.is_published()) == ("Typo fixed", 2, True)
+
+
+def test_publish_now_brings_back_a_story_past_its_take_down_time():
+    now = timezone.now()
+    story = ArticleFactory(publish_at=now - 2 * HOUR, unpublish_at=now - HOUR)
+
+    article = services.article_publish_now(article=story, user=ChiefEditorFactory())
+
+    assert article.is_published()
+    assert article.unpublish_at is None
+
+
+# The review step
+
+
+def test_asking_for_review_records_who_and_when_until_the_story_is_published():
+    editor = EditorFactory(username="ana")
+    draft = ArticleFactory(status="draft", publish_at=None)
+
+    asked = services.article_request_review(article=draft, user=editor)
+
+    assert list(Article.objects.ready_for_review()) == [asked]
+    assert asked.review_requested_by == editor
+    assert timezone.now() - asked.review_requested_at < datetime.timedelta(seconds=5)
+    assert Version.objects.get_for_object(asked).first().revision.comment == "Asked for review."
+
+    published = services.article_publish_now(article=asked, user=ChiefEditorFactory())
+
+    assert published.review_requested_at is None
+    assert published.review_requested_by is None
+    assert not Article.objects.ready_for_review().exists()
+
+
+@pytest.mark.parametrize("publish_at", [-HOUR, HOUR], ids=["live", "scheduled"])
+def test_a_live_or_scheduled_story_cannot_be_asked_for_review(publish_at):
+    story = ArticleFactory(publish_at=timezone.now() + publish_at)
+
+    with pytest.raises(ValidationError, match="already published or scheduled"):
+        services.article_request_review(article=story, user=EditorFactory())
+
+    story.refresh_from_db()
+    assert (story.review_requested_at, story.version) == (None, 1)

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from contact.models import Message
 from tests.factories import (
     ArticleFactory,
+    ChiefEditorFactory,
     EditorFactory,
     MessageFactory,
     TopicFactory,
@@ -180,7 +181,7 @@ def choose(page, row_selector: str, text: str) -> None:
 
 
 def test_article_form_history_and_compare_satisfy_the_policy(live_server, page, violations, shot):
-    EditorFactory(username="rosa", password=PASSWORD)
+    ChiefEditorFactory(username="rosa", password=PASSWORD)  # publishes the story below
     TopicFactory(name="Climate", slug="climate")
     ArticleFactory(title="Floods reshape the river valley", slug="floods")
     url = live_server.url

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from articles.models import Article
-from tests.factories import ArticleFactory, EditorFactory, TopicFactory
+from tests.factories import ArticleFactory, ChiefEditorFactory, EditorFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +19,8 @@ def choose(page, row_selector: str, text: str) -> None:
 
 
 def test_editor_writes_links_and_publishes_a_story(live_server, page, shot):
-    EditorFactory(username="rosa", password=PASSWORD)
+    # A chief editor: with the review step on, only they publish.
+    ChiefEditorFactory(username="rosa", password=PASSWORD)
     topic = TopicFactory(name="Climate", slug="climate")
     first = ArticleFactory(title="Floods reshape the river valley", slug="floods", topics=[topic])
     second = ArticleFactory(title="Drought tests the farmers", slug="drought", topics=[topic])
@@ -109,3 +110,62 @@ def test_a_headline_fixed_in_the_admin_reaches_readers_at_once(live_server, page
         expect(reader.locator("main")).to_contain_text("Mayor resigns after vote")
         expect(reader.locator("main")).not_to_contain_text("resgins")
     reader.context.close()
+
+
+def sign_in(page, url: str, username: str) -> None:
+    page.goto(f"{url}/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_be_visible()
+
+
+def test_an_editor_asks_for_review_and_a_chief_editor_completes_and_publishes(
+    live_server, page, browser, shot
+):
+    EditorFactory(username="ana", password=PASSWORD)
+    ChiefEditorFactory(username="rosa", password=PASSWORD)
+
+    # Ana starts a story with its headline only, tries to publish, and asks for review.
+    sign_in(page, live_server.url, "ana")
+    page.goto(f"{live_server.url}/admin/articles/article/add/")
+    page.locator("#id_title").press_sequentially("Library to close on Sundays")
+    page.select_option("#id_status", "published")
+    page.click("input[name=_save]")
+    expect(page.locator(".field-status .errorlist")).to_contain_text("Only chief editors")
+    expect(page.locator("#id_title")).to_have_value("Library to close on Sundays")
+    shot("editor-may-not-publish")
+    page.select_option("#id_status", "draft")
+    page.click("input[name=_request_review]")
+    expect(page.locator(".messagelist")).to_contain_text("is ready for review")
+    shot("asked-for-review")
+
+    # Rosa finds it under "Ready for review", sees who asked, and completes it.
+    chief = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(chief, live_server.url, "rosa")
+    chief.goto(f"{live_server.url}/admin/articles/article/?review=ready")
+    expect(chief.locator("#result_list")).to_contain_text("Asked by ana at")
+    chief.screenshot(path=str(shot.folder / "chief-review-list.png"), full_page=True)
+    chief.locator("#result_list a", has_text="Library to close on Sundays").click()
+    expect(chief.locator(".field-review_request")).to_contain_text("Asked by ana at")
+    chief.select_option("#id_status", "published")
+    chief.click("input[name=_save]")
+    expect(chief.locator(".errorlist.nonfield")).to_contain_text(
+        "To publish, add: standfirst, body, impact score."
+    )
+    chief.screenshot(path=str(shot.folder / "chief-what-is-missing.png"), full_page=True)
+    chief.fill("#id_standfirst", "Opening hours shrink to save money.")
+    chief.locator(".field-body [contenteditable=true]").click()
+    chief.keyboard.type("The council confirmed the change on Monday.")
+    chief.fill("#id_impact_score", "40")
+    chief.click("input[name=_save]")
+    expect(chief.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    article = Article.objects.get(slug="library-to-close-on-sundays")
+    assert article.is_published()
+    assert article.review_requested_at is None
+    reader = browser.new_context().new_page()
+    reader.goto(f"{live_server.url}/articles/library-to-close-on-sundays/")
+    expect(reader.locator("h1")).to_have_text("Library to close on Sundays")
+    for context in (chief.context, reader.context):
+        context.close()

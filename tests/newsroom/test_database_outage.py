@@ -30,7 +30,12 @@ from contact.models import Verification
 from harness import free_port, wait_for
 from harness.visitor import Visitor, form_inputs
 from tests.conftest import need_postgres_and_redis
-from tests.factories import ArticleFactory, EditorFactory, TopicFactory, VerificationFactory
+from tests.factories import (
+    ArticleFactory,
+    ChiefEditorFactory,
+    TopicFactory,
+    VerificationFactory,
+)
 from tests.services import BASE_DIR, DatabaseProxy, ProcfileProcess, RedisServer, layout_env
 
 pytestmark = pytest.mark.faults
@@ -206,7 +211,7 @@ def test_a_statement_kept_waiting_is_cut_on_public_pages_but_not_in_the_admin_a_
     """
     ArticleFactory(slug="lead", title="Ferry timetable stays the same")
     draft = ArticleFactory(slug="draft", title="Bridge opens", status=Article.Status.DRAFT)
-    EditorFactory(username="desk")
+    ChiefEditorFactory(username="desk")  # may publish
     stale = VerificationFactory()
     Verification.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(days=2))
     env = site_env(

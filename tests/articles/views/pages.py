@@ -82,6 +82,11 @@ def not_public(kind):
         "draft": {"status": Article.Status.DRAFT, "publish_at": None},
         "scheduled": {"publish_at": now + dt.timedelta(hours=2)},
         "withdrawn": {"status": Article.Status.WITHDRAWN, "publish_at": now - dt.timedelta(days=1)},
+        # Published, but its take-down time has passed.
+        "taken_down": {
+            "publish_at": now - dt.timedelta(days=1),
+            "unpublish_at": now - dt.timedelta(minutes=1),
+        },
     }[kind]
 
 

@@ -137,7 +137,7 @@ def test_unknown_article_is_404(client):
     assert client.get("/articles/no-such-story/").status_code == 404
 
 
-@pytest.mark.parametrize("kind", ["draft", "scheduled", "withdrawn"])
+@pytest.mark.parametrize("kind", ["draft", "scheduled", "withdrawn", "taken_down"])
 def test_story_that_is_not_public_is_404_to_visitors(client, django_user_model, kind):
     article = ArticleFactory(**not_public(kind))
     assert client.get(article.get_absolute_url()).status_code == 404
@@ -150,7 +150,7 @@ def test_story_that_is_not_public_is_404_to_visitors(client, django_user_model, 
     assert client.get(article.get_absolute_url()).status_code == 404
 
 
-@pytest.mark.parametrize("kind", ["draft", "scheduled", "withdrawn"])
+@pytest.mark.parametrize("kind", ["draft", "scheduled", "withdrawn", "taken_down"])
 def test_staff_preview_a_story_that_is_not_public_with_a_banner(staff_client, kind):
     article = ArticleFactory(title="Embargoed story", **not_public(kind))
 
@@ -162,6 +162,28 @@ def test_staff_preview_a_story_that_is_not_public_with_a_banner(staff_client, ki
     assert "Embargoed story" in content
     assert head_of(response).meta["robots"] == "noindex"
     assert "no-store" in response["Cache-Control"]
+
+
+def test_the_preview_of_a_story_past_its_take_down_time_says_when_it_came_down(staff_client):
+    article = ArticleFactory(**not_public("taken_down"))
+
+    content = staff_client.get(article.get_absolute_url()).content.decode()
+
+    assert "This story was taken down at its set time" in content
+
+
+def test_a_draft_with_a_headline_only_previews_without_blanks_filled_in(staff_client):
+    draft = ArticleFactory(
+        title="Storm warning", standfirst="", body="", impact_score=None, **not_public("draft")
+    )
+
+    response = staff_client.get(draft.get_absolute_url())
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Storm warning" in content
+    assert "impact-score" not in content
+    assert "None" not in content
 
 
 def test_change_permission_also_allows_preview(client, django_user_model):

@@ -27,7 +27,7 @@ def test_home_lists_public_stories_newest_first(client):
     now = timezone.now()
     older = ArticleFactory(publish_at=now - dt.timedelta(days=2))
     newer = ArticleFactory(publish_at=now - dt.timedelta(hours=1))
-    for kind in ("draft", "scheduled", "withdrawn"):
+    for kind in ("draft", "scheduled", "withdrawn", "taken_down"):
         ArticleFactory(slug=f"not-public-{kind}", **not_public(kind))
 
     response = client.get("/")
@@ -184,7 +184,7 @@ def test_bad_or_unknown_cursor_is_404(client, query):
         "oldest": oldest.pk,
         **{
             kind: ArticleFactory(**not_public(kind)).pk
-            for kind in ("draft", "scheduled", "withdrawn")
+            for kind in ("draft", "scheduled", "withdrawn", "taken_down")
         },
     }
     query = query.format(**ids)

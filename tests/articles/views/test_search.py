@@ -38,6 +38,7 @@ def test_search_finds_public_stories_only(client):
     found = ArticleFactory(title="Harbour bridge reopens")
     ArticleFactory(title="Harbour draft", **not_public("draft"))
     ArticleFactory(title="Harbour later", **not_public("scheduled"))
+    ArticleFactory(title="Harbour fair ended", **not_public("taken_down"))
     ArticleFactory(title="Something else")
 
     response = client.get("/search/", {"q": "harbour"})
