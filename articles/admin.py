@@ -4,7 +4,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -12,9 +14,16 @@ from django.utils.translation import ngettext
 from js_asset import Media
 from reversion_compare.admin import CompareVersionAdmin
 
-from . import services
-from .forms import ArticleAdminForm, RelatedLinkForm, RelatedLinkFormSet
+from . import selectors, services
+from .forms import (
+    SAVE_PENDING,
+    ArticleAdminForm,
+    RelatedLinkForm,
+    RelatedLinkFormSet,
+    edit_conflict_error,
+)
 from .models import Article, Author, RelatedLink, Topic
+from .views import render_preview
 
 # An article's revision carries its related links, so restoring a version brings
 # its cards back; topics and bylines are registered for the compare view's sake.
@@ -71,6 +80,21 @@ class VisibilityFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ChangesFilter(admin.SimpleListFilter):
+    """Live stories with a draft of changes waiting to be published."""
+
+    title = _("unpublished changes")
+    parameter_name = "changes"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", _("Draft of changes waiting"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(pending_edit__isnull=False)
+        return queryset
+
+
 class RelatedLinkInline(admin.TabularInline):
     model = RelatedLink
     fk_name = "article"
@@ -106,13 +130,13 @@ class ArticleAdmin(CompareVersionAdmin):
         "impact_score",
         "topic_names",
     ]
-    list_filter = ["status", VisibilityFilter, "topics"]
+    list_filter = ["status", VisibilityFilter, ChangesFilter, "topics"]
     search_fields = ["title", "standfirst"]
     date_hierarchy = "publish_at"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["topics", "author"]
     readonly_fields = ["linked_from"]
-    actions = ["publish_now", "withdraw"]
+    actions = ["publish_now", "withdraw", "publish_changes"]
     history_latest_first = True
     compare_exclude = ["version", "updated_at"]
 
@@ -194,9 +218,33 @@ class ArticleAdmin(CompareVersionAdmin):
         # Only a live article is "on site"; drafts and scheduled ones get a Preview link.
         return article.get_absolute_url() if article.is_published() else None
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # The form opens on the article's draft of changes, when it has one; not when
+        # restoring a version from History, whose form shows that version.
+        if obj is None or _is_restore(request):
+            return form
+        return type(form.__name__, (form,), {"pending_edit": self._pending(request, obj)})
+
+    def _pending(self, request, obj: Article):
+        # Asked by every get_form() of the request: read once.
+        if getattr(request, "article_pending_for", None) != obj.pk:
+            request.article_pending_for = obj.pk
+            request.article_pending = selectors.pending_edit(article_id=obj.pk)
+        return request.article_pending
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and (obj.status == Article.Status.DRAFT or obj.is_scheduled()):
             context["preview_url"] = obj.get_absolute_url()
+        if obj is not None:
+            pending = None if _is_restore(request) else self._pending(request, obj)
+            context["article_is_live"] = obj.is_published()
+            context["draft_of_changes"] = selectors.DraftOfChanges.of(pending) if pending else None
+            context["share_url"] = reverse("admin:articles_article_share", args=[obj.pk])
+            context["discard_url"] = reverse("admin:articles_article_discard", args=[obj.pk])
+            context["preview_action"] = reverse("admin:articles_article_preview", args=[obj.pk])
+        else:
+            context["preview_action"] = reverse("admin:articles_article_preview_new")
         # The rich-text editor's import map is an inline script: it carries the
         # request's Content-Security-Policy nonce (settings.CONTENT_SECURITY_POLICY).
         context["media"] = Media.from_media(
@@ -205,11 +253,50 @@ class ArticleAdmin(CompareVersionAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
+        if change and form.saves_pending:
+            services.article_save_pending(
+                article=obj,
+                topics=form.cleaned_data.get("topics", ()),
+                opened_version=form.cleaned_data.get("opened_version"),
+                user=request.user,
+            )
+            return
         services.article_save(
             article=obj, opened_version=form.cleaned_data.get("opened_version"), user=request.user
         )
         if obj.status == Article.Status.WITHDRAWN:
             self._warn_about_linkers(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        if change and form.saves_pending:
+            # The topics went into the draft; the links belong to the live story and
+            # were not changed (the form refuses that).
+            return
+        super().save_related(request, form, formsets, change)
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        if SAVE_PENDING in request.POST:
+            # django-reversion made the change message the revision's comment.
+            reversion.set_comment(
+                _("Draft of changes saved (not published): %(changes)s")
+                % {"changes": entry.get_change_message()}
+            )
+        return entry
+
+    def response_change(self, request, obj):
+        if SAVE_PENDING in request.POST:
+            self.message_user(
+                request,
+                _(
+                    "Your changes to “%(title)s” are saved as a draft of changes. Readers "
+                    "still see the published version until someone publishes them."
+                )
+                % {"title": obj.title},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
@@ -230,6 +317,141 @@ class ArticleAdmin(CompareVersionAdmin):
             saved = services.article_lock(article_id=unquote(object_id))
             extra_context = {**(extra_context or {}), RESTORING_OVER: saved}
             return super().revision_view(request, object_id, version_id, extra_context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("add/preview/", view(self.preview_view), name="articles_article_preview_new"),
+            path(
+                "<path:object_id>/preview/",
+                view(self.preview_view),
+                name="articles_article_preview",
+            ),
+            path("<path:object_id>/share/", view(self.share_view), name="articles_article_share"),
+            path(
+                "<path:object_id>/discard-changes/",
+                view(self.discard_view),
+                name="articles_article_discard",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, object_id=None):
+        """The story as the change form sent it, unsaved, on the public article page.
+
+        Nothing is saved; the form's errors are shown instead when it is not valid.
+        """
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self._article_or_404(request, object_id) if object_id else None
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        form_class = self.get_form(request, obj, change=obj is not None)
+        form = type(form_class.__name__, (form_class,), {"check_conflicts": False})(
+            request.POST, request.FILES, instance=obj
+        )
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/articles/article/preview_errors.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "title": _("Preview: fix these first"),
+                    "form": form,
+                },
+                status=400,
+            )
+        article = form.instance
+        # An image chosen in the form is not uploaded until the story is saved.
+        article.hero_image = obj.hero_image if obj is not None else ""
+        page = selectors.preview_page(article=article, topics=form.cleaned_data.get("topics", ()))
+        return render_preview(request, page)
+
+    def share_view(self, request, object_id):
+        """Make a share link for the article's draft or unpublished changes, or revoke them."""
+        article = self._article_or_404(request, object_id)
+        if not self.has_change_permission(request, article):
+            raise PermissionDenied
+        link = None
+        if request.method == "POST":
+            if "_revoke" in request.POST:
+                services.article_revoke_share_links(article=article)
+                self.log_change(request, article, _("Revoked its share links."))
+                self.message_user(
+                    request,
+                    _("Every share link made so far for “%(title)s” has stopped working.")
+                    % {"title": article.title},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(request.path)
+            link = selectors.share_link(article_id=article.pk)
+        pending = selectors.pending_edit(article_id=article.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": article,
+            "title": _("Share a preview of “%(title)s”") % {"title": article.title},
+            "link": link,
+            "hours": settings.SHARE_LINK_HOURS,
+            "draft_of_changes": selectors.DraftOfChanges.of(pending) if pending else None,
+            "is_live": article.is_published(),
+            "change_url": reverse("admin:articles_article_change", args=[article.pk]),
+        }
+        return TemplateResponse(request, "admin/articles/article/share.html", context)
+
+    def discard_view(self, request, object_id):
+        """Ask, then drop the article's draft of changes (the live story stays as it is)."""
+        article = self._article_or_404(request, object_id)
+        if not self.has_change_permission(request, article):
+            raise PermissionDenied
+        change_url = reverse("admin:articles_article_change", args=[article.pk])
+        pending = selectors.pending_edit(article_id=article.pk)
+        if request.method == "POST":
+            try:
+                opened = int(request.POST.get("opened_version", ""))
+            except ValueError:
+                opened = None
+            try:
+                discarded = services.article_discard_pending(
+                    article=article, opened_version=opened, user=request.user
+                )
+            except services.EditConflict as conflict:
+                self.message_user(
+                    request, " ".join(edit_conflict_error(conflict).messages), messages.ERROR
+                )
+                return HttpResponseRedirect(change_url)
+            if discarded:
+                self.message_user(
+                    request,
+                    _(
+                        "The unpublished changes to “%(title)s” were discarded; the live "
+                        "story is as it was. They stay in its History."
+                    )
+                    % {"title": article.title},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(change_url)
+        if pending is None:
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": article,
+            "title": _("Discard the unpublished changes to “%(title)s”?")
+            % {"title": article.title},
+            "draft_of_changes": selectors.DraftOfChanges.of(pending),
+            "pending": pending,
+            "opened_version": article.version,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/articles/article/discard_changes.html", context)
+
+    def _article_or_404(self, request, object_id) -> Article:
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            raise Http404(_("No such article."))
+        return article
 
     def compare_view(self, request, object_id, extra_context=None):
         # reversion-compare only asks for a staff login; a diff shows the article.
@@ -276,6 +498,27 @@ class ArticleAdmin(CompareVersionAdmin):
                 messages.SUCCESS,
             )
 
+    @admin.action(description=_("Publish their drafts of changes"), permissions=["change"])
+    def publish_changes(self, request, queryset):
+        done = 0
+        for article in queryset.filter(pending_edit__isnull=False):
+            try:
+                services.article_publish_pending(article=article, user=request.user)
+            except ValidationError as error:
+                self._report_refusal(request, article, error)
+            else:
+                done += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d draft of changes is live now.",
+                "%(count)d drafts of changes are live now.",
+                done,
+            )
+            % {"count": done},
+            messages.SUCCESS if done else messages.WARNING,
+        )
+
     def _warn_about_linkers(self, request, article: Article) -> None:
         linkers = services.article_linkers(article=article).order_by("title")
         titles = [linker.title for linker in linkers]
@@ -297,3 +540,9 @@ class ArticleAdmin(CompareVersionAdmin):
             % {"title": article.title, "errors": " ".join(error.messages)},
             messages.ERROR,
         )
+
+
+def _is_restore(request) -> bool:
+    """The request is django-reversion's restore (or recover) form for an old version."""
+    match = request.resolver_match
+    return bool(match and match.url_name and match.url_name.endswith(("_revision", "_recover")))

@@ -8,9 +8,11 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Article, RelatedLink
+from .models import Article, PendingEdit, RelatedLink
 
 IMPACT_SCORE_RANGE = _("The impact score is a whole number from 0 to 100.")
+# The name of the change form's "Save draft of changes" button, sent with the form.
+SAVE_PENDING = "_save_pending"
 
 
 class ArticleAdminForm(forms.ModelForm):
@@ -20,7 +22,15 @@ class ArticleAdminForm(forms.ModelForm):
     was opened. A form sent after someone else saved the article is refused with
     the rest of its errors; the admin saves through ``services.article_save``,
     which holds the same rule under the row lock.
+
+    When the article has a draft of changes (``pending_edit``, set by the admin), the
+    form opens on the draft's text rather than the live one. A form sent with the
+    "Save draft of changes" button (``SAVE_PENDING``) may change only what a draft
+    holds. ``check_conflicts`` is off for a preview, which saves nothing.
     """
+
+    pending_edit: PendingEdit | None = None
+    check_conflicts = True
 
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -57,17 +67,49 @@ class ArticleAdminForm(forms.ModelForm):
             }
         if self.instance.pk:
             self.fields["opened_version"].initial = self.instance.version
+        if self.pending_edit is not None:
+            pending = self.pending_edit
+            self.initial.update(
+                {
+                    name: getattr(pending, PendingEdit._meta.get_field(name).attname)
+                    for name in PendingEdit.FIELDS
+                    if name in self.fields
+                }
+            )
+            if "topics" in self.fields:
+                self.initial["topics"] = list(pending.topics.all())
+
+    @property
+    def saves_pending(self) -> bool:
+        """Sent with the "Save draft of changes" button."""
+        return self.is_bound and SAVE_PENDING in self.data
 
     def clean(self):
         cleaned_data = super().clean()
-        if self.instance.pk:
+        if self.instance.pk and self.check_conflicts:
             try:
                 services.article_check_edit(
                     article=self.instance, opened_version=cleaned_data.get("opened_version")
                 )
             except services.EditConflict as conflict:
                 raise edit_conflict_error(conflict) from conflict
+        if self.instance.pk and self.saves_pending:
+            self._refuse_what_a_draft_cannot_hold()
         return cleaned_data
+
+    def _refuse_what_a_draft_cannot_hold(self) -> None:
+        """Next to each field: what a draft of changes does not keep (the live story has it)."""
+        if not self.instance.is_published():
+            try:
+                # Nothing differs from itself: only "the story is not live" can be said.
+                services.article_check_pending(article=self.instance, live=self.instance)
+            except ValidationError as error:
+                self.add_error(None, error)
+            return
+        live_only = {field.name for field in services.live_only_fields()}
+        for name in self.changed_data:
+            if name in live_only:
+                self.add_error(name, services.live_only_error(self.fields[name].label))
 
 
 def edit_conflict_error(conflict: services.EditConflict) -> ValidationError:
@@ -121,6 +163,14 @@ class RelatedLinkFormSet(BaseInlineFormSet):
 
     def clean(self) -> None:
         super().clean()
+        if SAVE_PENDING in self.data and self.has_changed():
+            raise ValidationError(
+                _(
+                    "Related links are not part of a draft of changes: undo the changes "
+                    "to the links, or publish them with “Save and publish”."
+                ),
+                code="live_only",
+            )
         # The rows that will exist after saving: unchanged extra rows have no cleaned_data.
         kept = [
             form
