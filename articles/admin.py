@@ -274,6 +274,12 @@ class ArticleAdmin(CompareVersionAdmin):
             return
         super().save_related(request, form, formsets, change)
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        if not add and form.saves_pending:
+            # The links were not saved (save_related), so they did not change.
+            formsets = []
+        return super().construct_change_message(request, form, formsets, add)
+
     def log_change(self, request, obj, message):
         entry = super().log_change(request, obj, message)
         if SAVE_PENDING in request.POST:

@@ -199,10 +199,17 @@ def article_check_pending(*, article: Article, live: Article) -> None:
     errors = {
         field.name: live_only_error(field.verbose_name)
         for field in live_only_fields()
-        if getattr(article, field.attname) != getattr(live, field.attname)
+        if _differs(getattr(article, field.attname), getattr(live, field.attname))
     }
     if errors:
         raise ValidationError(errors)
+
+
+def _differs(edited, live) -> bool:
+    # A form carries times to the second: a live time's microseconds are no change.
+    if isinstance(edited, datetime) and isinstance(live, datetime):
+        return edited.replace(microsecond=0) != live.replace(microsecond=0)
+    return edited != live
 
 
 def live_only_error(label) -> ValidationError:
@@ -272,9 +279,12 @@ def _record_draft(draft: Article, *, topics: list[Topic], user) -> None:
     and related links, so History compares it with any other version, and restoring
     it publishes it. ``draft`` is never saved: django-reversion serializes the object
     it is given, and Django's serializer takes a many-to-many relation from the
-    object's prefetched values when it has them, for which there is no public setter.
+    object's prefetched values when it has them (a queryset, as a prefetch leaves), for
+    which there is no public setter.
     """
-    draft._prefetched_objects_cache = {"topics": topics}
+    draft._prefetched_objects_cache = {
+        "topics": Topic.objects.filter(pk__in=[topic.pk for topic in topics])
+    }
     with reversion.create_revision():
         reversion.add_to_revision(draft)
         reversion.set_user(user)
