@@ -777,6 +777,47 @@ def test_the_draft_of_changes_shows_in_history_and_compare(editor_client):
     assert "Live headline" in compare
 
 
+def test_restoring_the_draft_of_changes_from_history_publishes_it(editor_client):
+    politics, sport = TopicFactory(name="Politics"), TopicFactory(name="Sport")
+    live = ArticleFactory(title="Live headline", topics=[politics])
+    editor_client.post(
+        change_url(live),
+        article_form(live, title="Draft headline", topics=[sport.pk])
+        | {"_save_pending": "Save draft of changes"},
+    )
+    draft = Version.objects.get_for_object(live).get()
+    revision_url = f"/admin/articles/article/{live.pk}/history/{draft.pk}/"
+
+    restore_form = editor_client.get(revision_url).content.decode()
+    assert 'value="Draft headline"' in restore_form
+    assert "You are editing unpublished changes" not in restore_form
+    restored = editor_client.post(revision_url, form_data_in(restore_form))
+
+    assert restored.status_code == 302
+    live.refresh_from_db()
+    assert live.title == "Draft headline"
+    assert list(live.topics.all()) == [sport]
+    assert selectors.pending_edit(article_id=live.pk) is None
+
+
+def test_restoring_an_older_version_shows_that_version_not_the_draft(editor_client):
+    live = ArticleFactory(title="First headline")
+    editor_client.post(change_url(live), article_form(live))
+    live.refresh_from_db()
+    editor_client.post(
+        change_url(live),
+        article_form(live, title="Draft headline") | {"_save_pending": "Save draft of changes"},
+    )
+    first = Version.objects.get_for_object(live).order_by("pk").first()
+
+    restore_form = editor_client.get(
+        f"/admin/articles/article/{live.pk}/history/{first.pk}/"
+    ).content.decode()
+
+    assert 'value="First headline"' in restore_form
+    assert 'value="Draft headline"' not in restore_form
+
+
 def test_discarding_asks_first_then_drops_the_draft_of_changes(editor_client):
     live = ArticleFactory(title="Live headline")
     editor_client.post(

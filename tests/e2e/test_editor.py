@@ -1,5 +1,7 @@
 """An editor's journey through the admin in a real browser."""
 
+from urllib.parse import urlsplit
+
 import pytest
 from playwright.sync_api import expect
 
@@ -115,8 +117,6 @@ def test_a_live_story_is_changed_as_a_draft_shared_and_then_published(
     live_server, page, shot, browser
 ):
     """Pending edit of a live story → share link in a fresh browser → publish."""
-    from urllib.parse import urlsplit
-
     EditorFactory(username="rosa", password=PASSWORD)
     story = ArticleFactory(
         title="Bridge opens to traffic", slug="bridge", topics=[TopicFactory(name="City")]
