@@ -224,20 +224,14 @@ class ArticleAdmin(CompareVersionAdmin):
         # restoring a version from History, whose form shows that version.
         if obj is None or _is_restore(request):
             return form
-        return type(form.__name__, (form,), {"pending_edit": self._pending(request, obj)})
-
-    def _pending(self, request, obj: Article):
-        # Asked by every get_form() of the request: read once.
-        if getattr(request, "article_pending_for", None) != obj.pk:
-            request.article_pending_for = obj.pk
-            request.article_pending = selectors.pending_edit(article_id=obj.pk)
-        return request.article_pending
+        pending = selectors.pending_edit(article_id=obj.pk)
+        return type(form.__name__, (form,), {"pending_edit": pending})
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and (obj.status == Article.Status.DRAFT or obj.is_scheduled()):
             context["preview_url"] = obj.get_absolute_url()
         if obj is not None:
-            pending = None if _is_restore(request) else self._pending(request, obj)
+            pending = None if _is_restore(request) else selectors.pending_edit(article_id=obj.pk)
             context["article_is_live"] = obj.is_published()
             context["draft_of_changes"] = selectors.DraftOfChanges.of(pending) if pending else None
             context["share_url"] = reverse("admin:articles_article_share", args=[obj.pk])

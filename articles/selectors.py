@@ -181,12 +181,7 @@ def article_page(*, slug: str, reader, with_changes: bool = False) -> ArticlePag
     topic_ids = vars(article).pop("page_topic_ids", None)
     pending = pending_edit(article_id=article.pk) if with_changes and can_preview(reader) else None
     if pending is not None:
-        return _page(
-            pending.applied_to(article),
-            list(pending.topics.all()),
-            is_preview=True,
-            changes=DraftOfChanges.of(pending),
-        )
+        return _changes_page(article, pending)
     return _page(article, _topics_of(article, topic_ids, known_topics), is_preview=is_preview)
 
 
@@ -220,13 +215,7 @@ def shared_page(*, token: str) -> ArticlePage:
         raise sharing.LinkRefused("revoked")
     pending = pending_edit(article_id=article.pk)
     if pending is not None:
-        return _page(
-            pending.applied_to(article),
-            list(pending.topics.all()),
-            is_preview=True,
-            changes=DraftOfChanges.of(pending),
-            shared=True,
-        )
+        return _changes_page(article, pending, shared=True)
     return _page(
         article, list(article.topics.all()), is_preview=not article.is_published(), shared=True
     )
@@ -252,6 +241,17 @@ def share_link(*, article_id: int) -> ShareLink:
     return ShareLink(
         url=absolute_url(reverse("articles:share", kwargs={"token": token})),
         expires_at=sharing.expires_at(),
+    )
+
+
+def _changes_page(article: Article, pending: PendingEdit, *, shared: bool = False) -> ArticlePage:
+    """``article``'s page with its draft of changes in place of its live text and topics."""
+    return _page(
+        pending.applied_to(article),
+        list(pending.topics.all()),
+        is_preview=True,
+        changes=DraftOfChanges.of(pending),
+        shared=shared,
     )
 
 
