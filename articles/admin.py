@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,7 +23,7 @@ from .forms import (
     RelatedLinkFormSet,
     edit_conflict_error,
 )
-from .models import Article, Author, RelatedLink, Topic
+from .models import Article, Author, PendingEdit, RelatedLink, Topic
 from .views import render_preview
 
 # An article's revision carries its related links, so restoring a version brings
@@ -166,15 +167,28 @@ class ArticleAdmin(CompareVersionAdmin):
         return fieldsets
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("topics")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("topics")
+            .annotate(has_changes=Exists(PendingEdit.objects.filter(article=OuterRef("pk"))))
+        )
 
     # The list
 
     @admin.display(description=_("status"), ordering="status")
     def status_on_site(self, article: Article) -> str:
         if article.is_scheduled():
-            return format_html("<strong>{}</strong>", _("Scheduled"))
-        return article.get_status_display()
+            status = format_html("<strong>{}</strong>", _("Scheduled"))
+        else:
+            status = article.get_status_display()
+        if getattr(article, "has_changes", False):
+            return format_html(
+                '{} <span class="changes-waiting">({})</span>',
+                status,
+                _("unpublished changes"),
+            )
+        return status
 
     @admin.display(
         description=format_lazy("{} ({} time)", _("publish time"), settings.TIME_ZONE),

@@ -870,6 +870,9 @@ def test_the_list_filters_stories_with_a_draft_of_changes(editor_client):
     response = editor_client.get(CHANGELIST, {"changes": "waiting"})
 
     assert [a.title for a in response.context["cl"].result_list] == ["Waiting"]
+    assert 'Published <span class="changes-waiting">(unpublished changes)</span>' in (
+        response.content.decode()
+    )
 
 
 # Preview of unsaved changes
