@@ -73,6 +73,17 @@ def test_staff_see_the_unpublished_changes_and_readers_the_live_story(staff_brow
     assert "Preview" not in reader.content.decode()
 
 
+def test_search_feed_and_lists_keep_the_published_version():
+    live = ArticleFactory(title="Harbour plan approved", slug="harbour")
+    with_draft_of_changes(live, title="Harbour plan rejected", standfirst="Zanzibar turnaround.")
+
+    for path in ("/", "/feed/", "/search/?q=harbour"):
+        html = Client().get(path).content.decode()
+        assert "Harbour plan approved" in html, path
+        assert "rejected" not in html, path
+    assert "Harbour plan" not in Client().get("/search/?q=zanzibar").content.decode()
+
+
 def test_staff_without_changes_waiting_see_the_live_story_without_a_banner(staff_browser):
     ArticleFactory(title="Live headline", slug="budget")
 
