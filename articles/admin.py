@@ -4,7 +4,10 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -14,9 +17,16 @@ from django.utils.translation import ngettext
 from js_asset import Media
 from reversion_compare.admin import CompareVersionAdmin
 
-from . import services
-from .forms import ArticleAdminForm, RelatedLinkForm, RelatedLinkFormSet
-from .models import Article, Author, RelatedLink, Topic
+from . import selectors, services
+from .forms import (
+    SAVE_PENDING,
+    ArticleAdminForm,
+    RelatedLinkForm,
+    RelatedLinkFormSet,
+    edit_conflict_error,
+)
+from .models import Article, Author, PendingEdit, RelatedLink, Topic
+from .views import render_preview
 
 # An article's revision carries its related links, so restoring a version brings
 # its cards back; topics and bylines are registered for the compare view's sake.
@@ -100,6 +110,21 @@ class ReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ChangesFilter(admin.SimpleListFilter):
+    """Live stories with a draft of changes waiting to be published."""
+
+    title = _("unpublished changes")
+    parameter_name = "changes"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", _("Draft of changes waiting"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(pending_edit__isnull=False)
+        return queryset
+
+
 class RelatedLinkInline(admin.TabularInline):
     model = RelatedLink
     fk_name = "article"
@@ -136,13 +161,13 @@ class ArticleAdmin(CompareVersionAdmin):
         "topic_names",
         "review_asked",
     ]
-    list_filter = ["status", VisibilityFilter, ReviewFilter, "topics"]
+    list_filter = ["status", VisibilityFilter, ReviewFilter, ChangesFilter, "topics"]
     search_fields = ["title", "standfirst"]
     date_hierarchy = "publish_at"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["topics", "author"]
     readonly_fields = ["linked_from", "review_request"]
-    actions = ["publish_now", "withdraw", "request_review"]
+    actions = ["publish_now", "withdraw", "request_review", "publish_changes"]
     history_latest_first = True
     compare_exclude = ["version", "updated_at"]
 
@@ -179,12 +204,8 @@ class ArticleAdmin(CompareVersionAdmin):
             .get_queryset(request)
             .select_related("review_requested_by")
             .prefetch_related("topics")
+            .annotate(has_changes=Exists(PendingEdit.objects.filter(article=OuterRef("pk"))))
         )
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        # The form checks the publishing rule for the person filling it in.
-        return type(form.__name__, (form,), {"editor": request.user})
 
     def has_publish_permission(self, request) -> bool:
         """For the actions that publish (``permissions=["publish"]``)."""
@@ -195,14 +216,22 @@ class ArticleAdmin(CompareVersionAdmin):
     @admin.display(description=_("status"), ordering="status")
     def status_on_site(self, article: Article) -> str:
         if article.is_scheduled():
-            return format_html("<strong>{}</strong>", _("Scheduled"))
-        if article.is_taken_down():
-            return format_html("<strong>{}</strong>", _("Taken down"))
-        if article.review_requested_at:
-            return format_html(
+            status = format_html("<strong>{}</strong>", _("Scheduled"))
+        elif article.is_taken_down():
+            status = format_html("<strong>{}</strong>", _("Taken down"))
+        elif article.review_requested_at:
+            status = format_html(
                 "{} · <strong>{}</strong>", article.get_status_display(), _("Ready for review")
             )
-        return article.get_status_display()
+        else:
+            status = article.get_status_display()
+        if getattr(article, "has_changes", False):
+            return format_html(
+                '{} <span class="changes-waiting">({})</span>',
+                status,
+                _("unpublished changes"),
+            )
+        return status
 
     @admin.display(
         description=format_lazy("{} ({} time)", _("publish time"), settings.TIME_ZONE),
@@ -254,6 +283,16 @@ class ArticleAdmin(CompareVersionAdmin):
         # Only a live article is "on site"; drafts and scheduled ones get a Preview link.
         return article.get_absolute_url() if article.is_published() else None
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # The form checks the publishing rule for the person filling it in, and opens on
+        # the article's draft of changes when it has one; not when restoring a version
+        # from History, whose form shows that version.
+        extra = {"editor": request.user}
+        if obj is not None and not _is_restore(request):
+            extra["pending_edit"] = selectors.pending_edit(article_id=obj.pk)
+        return type(form.__name__, (form,), extra)
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk and context["adminform"].form.errors:
             # A refused form has already set its values on ``obj`` (a publish attempt
@@ -267,6 +306,15 @@ class ArticleAdmin(CompareVersionAdmin):
         context["can_request_review"] = self.has_change_permission(request, obj) and (
             obj is None or not (obj.is_published() or obj.is_scheduled())
         )
+        if obj is not None:
+            pending = None if _is_restore(request) else selectors.pending_edit(article_id=obj.pk)
+            context["article_is_live"] = obj.is_published()
+            context["draft_of_changes"] = selectors.DraftOfChanges.of(pending) if pending else None
+            context["share_url"] = reverse("admin:articles_article_share", args=[obj.pk])
+            context["discard_url"] = reverse("admin:articles_article_discard", args=[obj.pk])
+            context["preview_action"] = reverse("admin:articles_article_preview", args=[obj.pk])
+        else:
+            context["preview_action"] = reverse("admin:articles_article_preview_new")
         # The rich-text editor's import map is an inline script: it carries the
         # request's Content-Security-Policy nonce (settings.CONTENT_SECURITY_POLICY).
         context["media"] = Media.from_media(
@@ -275,6 +323,14 @@ class ArticleAdmin(CompareVersionAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
+        if change and form.saves_pending:
+            services.article_save_pending(
+                article=obj,
+                topics=form.cleaned_data.get("topics", ()),
+                opened_version=form.cleaned_data.get("opened_version"),
+                user=request.user,
+            )
+            return
         services.article_save(
             article=obj, opened_version=form.cleaned_data.get("opened_version"), user=request.user
         )
@@ -292,6 +348,43 @@ class ArticleAdmin(CompareVersionAdmin):
                     % {"title": obj.title},
                     messages.SUCCESS,
                 )
+
+    def save_related(self, request, form, formsets, change):
+        if change and form.saves_pending:
+            # The topics went into the draft; the links belong to the live story and
+            # were not changed (the form refuses that).
+            return
+        super().save_related(request, form, formsets, change)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if not add and form.saves_pending:
+            # The links were not saved (save_related), so they did not change.
+            formsets = []
+        return super().construct_change_message(request, form, formsets, add)
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        if SAVE_PENDING in request.POST:
+            # django-reversion made the change message the revision's comment.
+            reversion.set_comment(
+                _("Draft of changes saved (not published): %(changes)s")
+                % {"changes": entry.get_change_message()}
+            )
+        return entry
+
+    def response_change(self, request, obj):
+        if SAVE_PENDING in request.POST:
+            self.message_user(
+                request,
+                _(
+                    "Your changes to “%(title)s” are saved as a draft of changes. Readers "
+                    "still see the published version until someone publishes them."
+                )
+                % {"title": obj.title},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
@@ -312,6 +405,141 @@ class ArticleAdmin(CompareVersionAdmin):
             saved = services.article_lock(article_id=unquote(object_id))
             extra_context = {**(extra_context or {}), RESTORING_OVER: saved}
             return super().revision_view(request, object_id, version_id, extra_context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("add/preview/", view(self.preview_view), name="articles_article_preview_new"),
+            path(
+                "<path:object_id>/preview/",
+                view(self.preview_view),
+                name="articles_article_preview",
+            ),
+            path("<path:object_id>/share/", view(self.share_view), name="articles_article_share"),
+            path(
+                "<path:object_id>/discard-changes/",
+                view(self.discard_view),
+                name="articles_article_discard",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, object_id=None):
+        """The story as the change form sent it, unsaved, on the public article page.
+
+        Nothing is saved; the form's errors are shown instead when it is not valid.
+        """
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self._article_or_404(request, object_id) if object_id else None
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        form_class = self.get_form(request, obj, change=obj is not None)
+        form = type(form_class.__name__, (form_class,), {"for_saving": False})(
+            request.POST, request.FILES, instance=obj
+        )
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/articles/article/preview_errors.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "title": _("Preview: fix these first"),
+                    "form": form,
+                },
+                status=400,
+            )
+        article = form.instance
+        # An image chosen in the form is not uploaded until the story is saved.
+        article.hero_image = obj.hero_image if obj is not None else ""
+        page = selectors.preview_page(article=article, topics=form.cleaned_data.get("topics", ()))
+        return render_preview(request, page)
+
+    def share_view(self, request, object_id):
+        """Make a share link for the article's draft or unpublished changes, or revoke them."""
+        article = self._article_or_404(request, object_id)
+        if not self.has_change_permission(request, article):
+            raise PermissionDenied
+        link = None
+        if request.method == "POST":
+            if "_revoke" in request.POST:
+                services.article_revoke_share_links(article=article)
+                self.log_change(request, article, _("Revoked its share links."))
+                self.message_user(
+                    request,
+                    _("Every share link made so far for “%(title)s” has stopped working.")
+                    % {"title": article.title},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(request.path)
+            link = selectors.share_link(article_id=article.pk)
+        pending = selectors.pending_edit(article_id=article.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": article,
+            "title": _("Share a preview of “%(title)s”") % {"title": article.title},
+            "link": link,
+            "hours": settings.SHARE_LINK_HOURS,
+            "draft_of_changes": selectors.DraftOfChanges.of(pending) if pending else None,
+            "is_live": article.is_published(),
+            "change_url": reverse("admin:articles_article_change", args=[article.pk]),
+        }
+        return TemplateResponse(request, "admin/articles/article/share.html", context)
+
+    def discard_view(self, request, object_id):
+        """Ask, then drop the article's draft of changes (the live story stays as it is)."""
+        article = self._article_or_404(request, object_id)
+        if not self.has_change_permission(request, article):
+            raise PermissionDenied
+        change_url = reverse("admin:articles_article_change", args=[article.pk])
+        pending = selectors.pending_edit(article_id=article.pk)
+        if request.method == "POST":
+            try:
+                opened = int(request.POST.get("opened_version", ""))
+            except ValueError:
+                opened = None
+            try:
+                discarded = services.article_discard_pending(
+                    article=article, opened_version=opened, user=request.user
+                )
+            except services.EditConflict as conflict:
+                self.message_user(
+                    request, " ".join(edit_conflict_error(conflict).messages), messages.ERROR
+                )
+                return HttpResponseRedirect(change_url)
+            if discarded:
+                self.message_user(
+                    request,
+                    _(
+                        "The unpublished changes to “%(title)s” were discarded; the live "
+                        "story is as it was. They stay in its History."
+                    )
+                    % {"title": article.title},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(change_url)
+        if pending is None:
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": article,
+            "title": _("Discard the unpublished changes to “%(title)s”?")
+            % {"title": article.title},
+            "draft_of_changes": selectors.DraftOfChanges.of(pending),
+            "pending": pending,
+            "opened_version": article.version,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/articles/article/discard_changes.html", context)
+
+    def _article_or_404(self, request, object_id) -> Article:
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            raise Http404(_("No such article."))
+        return article
 
     def compare_view(self, request, object_id, extra_context=None):
         # reversion-compare only asks for a staff login; a diff shows the article.
@@ -380,6 +608,27 @@ class ArticleAdmin(CompareVersionAdmin):
                 messages.SUCCESS,
             )
 
+    @admin.action(description=_("Publish their drafts of changes"), permissions=["change"])
+    def publish_changes(self, request, queryset):
+        done = 0
+        for article in queryset.filter(pending_edit__isnull=False):
+            try:
+                services.article_publish_pending(article=article, user=request.user)
+            except ValidationError as error:
+                self._report_refusal(request, article, error)
+            else:
+                done += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d draft of changes is live now.",
+                "%(count)d drafts of changes are live now.",
+                done,
+            )
+            % {"count": done},
+            messages.SUCCESS if done else messages.WARNING,
+        )
+
     def _warn_about_linkers(self, request, article: Article) -> None:
         linkers = services.article_linkers(article=article).order_by("title")
         titles = [linker.title for linker in linkers]
@@ -413,3 +662,9 @@ def review_request_text(article: Article) -> str:
         "user": asked_by.get_username() if asked_by else _("a former user"),
         "time": date_format(timezone.localtime(article.review_requested_at), "DATETIME_FORMAT"),
     }
+
+
+def _is_restore(request) -> bool:
+    """The request is django-reversion's restore (or recover) form for an old version."""
+    match = request.resolver_match
+    return bool(match and match.url_name and match.url_name.endswith(("_revision", "_recover")))

@@ -43,6 +43,28 @@ class DemoLink:
 
 
 @dataclass(frozen=True)
+class DemoPending:
+    """A draft of changes to a published demo story: the fields it changes, the rest kept."""
+
+    title: str = ""
+    standfirst: str = ""
+    body: str = ""  # in the light markup, like a story's
+    why_it_matters: str = ""
+    impact_score: int | None = None
+
+    def changes(self) -> dict:
+        """The story's fields this draft changes, as the article holds them."""
+        values = {
+            "title": self.title,
+            "standfirst": self.standfirst,
+            "body": render_body(self.body) if self.body else "",
+            "why_it_matters": self.why_it_matters,
+            "impact_score": self.impact_score,
+        }
+        return {name: value for name, value in values.items() if value not in ("", None)}
+
+
+@dataclass(frozen=True)
 class DemoArticle:
     slug: str
     title: str
@@ -55,6 +77,7 @@ class DemoArticle:
     state: State = "published"
     hours: int = 0
     related: tuple[DemoLink, ...] = field(default=())
+    pending: DemoPending | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +124,9 @@ def _article(table: dict) -> DemoArticle:
             **table,
             "topics": tuple(table["topics"]),
             "related": tuple(DemoLink(**_squashed(link)) for link in table.get("related", ())),
+            "pending": DemoPending(**_squashed(table["pending"], keep=("body",)))
+            if "pending" in table
+            else None,
         }
     )
 

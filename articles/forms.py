@@ -8,9 +8,11 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Article, RelatedLink
+from .models import Article, PendingEdit, RelatedLink
 
 IMPACT_SCORE_RANGE = _("The impact score is a whole number from 0 to 100.")
+# The name of the change form's "Save draft of changes" button, sent with the form.
+SAVE_PENDING = "_save_pending"
 
 
 class ArticleAdminForm(forms.ModelForm):
@@ -22,7 +24,16 @@ class ArticleAdminForm(forms.ModelForm):
     which holds the same rule under the row lock. Likewise a publishing change
     (``services.publishing_field``) by an ``editor`` who may not publish is
     refused on the field concerned, with everything typed still in the form.
+
+    When the article has a draft of changes (``pending_edit``, set by the admin), the
+    form opens on the draft's text rather than the live one. A form sent with the
+    "Save draft of changes" button (``SAVE_PENDING``) may change only what a draft
+    holds. ``for_saving`` is off for a preview, which saves nothing: neither the
+    edit-conflict rule nor the publishing rule applies to it.
     """
+
+    pending_edit: PendingEdit | None = None
+    for_saving = True
 
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     # Who is filling in the form; the admin sets it (``ArticleAdmin.get_form``).
@@ -63,10 +74,26 @@ class ArticleAdminForm(forms.ModelForm):
                 }
         if self.instance.pk:
             self.fields["opened_version"].initial = self.instance.version
+        if self.pending_edit is not None:
+            pending = self.pending_edit
+            self.initial.update(
+                {
+                    name: getattr(pending, PendingEdit._meta.get_field(name).attname)
+                    for name in PendingEdit.FIELDS
+                    if name in self.fields
+                }
+            )
+            if "topics" in self.fields:
+                self.initial["topics"] = list(pending.topics.all())
+
+    @property
+    def saves_pending(self) -> bool:
+        """Sent with the "Save draft of changes" button."""
+        return self.is_bound and SAVE_PENDING in self.data
 
     def clean(self):
         cleaned_data = super().clean()
-        if self.instance.pk:
+        if self.instance.pk and self.for_saving:
             try:
                 services.article_check_edit(
                     article=self.instance, opened_version=cleaned_data.get("opened_version")
@@ -75,10 +102,12 @@ class ArticleAdminForm(forms.ModelForm):
                 raise edit_conflict_error(conflict) from conflict
         self._check_publishing(cleaned_data)
         self._check_take_down_time(cleaned_data)
+        if self.instance.pk and self.saves_pending:
+            self._refuse_what_a_draft_cannot_hold()
         return cleaned_data
 
     def _check_publishing(self, cleaned_data) -> None:
-        if "status" not in cleaned_data or self.editor is None:
+        if "status" not in cleaned_data or self.editor is None or not self.for_saving:
             return
         before = services.Schedule.of(self.instance) if self.instance.pk else None
         after = services.Schedule(
@@ -110,6 +139,20 @@ class ArticleAdminForm(forms.ModelForm):
                     code="unpublish_in_past",
                 ),
             )
+
+    def _refuse_what_a_draft_cannot_hold(self) -> None:
+        """Next to each field: what a draft of changes does not keep (the live story has it)."""
+        if not self.instance.is_published():
+            try:
+                # Nothing differs from itself: only "the story is not live" can be said.
+                services.article_check_pending(article=self.instance, live=self.instance)
+            except ValidationError as error:
+                self.add_error(None, error)
+            return
+        live_only = {field.name for field in services.live_only_fields()}
+        for name in self.changed_data:
+            if name in live_only:
+                self.add_error(name, services.live_only_error(self.fields[name].label))
 
 
 def edit_conflict_error(conflict: services.EditConflict) -> ValidationError:
@@ -163,6 +206,14 @@ class RelatedLinkFormSet(BaseInlineFormSet):
 
     def clean(self) -> None:
         super().clean()
+        if SAVE_PENDING in self.data and self.has_changed():
+            raise ValidationError(
+                _(
+                    "Related links are not part of a draft of changes: undo the changes "
+                    "to the links, or publish them with “Save and publish”."
+                ),
+                code="live_only",
+            )
         # The rows that will exist after saving: unchanged extra rows have no cleaned_data.
         kept = [
             form

@@ -548,3 +548,117 @@ class RelatedLink(models.Model):
         if target.is_scheduled():
             return _("hidden on the live site: target is scheduled")
         return _("hidden on the live site: target is a draft")
+
+
+class PendingEdit(models.Model):
+    """Unpublished changes to a live article: its one draft of changes.
+
+    Readers keep seeing the article's own row until an editor publishes these
+    (``services.article_publish_pending``, or "Save and publish" on the change
+    form, which shows them). Only the story's text and what sits with it are
+    kept here (``FIELDS`` and the topics); its address, status, publish time,
+    hero image and related links are changed on the live story.
+    """
+
+    # The article's fields a draft of changes holds, besides its topics.
+    FIELDS = (
+        "title",
+        "standfirst",
+        "body",
+        "why_it_matters",
+        "impact_score",
+        "author",
+        "seo_description",
+    )
+
+    article = models.OneToOneField(
+        Article,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="pending_edit",
+        verbose_name=_("article"),
+    )
+    title = models.CharField(_("headline"), max_length=200)
+    standfirst = models.TextField(_("standfirst"), max_length=600)
+    body = ProseEditorField(
+        _("body"), config={"extensions": BODY_EDITOR_EXTENSIONS}, sanitize=sanitize_html
+    )
+    why_it_matters = models.TextField(_("why it matters"), blank=True)
+    impact_score = models.PositiveSmallIntegerField(
+        _("impact score"), validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    # related_name="+": a topic or byline lists the stories readers see, not drafts.
+    topics = models.ManyToManyField(Topic, related_name="+", blank=True, verbose_name=_("topics"))
+    author = models.ForeignKey(
+        Author,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("byline"),
+    )
+    seo_description = models.CharField(_("SEO description"), max_length=300, blank=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("saved by"),
+    )
+    saved_at = models.DateTimeField(_("saved at"))
+
+    class Meta:
+        verbose_name = _("draft of changes")
+        verbose_name_plural = _("drafts of changes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(impact_score__gte=0) & Q(impact_score__lte=100),
+                name="pendingedit_impact_score_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def applied_to(self, article: Article) -> Article:
+        """A copy of ``article`` (same id, never saved) with these changes in place of its text.
+
+        Its topics are not on the copy: they are ``self.topics``.
+        """
+        deferred = article.get_deferred_fields()
+        names = [
+            field.attname
+            for field in Article._meta.concrete_fields
+            if field.attname not in deferred
+        ]
+        copy = Article.from_db(None, names, [getattr(article, name) for name in names])
+        for name in self.FIELDS:
+            setattr(copy, name, getattr(self, name))
+        return copy
+
+
+class ShareKey(models.Model):
+    """What an article's share links are signed with: revoking them raises ``generation``.
+
+    A link names the generation it was made at (``articles/sharing.py``), and
+    works only while the article's is still the same. Kept apart from the article's
+    row so that no save or history restore of the story can wind it back.
+    """
+
+    article = models.OneToOneField(
+        Article,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="share_key",
+        verbose_name=_("article"),
+    )
+    generation = models.PositiveIntegerField(_("generation"), default=0)
+    revoked_at = models.DateTimeField(_("last revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("share key")
+        verbose_name_plural = _("share keys")
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {self.generation}"

@@ -6,17 +6,21 @@ attributes added.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.db import connection
 from django.db.models import Count, Q, Value
 from django.db.models.expressions import RawSQL
+from django.urls import reverse
 from django.utils import timezone
 
 from newsroom.pagecache import values
 from newsroom.pagecache.store import GLOBAL_TAG
+from newsroom.seo import absolute_url
 
-from .models import Article, RelatedLink, Topic
+from . import sharing
+from .models import Article, PendingEdit, RelatedLink, ShareKey, Topic
 
 # Related content shows at least this many cards: suggestions fill up the editor's.
 RELATED_CARDS_MINIMUM = 3
@@ -98,6 +102,28 @@ class RelatedCard:
 
 
 @dataclass(frozen=True)
+class DraftOfChanges:
+    """Who saved a live story's unpublished changes, and when."""
+
+    saved_by: str
+    saved_at: datetime
+
+    @classmethod
+    def of(cls, pending: PendingEdit) -> "DraftOfChanges":
+        return cls(
+            saved_by=pending.saved_by.get_username() if pending.saved_by else "",
+            saved_at=pending.saved_at,
+        )
+
+
+def pending_edit(*, article_id: int) -> PendingEdit | None:
+    """The article's draft of changes (``PendingEdit``), or None."""
+    return (
+        PendingEdit.objects.select_related("saved_by", "author").filter(article=article_id).first()
+    )
+
+
+@dataclass(frozen=True)
 class ArticlePage:
     """What the article page shows: the story, its topics and its related-content cards."""
 
@@ -111,14 +137,21 @@ class ArticlePage:
     linked_article_ids: frozenset[int]
     # Not public: shown to staff only, under a banner, never stored.
     is_preview: bool
+    # The story's unpublished changes are shown in place of its live text.
+    changes: DraftOfChanges | None = None
+    # An editor's form as it was, unsaved: nothing of it is stored anywhere.
+    unsaved: bool = False
+    # Opened with a share link, by someone who may have no login.
+    shared: bool = False
 
 
-def article_page(*, slug: str, reader) -> ArticlePage | None:
+def article_page(*, slug: str, reader, with_changes: bool = False) -> ArticlePage | None:
     """The page of the article with ``slug``, or None when ``reader`` may not see one.
 
     A story that is not public is shown only to a ``reader`` who ``can_preview()``;
-    ``reader`` (``request.user``) is looked at only then, so a public page never
-    reads the session.
+    ``reader`` (``request.user``) is looked at only then, or when ``with_changes``
+    asks for a live story's unpublished changes (``PendingEdit``), which that reader
+    then sees in place of the live text. So a public page never reads the session.
 
     The byline comes with the row, and on PostgreSQL the topic ids too; the topics
     themselves are taken from ``kept_topics()`` (read before, as the menu reads
@@ -146,13 +179,93 @@ def article_page(*, slug: str, reader) -> ArticlePage | None:
         return None
     # Read here and no more: the page's topics are ``ArticlePage.topics``.
     topic_ids = vars(article).pop("page_topic_ids", None)
-    topics = _topics_of(article, topic_ids, known_topics)
-    links = sorted(
-        RelatedLink.objects.filter(article=article.pk)
-        .select_related("target_article")
-        .defer("target_article__body", "target_article__search_vector")
-        .order_by(),
-        key=lambda link: (link.position, link.pk),
+    pending = pending_edit(article_id=article.pk) if with_changes and can_preview(reader) else None
+    if pending is not None:
+        return _changes_page(article, pending)
+    return _page(article, _topics_of(article, topic_ids, known_topics), is_preview=is_preview)
+
+
+def preview_page(*, article: Article, topics) -> ArticlePage:
+    """The page ``article`` would have with ``topics``, as an editor's form has them, unsaved.
+
+    Its related content is the story's saved cards (none for a story not saved yet).
+    """
+    return _page(article, list(topics), is_preview=True, unsaved=True)
+
+
+def shared_page(*, token: str) -> ArticlePage:
+    """The page a share link shows: the story's unpublished changes when it has some,
+    else the story as saved (a draft, or scheduled). ``is_preview`` is False when that
+    is what readers see now.
+
+    ``sharing.LinkRefused`` when the token is forged or mangled ("invalid"), too old
+    ("expired"), made before the story's links were revoked ("revoked"), or the story
+    was deleted ("gone").
+    """
+    claim = sharing.read_token(token)
+    article = (
+        Article.objects.select_related("author")
+        .defer("search_vector")
+        .filter(pk=claim.article_id)
+        .first()
+    )
+    if article is None:
+        raise sharing.LinkRefused("gone")
+    if share_generation(article_id=article.pk) != claim.generation:
+        raise sharing.LinkRefused("revoked")
+    pending = pending_edit(article_id=article.pk)
+    if pending is not None:
+        return _changes_page(article, pending, shared=True)
+    return _page(
+        article, list(article.topics.all()), is_preview=not article.is_published(), shared=True
+    )
+
+
+def share_generation(*, article_id: int) -> int:
+    """The generation the article's share links must name (0 until first revoked)."""
+    found = ShareKey.objects.filter(article=article_id).values_list("generation", flat=True)
+    return found.first() or 0
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    url: str
+    expires_at: datetime
+
+
+def share_link(*, article_id: int) -> ShareLink:
+    """A new share link for the article, on the public site address (``SITE_URL``)."""
+    token = sharing.make_token(
+        article_id=article_id, generation=share_generation(article_id=article_id)
+    )
+    return ShareLink(
+        url=absolute_url(reverse("articles:share", kwargs={"token": token})),
+        expires_at=sharing.expires_at(),
+    )
+
+
+def _changes_page(article: Article, pending: PendingEdit, *, shared: bool = False) -> ArticlePage:
+    """``article``'s page with its draft of changes in place of its live text and topics."""
+    return _page(
+        pending.applied_to(article),
+        list(pending.topics.all()),
+        is_preview=True,
+        changes=DraftOfChanges.of(pending),
+        shared=shared,
+    )
+
+
+def _page(article: Article, topics: list[Topic], **state) -> ArticlePage:
+    links = (
+        sorted(
+            RelatedLink.objects.filter(article=article.pk)
+            .select_related("target_article")
+            .defer("target_article__body", "target_article__search_vector")
+            .order_by(),
+            key=lambda link: (link.position, link.pk),
+        )
+        if article.pk
+        else []
     )
     return ArticlePage(
         article=article,
@@ -161,7 +274,7 @@ def article_page(*, slug: str, reader) -> ArticlePage | None:
         linked_article_ids=frozenset(
             link.target_article_id for link in links if link.target_article_id
         ),
-        is_preview=is_preview,
+        **state,
     )
 
 

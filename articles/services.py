@@ -10,6 +10,14 @@ Who may publish lives here too: ``can_publish()`` says whether a user may, and
 ``publishing_field()`` whether a change is publishing at all; ``article_save`` and
 ``article_publish_now`` refuse a publisher's change from anyone else, and the
 change form and the admin's actions ask the same two functions.
+
+A live story can also keep a *draft of changes* (``PendingEdit``): saved by
+``article_save_pending`` without touching the row readers see, published by
+``article_publish_pending`` or by the next ``article_save`` (the change form shows
+the draft, so what it saves is the draft with the editor's latest changes), and
+dropped by ``article_discard_pending``. Each of these counts a version too, so two
+editors cannot overwrite each other's draft either; they write the version with
+an UPDATE that no signal sees, as nothing readers see changes, so no page is purged.
 """
 
 from dataclasses import dataclass
@@ -25,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from reversion.models import Version
 
-from .models import Article
+from .models import Article, PendingEdit, ShareKey, Topic
 
 
 class EditConflict(Exception):
@@ -98,6 +106,10 @@ def article_save(
         if user is not None:
             before = _saved_schedule(article_id=article.pk)
     article_check_publish(user=user, before=before, after=Schedule.of(article))
+    if article.pk is not None:
+        # The form this save comes from showed the draft of changes (it was opened on
+        # the version that saved it): what it saves publishes or replaces the draft.
+        PendingEdit.objects.filter(article=article.pk).delete()
     return _save_with_revision(article=article, user=user)
 
 
@@ -123,13 +135,18 @@ def _refuse_if_saved_since(
 ) -> None:
     if opened_version == saved.number:
         return
+    # A draft of changes is saved without touching the row's save time.
+    pending_at = (
+        PendingEdit.objects.filter(article=article_id).values_list("saved_at", flat=True).first()
+    )
+    saved_at = max(saved.saved_at, pending_at) if pending_at else saved.saved_at
     last_version = (
         Version.objects.get_for_object_reference(Article, article_id)
         .select_related("revision__user")
         .first()
     )
     user = last_version.revision.user if last_version else None
-    raise EditConflict(saved_at=saved.saved_at, saved_by=user.get_username() if user else "")
+    raise EditConflict(saved_at=saved_at, saved_by=user.get_username() if user else "")
 
 
 # Publishing and the review step ------------------------------------------------------
@@ -292,3 +309,183 @@ def _save_with_revision(
         if comment:
             reversion.set_comment(comment)
     return article
+
+
+# Drafts of changes to a live story ------------------------------------------------------
+
+
+def article_check_pending(*, article: Article, live: Article) -> None:
+    """Raise ValidationError when ``article`` (the editor's version of ``live``) cannot be
+    kept as a draft of changes: the story is not live, or a field only the live story
+    has (its address, status, publish time, image) was changed.
+
+    A courtesy for forms, which name the field; ``article_save_pending`` checks again.
+    """
+    if not live.is_published():
+        raise ValidationError(
+            _(
+                "Only a live story keeps a draft of changes; this one is not on the site, "
+                "so save it with the normal save button."
+            ),
+            code="not_live",
+        )
+    errors = {
+        field.name: live_only_error(field.verbose_name)
+        for field in live_only_fields()
+        if _differs(getattr(article, field.attname), getattr(live, field.attname))
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+def _differs(edited, live) -> bool:
+    # A form carries times to the second: a live time's microseconds are no change.
+    if isinstance(edited, datetime) and isinstance(live, datetime):
+        return edited.replace(microsecond=0) != live.replace(microsecond=0)
+    return edited != live
+
+
+def live_only_error(label) -> ValidationError:
+    """The refusal of a change to a field a draft of changes does not hold."""
+    return ValidationError(
+        _(
+            "%(field)s is not part of a draft of changes: undo this change, or "
+            "publish it with “Save and publish”."
+        ),
+        code="live_only",
+        params={"field": str(label)[:1].upper() + str(label)[1:]},
+    )
+
+
+def live_only_fields():
+    """The article's fields an editor sets that a draft of changes does not hold."""
+    return [
+        field
+        for field in Article._meta.concrete_fields
+        if field.editable and not field.primary_key and field.name not in PendingEdit.FIELDS
+    ]
+
+
+@transaction.atomic
+def article_save_pending(
+    *,
+    article: Article,
+    topics,
+    opened_version: int | None,
+    user: AbstractBaseUser | None,
+) -> PendingEdit:
+    """Keep the editor's changes to a live article as its draft of changes, unpublished.
+
+    ``article`` is the editor's version of the story in memory (never saved here) and
+    ``topics`` its topics. The live row and its topics stay as they are, so readers,
+    lists, feed, sitemap and search are unchanged and no page is purged. It replaces
+    any earlier draft, counts a version (refused with EditConflict, nothing written,
+    when someone saved the story or its draft since ``opened_version``), and is
+    recorded in the story's history as a version with the draft's text.
+    """
+    saved = article_lock(article_id=article.pk)
+    if saved is None:
+        raise Article.DoesNotExist(f"Article {article.pk} was deleted.")
+    _refuse_if_saved_since(article_id=article.pk, opened_version=opened_version, saved=saved)
+    live = Article.objects.get(pk=article.pk)
+    article_check_pending(article=article, live=live)
+    article.full_clean()
+    pending = PendingEdit.objects.filter(article=article.pk).first() or PendingEdit(article=live)
+    for name in PendingEdit.FIELDS:
+        setattr(pending, name, getattr(article, name))
+    pending.saved_by = user if user is not None and user.is_authenticated else None
+    pending.saved_at = timezone.now()
+    pending.full_clean()
+    pending.save()
+    topics = list(topics)
+    pending.topics.set(topics)
+    article.version = saved.number + 1
+    Article.objects.filter(pk=article.pk).update(version=article.version)
+    _record_draft(pending.applied_to(live), topics=topics, user=user)
+    return pending
+
+
+def _record_draft(draft: Article, *, topics: list[Topic], user) -> None:
+    """Put the draft of changes in the story's history, as a version of the story.
+
+    The version holds the draft's text and topics with the live story's other fields
+    and related links, so History compares it with any other version, and restoring
+    it publishes it. ``draft`` is never saved: django-reversion serializes the object
+    it is given, and Django's serializer takes a many-to-many relation from the
+    object's prefetched values when it has them (a queryset, as a prefetch leaves), for
+    which there is no public setter.
+    """
+    draft._prefetched_objects_cache = {
+        "topics": Topic.objects.filter(pk__in=[topic.pk for topic in topics])
+    }
+    with reversion.create_revision():
+        reversion.add_to_revision(draft)
+        reversion.set_user(user)
+        reversion.set_comment(_("Draft of changes saved (not published)."))
+
+
+@transaction.atomic
+def article_publish_pending(*, article: Article, user: AbstractBaseUser | None) -> Article:
+    """Publish the article's draft of changes: its text and topics become the live ones.
+
+    ValidationError when there is no draft. The usual purge follows the save.
+    """
+    locked = _lock_for_write(article=article)
+    pending = PendingEdit.objects.filter(article=locked.pk).first()
+    if pending is None:
+        raise ValidationError(
+            _("“%(title)s” has no unpublished changes to publish."),
+            code="no_pending",
+            params={"title": locked.title},
+        )
+    for name in PendingEdit.FIELDS:
+        setattr(locked, name, getattr(pending, name))
+    topics = list(pending.topics.all())
+    locked.full_clean()
+    pending.delete()
+    with reversion.create_revision():
+        locked.save()
+        locked.topics.set(topics)
+        reversion.set_user(user)
+        reversion.set_comment(_("Published the draft of changes."))
+    return locked
+
+
+@transaction.atomic
+def article_discard_pending(
+    *, article: Article, opened_version: int | None, user: AbstractBaseUser | None
+) -> bool:
+    """Drop the article's draft of changes; the live story stays as it is. False when
+    there was none.
+
+    Counts a version (refused with EditConflict when someone saved the story or its
+    draft since ``opened_version``: their newer draft is not thrown away unseen), and
+    records the live text again in the history, as the version now current.
+    """
+    saved = article_lock(article_id=article.pk)
+    if saved is None:
+        raise Article.DoesNotExist(f"Article {article.pk} was deleted.")
+    _refuse_if_saved_since(article_id=article.pk, opened_version=opened_version, saved=saved)
+    deleted, _by_model = PendingEdit.objects.filter(article=article.pk).delete()
+    if not deleted:
+        return False
+    Article.objects.filter(pk=article.pk).update(version=saved.number + 1)
+    with reversion.create_revision():
+        reversion.add_to_revision(Article.objects.get(pk=article.pk))
+        reversion.set_user(user)
+        reversion.set_comment(_("Draft of changes discarded; the live version is current."))
+    return True
+
+
+# Share links ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def article_revoke_share_links(*, article: Article) -> ShareKey:
+    """End every share link of ``article`` made so far; links made later work again."""
+    key, _created = ShareKey.objects.select_for_update().get_or_create(article_id=article.pk)
+    key.generation += 1
+    key.revoked_at = timezone.now()
+    key.full_clean()
+    key.save()
+    return key

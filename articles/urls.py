@@ -20,4 +20,6 @@ urlpatterns = [
     ),
     # Not cached: every query would be a page of its own.
     path("search/", views.SearchView.as_view(), name="search"),
+    # Never cached: a draft or unpublished changes, for the holder of a signed link.
+    path("preview/<str:token>/", views.shared_article, name="share"),
 ]

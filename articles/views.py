@@ -12,19 +12,20 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import OperationalError
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
 from newsroom import db
-from newsroom.pagecache.http import shows
+from newsroom.pagecache.http import is_staff_visitor, shows
 from newsroom.seo import PageMeta, absolute_url
 
-from . import cachetags, selectors
+from . import cachetags, selectors, sharing
 from .models import SEARCH_CANDIDATES, Article, Topic
 
 SEARCH_QUERY_MAX_LENGTH = 200
@@ -287,38 +288,101 @@ class ArticleDetailView(DetailView):
     context_object_name = "article"
 
     def get_object(self, queryset=None):
-        # Not only public stories: staff may preview drafts. The visitor (and with
-        # it the session) is consulted only for a story that is not public.
-        self.page = selectors.article_page(slug=self.kwargs["slug"], reader=self.request.user)
+        # Not only public stories: staff may preview drafts, and see a live story's
+        # unpublished changes. The visitor (and with it the session) is consulted only
+        # for a story that is not public, or for a browser with the staff cookie
+        # (which is never served a stored page).
+        self.page = selectors.article_page(
+            slug=self.kwargs["slug"],
+            reader=self.request.user,
+            with_changes=is_staff_visitor(self.request),
+        )
         if self.page is None:
             raise Http404(_("No such article."))
         return self.page.article
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        page = self.page
-        article = page.article
-        context["page"] = page
-        shows(self.request, *cachetags.article_page_tags(page))
-        context["contact_url"] = (
-            reverse("contact:start") + "?" + urlencode({"article": article.slug})
-        )
-        context["meta"] = PageMeta(
-            title=article.title,
-            description=article.meta_description,
-            path=article.get_absolute_url(),
-            type="article",
-            image_url=absolute_url(article.hero_image.url) if article.hero_image else "",
-            noindex=page.is_preview,
-        )
+        context.update(article_page_context(self.page))
+        shows(self.request, *cachetags.article_page_tags(self.page))
         return context
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)
         if self.page.is_preview:
-            # A preview is for one signed-in editor: no cache may keep it.
-            add_never_cache_headers(response)
+            never_stored(response)
         return response
+
+
+def article_page_context(page: selectors.ArticlePage) -> dict:
+    """What ``articles/article_detail.html`` needs besides the page: for the public page,
+    the staff previews, the editor's preview of unsaved changes and share links."""
+    article = page.article
+    return {
+        "page": page,
+        "article": article,
+        "contact_url": reverse("contact:start") + "?" + urlencode({"article": article.slug}),
+        "meta": PageMeta(
+            title=article.title,
+            description=article.meta_description,
+            path=article.get_absolute_url() if article.slug else reverse("articles:home"),
+            type="article",
+            image_url=absolute_url(article.hero_image.url) if article.hero_image else "",
+            noindex=page.is_preview,
+        ),
+    }
+
+
+def render_preview(request, page: selectors.ArticlePage, *, status: int = 200):
+    """``page`` (a preview) on the public article template, for the people it is shown to."""
+    response = render(
+        request, "articles/article_detail.html", article_page_context(page), status=status
+    )
+    return never_stored(response)
+
+
+def never_stored(response):
+    """A preview is for the people it was shown to: no cache keeps it, no crawler lists it."""
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# What a share link that does not work says, and its status: a link that once worked
+# is gone (410), anything else was never a link (404).
+SHARE_REFUSALS = {
+    "expired": (410, _lazy("This preview link has expired")),
+    "revoked": (410, _lazy("This preview link was withdrawn by the newsroom")),
+    "gone": (410, _lazy("This story is no longer available")),
+    "invalid": (404, _lazy("This preview link is not valid")),
+}
+
+
+@require_safe
+def shared_article(request, token: str):
+    """A draft, or a live story's unpublished changes, for someone holding a share link.
+
+    Never cached and never indexed; no login and no session. Once what the link shows
+    is what readers see (the changes were published), it sends the reader there.
+    """
+    try:
+        page = selectors.shared_page(token=token)
+    except sharing.LinkRefused as refused:
+        status, title = SHARE_REFUSALS[refused.reason]
+        response = render(
+            request,
+            "articles/share_refused.html",
+            {
+                "title": title,
+                "reason": refused.reason,
+                "meta": PageMeta(title=str(title), description="", path=request.path, noindex=True),
+            },
+            status=status,
+        )
+        return never_stored(response)
+    if not page.is_preview:
+        return never_stored(HttpResponseRedirect(page.article.get_absolute_url()))
+    return render_preview(request, page)
 
 
 @require_safe  # GET and HEAD: crawlers and monitors ask with either

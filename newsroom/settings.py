@@ -470,6 +470,9 @@ ARTICLE_REVIEW_REQUIRED = env_bool("ARTICLE_REVIEW_REQUIRED", default=True)
 # PostgreSQL cancels a search that takes longer; the visitor is asked to refine it.
 # Never longer than DATABASE_STATEMENT_TIMEOUT_MS, which also applies when this is 0.
 SEARCH_TIME_LIMIT_MS = int(os.environ.get("SEARCH_TIME_LIMIT_MS", "500"))
+# How long a share link (a draft or a story's unpublished changes, readable without
+# an admin login) works after an editor made it. "Revoke share links" ends them sooner.
+SHARE_LINK_HOURS = float(os.environ.get("SHARE_LINK_HOURS", "48"))
 
 # Page cache (newsroom/pagecache/): public pages are stored whole in the cache and
 # invalidated when an edit touches what they show. PAGE_CACHE_SECONDS bounds how long

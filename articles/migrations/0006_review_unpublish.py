@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0003_search_vector'),
+        ('articles', '0005_pending_edits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 from reversion.models import Version
 
-from articles import services
+from articles import selectors, services
 from articles.models import Article, RelatedLink
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
 
@@ -894,3 +894,313 @@ def test_a_story_past_its_take_down_time_says_so_in_the_list_and_filter(editor_c
 
     assert [a.title for a in response.context["cl"].result_list] == ["Event listing"]
     assert "<strong>Taken down</strong>" in response.content.decode()
+
+
+# A live story: drafts of changes
+
+
+def submit_buttons(html: str) -> dict[str, str]:
+    """The change form's submit buttons: name -> label."""
+    return dict(
+        (name, value)
+        for value, name in re.findall(
+            r'<input type="submit" value="([^"]+)"[^>]*name="(\w+)"', html
+        )
+    )
+
+
+def test_a_live_storys_form_says_save_publishes_and_offers_a_draft_of_changes(editor_client):
+    live = ArticleFactory()
+    draft = ArticleFactory(status="draft", publish_at=None)
+
+    live_buttons = submit_buttons(editor_client.get(change_url(live)).content.decode())
+    draft_buttons = submit_buttons(editor_client.get(change_url(draft)).content.decode())
+
+    assert live_buttons["_save"] == "Save and publish"
+    assert live_buttons["_save_pending"] == "Save draft of changes"
+    assert draft_buttons["_save"] == "Save"
+    assert "_save_pending" not in draft_buttons
+
+
+def test_saving_a_draft_of_changes_keeps_the_live_story_and_reopens_on_the_draft(
+    make_editor_client,
+):
+    live = ArticleFactory(title="Live headline", standfirst="Live standfirst.")
+    alice = make_editor_client(username="alice")
+
+    response = alice.post(
+        change_url(live),
+        article_form(live, title="Draft headline", standfirst="Draft standfirst.")
+        | {"_save_pending": "Save draft of changes"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == change_url(live)
+    assert any("saved as a draft of changes" in m for m in messages_of(response))
+    live.refresh_from_db()
+    assert (live.title, live.standfirst, live.version) == ("Live headline", "Live standfirst.", 2)
+    reopened = alice.get(change_url(live)).content.decode()
+    assert 'value="Draft headline"' in reopened
+    assert "Draft standfirst." in reopened
+    assert "You are editing unpublished changes saved by alice at" in reopened
+    assert "readers see the published version" in reopened
+    assert f'href="/admin/articles/article/{live.pk}/discard-changes/"' in reopened
+    assert opened_version_in(reopened) == "2"
+
+
+def test_save_and_publish_on_the_draft_publishes_it(editor_client):
+    live = ArticleFactory(title="Live headline")
+    editor_client.post(
+        change_url(live),
+        article_form(live, title="Draft headline") | {"_save_pending": "Save draft of changes"},
+    )
+    data = form_data_in(editor_client.get(change_url(live)).content.decode())
+
+    response = editor_client.post(change_url(live), data)
+
+    assert response.status_code == 302
+    live.refresh_from_db()
+    assert live.title == "Draft headline"
+    assert "You are editing unpublished changes" not in (
+        editor_client.get(change_url(live)).content.decode()
+    )
+
+
+def test_two_editors_cannot_overwrite_each_others_draft_of_changes(make_editor_client):
+    live = ArticleFactory(title="Live headline")
+    alice, bob = make_editor_client(username="alice"), make_editor_client(username="bob")
+    bob_opened = opened_version_in(bob.get(change_url(live)).content.decode())
+    alice.post(
+        change_url(live),
+        article_form(live, title="Alice's draft") | {"_save_pending": "Save draft of changes"},
+    )
+
+    refused = bob.post(
+        change_url(live),
+        article_form(live, title="Bob's draft", opened_version=bob_opened)
+        | {"_save_pending": "Save draft of changes"},
+    )
+
+    assert refused.status_code == 200
+    assert "Someone else (alice) saved this article at" in refused.content.decode()
+    assert 'value="Bob&#x27;s draft"' in refused.content.decode(), "nothing Bob typed is lost"
+    live.refresh_from_db()
+    assert live.title == "Live headline"
+    assert 'value="Alice&#x27;s draft"' in alice.get(change_url(live)).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"slug": "a-new-address"}, "Slug is not part of a draft of changes"),
+        ({"status": "withdrawn"}, "Status is not part of a draft of changes"),
+    ],
+)
+def test_a_draft_of_changes_refuses_what_only_the_live_story_has(editor_client, change, message):
+    live = ArticleFactory(title="Live headline")
+
+    response = editor_client.post(
+        change_url(live),
+        article_form(live, title="Draft headline", **change)
+        | {"_save_pending": "Save draft of changes"},
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html
+    assert 'value="Draft headline"' in html
+    live.refresh_from_db()
+    assert (live.title, live.version) == ("Live headline", 1)
+
+
+def test_a_draft_of_changes_refuses_changed_related_links(editor_client):
+    live = ArticleFactory()
+
+    response = editor_client.post(
+        change_url(live),
+        article_form(live, links=[{"target_article": ArticleFactory().pk}])
+        | {"_save_pending": "Save draft of changes"},
+    )
+
+    assert response.status_code == 200
+    assert "Related links are not part of a draft of changes" in response.content.decode()
+    assert not live.related_links.exists()
+
+
+def test_the_draft_of_changes_shows_in_history_and_compare(editor_client):
+    live = ArticleFactory(title="Live headline")
+    editor_client.post(change_url(live), article_form(live))
+    live.refresh_from_db()
+    editor_client.post(
+        change_url(live),
+        article_form(live, title="Draft headline") | {"_save_pending": "Save draft of changes"},
+    )
+    published, draft = Version.objects.get_for_object(live).order_by("pk")
+
+    history = editor_client.get(f"/admin/articles/article/{live.pk}/history/").content.decode()
+    compare = editor_client.get(
+        f"/admin/articles/article/{live.pk}/history/compare/",
+        {"version_id1": published.pk, "version_id2": draft.pk},
+    ).content.decode()
+
+    assert "Draft of changes saved (not published): Changed Headline." in history
+    assert "Draft headline" in compare
+    assert "Live headline" in compare
+
+
+def test_restoring_the_draft_of_changes_from_history_publishes_it(editor_client):
+    politics, sport = TopicFactory(name="Politics"), TopicFactory(name="Sport")
+    live = ArticleFactory(title="Live headline", topics=[politics])
+    editor_client.post(
+        change_url(live),
+        article_form(live, title="Draft headline", topics=[sport.pk])
+        | {"_save_pending": "Save draft of changes"},
+    )
+    draft = Version.objects.get_for_object(live).get()
+    revision_url = f"/admin/articles/article/{live.pk}/history/{draft.pk}/"
+
+    restore_form = editor_client.get(revision_url).content.decode()
+    assert 'value="Draft headline"' in restore_form
+    assert "You are editing unpublished changes" not in restore_form
+    restored = editor_client.post(revision_url, form_data_in(restore_form))
+
+    assert restored.status_code == 302
+    live.refresh_from_db()
+    assert live.title == "Draft headline"
+    assert list(live.topics.all()) == [sport]
+    assert selectors.pending_edit(article_id=live.pk) is None
+
+
+def test_restoring_an_older_version_shows_that_version_not_the_draft(editor_client):
+    live = ArticleFactory(title="First headline")
+    editor_client.post(change_url(live), article_form(live))
+    live.refresh_from_db()
+    editor_client.post(
+        change_url(live),
+        article_form(live, title="Draft headline") | {"_save_pending": "Save draft of changes"},
+    )
+    first = Version.objects.get_for_object(live).order_by("pk").first()
+
+    restore_form = editor_client.get(
+        f"/admin/articles/article/{live.pk}/history/{first.pk}/"
+    ).content.decode()
+
+    assert 'value="First headline"' in restore_form
+    assert 'value="Draft headline"' not in restore_form
+
+
+def test_discarding_asks_first_then_drops_the_draft_of_changes(editor_client):
+    live = ArticleFactory(title="Live headline")
+    editor_client.post(
+        change_url(live),
+        article_form(live, title="Draft headline") | {"_save_pending": "Save draft of changes"},
+    )
+    discard_url = f"/admin/articles/article/{live.pk}/discard-changes/"
+
+    confirm = editor_client.get(discard_url).content.decode()
+    assert "Draft headline" in confirm
+    assert selectors.pending_edit(article_id=live.pk) is not None
+    response = editor_client.post(discard_url, {"opened_version": "2"})
+
+    assert response.status_code == 302
+    assert any("were discarded" in m for m in messages_of(response))
+    assert selectors.pending_edit(article_id=live.pk) is None
+    live.refresh_from_db()
+    assert live.title == "Live headline"
+    assert 'value="Live headline"' in editor_client.get(change_url(live)).content.decode()
+
+
+def test_publish_changes_action_publishes_the_drafts_of_changes(editor_client):
+    live = ArticleFactory(title="Live headline")
+    edited = Article.objects.get(pk=live.pk)
+    edited.title = "New"
+    services.article_save_pending(
+        article=edited,
+        topics=[],
+        opened_version=1,
+        user=None,
+    )
+
+    response = editor_client.post(
+        CHANGELIST, {"action": "publish_changes", "_selected_action": [live.pk]}
+    )
+
+    assert "1 draft of changes is live now." in messages_of(response)
+    live.refresh_from_db()
+    assert live.title == "New"
+
+
+def test_the_list_filters_stories_with_a_draft_of_changes(editor_client):
+    waiting = ArticleFactory(title="Waiting")
+    ArticleFactory(title="Plain")
+    editor_client.post(
+        change_url(waiting),
+        article_form(waiting, title="Waiting, edited") | {"_save_pending": "Save draft of changes"},
+    )
+
+    response = editor_client.get(CHANGELIST, {"changes": "waiting"})
+
+    assert [a.title for a in response.context["cl"].result_list] == ["Waiting"]
+    assert 'Published <span class="changes-waiting">(unpublished changes)</span>' in (
+        response.content.decode()
+    )
+
+
+# Preview of unsaved changes
+
+
+def test_preview_shows_the_forms_text_on_the_article_page_and_saves_nothing(editor_client):
+    article = ArticleFactory(title="Saved headline")
+    preview_url = f"/admin/articles/article/{article.pk}/preview/"
+    assert f'formaction="{preview_url}"' in editor_client.get(change_url(article)).content.decode()
+
+    response = editor_client.post(
+        preview_url, article_form(article, title="Unsaved headline", body="<p>Unsaved body</p>")
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<h1 class="article-title">Unsaved headline</h1>' in html
+    assert "Unsaved body" in html
+    assert "Preview — not published." in html
+    assert "unsaved changes" in html
+    assert '<meta name="robots" content="noindex">' in html
+    assert response["X-Robots-Tag"].startswith("noindex")
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+    article.refresh_from_db()
+    assert (article.title, article.version) == ("Saved headline", 1)
+
+
+def test_preview_of_a_story_not_saved_yet(editor_client):
+    response = editor_client.post(
+        "/admin/articles/article/add/preview/", article_form(title="A story in the making")
+    )
+
+    assert response.status_code == 200
+    assert "A story in the making" in response.content.decode()
+    assert not Article.objects.filter(slug="a-new-story").exists()
+
+
+def test_preview_of_an_invalid_form_shows_its_errors(editor_client):
+    article = ArticleFactory()
+
+    response = editor_client.post(
+        f"/admin/articles/article/{article.pk}/preview/",
+        article_form(article, impact_score="300", title=""),
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "The impact score is a whole number from 0 to 100." in html
+    assert "Headline:" in html
+    assert "article-title" not in html
+
+
+def test_preview_is_for_signed_in_staff_only(client):
+    article = ArticleFactory()
+
+    response = client.post(f"/admin/articles/article/{article.pk}/preview/", article_form(article))
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from articles import demo_content as demo
+from articles import selectors, services
 from articles.models import Article, Author, RelatedLink, Topic
 from articles.sanitize import sanitize_html
 from tests.factories import ArticleFactory, TopicFactory
@@ -341,3 +342,48 @@ def test_force_loads_with_debug_off(settings):
     load_demo("--force")
 
     assert Article.objects.filter(slug=EU_AI_SLUG).exists()
+
+
+# A live story with a draft of changes
+
+
+PENDING_SLUG = "city-council-approves-four-day-week-pilot"
+
+
+def test_one_live_story_has_a_draft_of_changes_that_readers_do_not_see(client, settings):
+    settings.SITE_URL = "http://testserver"
+    load_demo()
+
+    story = Article.objects.get(slug=PENDING_SLUG)
+    pending = selectors.pending_edit(article_id=story.pk)
+    spec = next(spec for spec in DEMO.articles if spec.slug == PENDING_SLUG)
+    assert spec.state == "published"
+    assert story.is_published()
+    assert story.title == spec.title
+    assert pending.title == spec.pending.title != spec.title
+    assert pending.impact_score == spec.pending.impact_score
+    assert pending.body == story.body, "fields the draft does not name are the story's"
+    assert pending.saved_by.username == DEMO.editor_username
+    assert list(pending.topics.all()) == list(story.topics.all())
+    assert spec.pending.title not in client.get(story.get_absolute_url()).content.decode()
+    assert [spec.slug for spec in DEMO.articles if spec.pending] == [PENDING_SLUG]
+
+
+def test_only_published_demo_stories_have_drafts_of_changes():
+    assert all(spec.state == "published" for spec in DEMO.articles if spec.pending)
+
+
+def test_a_published_draft_of_changes_is_not_brought_back_and_a_reset_restores_it():
+    load_demo()
+    story = Article.objects.get(slug=PENDING_SLUG)
+    services.article_publish_pending(article=story, user=None)
+
+    load_demo()
+    assert selectors.pending_edit(article_id=story.pk) is None
+
+    output = load_demo("--reset")
+    assert f"article {PENDING_SLUG}: draft of changes" in output
+    story.refresh_from_db()
+    spec = next(spec for spec in DEMO.articles if spec.slug == PENDING_SLUG)
+    assert story.title == spec.title
+    assert selectors.pending_edit(article_id=story.pk).title == spec.pending.title

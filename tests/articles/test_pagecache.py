@@ -5,6 +5,7 @@ articles/signals.py)."""
 import datetime
 import time
 from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -12,7 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from articles import services
+from articles import selectors, services
 from articles.cachetags import article_tag
 from articles.models import Article, RelatedLink
 from newsroom.pagecache import http, store
@@ -624,3 +625,75 @@ def test_a_bump_in_another_process_reaches_this_ones_copies_at_once(
         assert time.monotonic() < deadline, "this process kept serving its stale copy"
         time.sleep(0.02)
     assert cache_state(anonymous, path) == "hit"
+
+
+# Drafts of changes, previews and share links are never stored and purge nothing
+
+
+def test_a_draft_of_changes_refreshes_nothing_until_it_is_published(
+    anonymous, newsroom, editor_client, edit
+):
+    b = newsroom["b"]
+    response = edit(
+        lambda: editor_client.post(
+            change_url(b),
+            article_form(b, title="B headline, rewritten")
+            | {"_save_pending": "Save draft of changes"},
+        )
+    )
+    assert response.status_code == 302
+
+    assert stale_pages(anonymous, newsroom["pages"]) == set()
+    for name in ("A", "B", "home", "politics", "feed"):
+        assert b"B headline, rewritten" not in anonymous.get(newsroom["pages"][name]).content
+
+    edit(lambda: services.article_publish_pending(article=b, user=None))
+
+    assert stale_pages(anonymous, newsroom["pages"]) == {
+        "B", "A", "home", "politics", "feed", "sitemap"
+    }  # fmt: skip
+    for name in ("A", "B", "home", "politics", "feed"):
+        assert b"B headline, rewritten" in anonymous.get(newsroom["pages"][name]).content
+
+
+def test_staff_reading_the_changes_leave_the_readers_stored_page_alone(
+    anonymous, newsroom, editor_client, edit
+):
+    b = newsroom["b"]
+    edit(
+        lambda: editor_client.post(
+            change_url(b),
+            article_form(b, title="B headline, rewritten")
+            | {"_save_pending": "Save draft of changes"},
+        )
+    )
+    editor_client.get("/admin/")  # the staff cookie
+
+    staff = editor_client.get(newsroom["pages"]["B"])
+    reader = anonymous.get(newsroom["pages"]["B"])
+
+    assert (staff["X-Page-Cache"], reader["X-Page-Cache"]) == ("bypass", "hit")
+    assert b"B headline, rewritten" in staff.content
+    assert b"B headline, rewritten" not in reader.content
+
+
+def test_share_links_and_previews_are_never_stored(anonymous, editor_client):
+    draft = ArticleFactory(status=Article.Status.DRAFT, publish_at=None, title="First words")
+    path = urlsplit(selectors.share_link(article_id=draft.pk).url).path
+    preview = f"/admin/articles/article/{draft.pk}/preview/"
+
+    first = [anonymous.get(path), editor_client.post(preview, article_form(draft))]
+    draft.title = "Second words"
+    draft.save()
+    second = [
+        anonymous.get(path),
+        editor_client.post(preview, article_form(draft, title="Third words")),
+    ]
+
+    for response in first + second:
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+        assert "private" in response["Cache-Control"]
+        assert "X-Page-Cache" not in response
+    assert b"Second words" in second[0].content
+    assert b"Third words" in second[1].content

@@ -5,13 +5,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from reversion.models import Version
 
-from articles import services
+from articles import selectors, services
 from articles.models import Article
 from tests.factories import (
     ArticleFactory,
     ChiefEditorFactory,
     EditorFactory,
     RelatedLinkFactory,
+    TopicFactory,
     UserFactory,
 )
 
@@ -271,3 +272,207 @@ def test_a_live_or_scheduled_story_cannot_be_asked_for_review(publish_at):
 
     story.refresh_from_db()
     assert (story.review_requested_at, story.version) == (None, 1)
+
+
+# Drafts of changes to a live story
+
+
+def draft_of(article: Article, **changes) -> Article:
+    """The editor's version of ``article`` as the change form would hand it over."""
+    edited = Article.objects.get(pk=article.pk)
+    for name, value in changes.items():
+        setattr(edited, name, value)
+    return edited
+
+
+def test_a_draft_of_changes_leaves_the_live_story_as_it_was():
+    politics, sport = TopicFactory(name="Politics"), TopicFactory(name="Sport")
+    live = ArticleFactory(title="Live headline", topics=[politics])
+    before = Article.objects.filter(pk=live.pk).values().get()
+    user = UserFactory(username="alice")
+
+    pending = services.article_save_pending(
+        article=draft_of(live, title="Draft headline", body="<p>Draft body</p>"),
+        topics=[sport],
+        opened_version=1,
+        user=user,
+    )
+
+    after = Article.objects.filter(pk=live.pk).values().get()
+    assert {**after, "version": None} == {**before, "version": None}, "the live row is untouched"
+    assert after["version"] == 2, "a draft of changes counts a version"
+    assert list(live.topics.all()) == [politics]
+    assert (pending.title, pending.body, pending.saved_by) == (
+        "Draft headline",
+        "<p>Draft body</p>",
+        user,
+    )
+    assert list(pending.topics.all()) == [sport]
+    assert selectors.pending_edit(article_id=live.pk) == pending
+
+
+def test_a_draft_of_changes_is_a_version_in_the_history_with_the_drafts_text():
+    live = ArticleFactory(title="Live headline")
+    sport = TopicFactory(name="Sport")
+
+    services.article_save_pending(
+        article=draft_of(live, title="Draft headline"),
+        topics=[sport],
+        opened_version=1,
+        user=UserFactory(username="alice"),
+    )
+
+    version = Version.objects.get_for_object(live).get()
+    assert version.revision.comment == "Draft of changes saved (not published)."
+    assert version.revision.user.username == "alice"
+    assert version.field_dict["title"] == "Draft headline"
+    assert version.field_dict["topics"] == [sport.pk]
+
+
+def test_a_second_editors_draft_based_on_an_older_version_is_refused():
+    live = ArticleFactory(title="Live headline")
+    services.article_save_pending(
+        article=draft_of(live, title="Alice's draft"),
+        topics=[],
+        opened_version=1,
+        user=UserFactory(username="alice"),
+    )
+
+    with pytest.raises(services.EditConflict) as excinfo:
+        services.article_save_pending(
+            article=draft_of(live, title="Bob's draft"), topics=[], opened_version=1, user=None
+        )
+
+    pending = selectors.pending_edit(article_id=live.pk)
+    assert excinfo.value.saved_by == "alice"
+    assert excinfo.value.saved_at == pending.saved_at
+    assert pending.title == "Alice's draft"
+
+
+def test_a_live_save_from_a_form_opened_before_a_draft_was_saved_is_refused():
+    live = ArticleFactory(title="Live headline")
+    services.article_save_pending(
+        article=draft_of(live, title="Alice's draft"),
+        topics=[],
+        opened_version=1,
+        user=UserFactory(username="alice"),
+    )
+
+    with pytest.raises(services.EditConflict):
+        services.article_save(article=draft_of(live, title="Bob"), opened_version=1, user=None)
+
+    assert Article.objects.get(pk=live.pk).title == "Live headline"
+    assert selectors.pending_edit(article_id=live.pk).title == "Alice's draft"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"slug": "another-address"}, "slug"),
+        ({"status": "withdrawn"}, "status"),
+        ({"hero_image_alt": "A new description"}, "hero_image_alt"),
+    ],
+)
+def test_a_draft_of_changes_does_not_take_what_only_the_live_story_has(change, field):
+    live = ArticleFactory()
+
+    with pytest.raises(ValidationError) as excinfo:
+        services.article_save_pending(
+            article=draft_of(live, **change), topics=[], opened_version=1, user=None
+        )
+
+    assert field in excinfo.value.message_dict
+    assert "is not part of a draft of changes" in excinfo.value.message_dict[field][0]
+    assert selectors.pending_edit(article_id=live.pk) is None
+    assert Article.objects.get(pk=live.pk).version == 1
+
+
+def test_only_a_live_story_keeps_a_draft_of_changes():
+    draft = ArticleFactory(status="draft", publish_at=None)
+
+    with pytest.raises(ValidationError, match="Only a live story keeps a draft of changes"):
+        services.article_save_pending(
+            article=draft_of(draft, title="x"), topics=[], opened_version=1, user=None
+        )
+
+
+def test_publishing_the_draft_of_changes_makes_its_text_and_topics_live():
+    politics, sport = TopicFactory(name="Politics"), TopicFactory(name="Sport")
+    live = ArticleFactory(title="Live headline", topics=[politics])
+    services.article_save_pending(
+        article=draft_of(live, title="Draft headline", impact_score=90),
+        topics=[sport],
+        opened_version=1,
+        user=None,
+    )
+
+    published = services.article_publish_pending(article=live, user=UserFactory())
+
+    live.refresh_from_db()
+    assert (live.title, live.impact_score, live.version) == ("Draft headline", 90, 3)
+    assert list(live.topics.all()) == [sport]
+    assert published.is_published()
+    assert selectors.pending_edit(article_id=live.pk) is None
+    latest = Version.objects.get_for_object(live).first()
+    assert latest.revision.comment == "Published the draft of changes."
+    assert latest.field_dict["topics"] == [sport.pk]
+
+
+def test_publishing_without_a_draft_of_changes_is_refused():
+    with pytest.raises(ValidationError, match="has no unpublished changes"):
+        services.article_publish_pending(article=ArticleFactory(), user=None)
+
+
+def test_a_save_of_the_form_that_showed_the_draft_publishes_it():
+    live = ArticleFactory(title="Live headline")
+    services.article_save_pending(
+        article=draft_of(live, title="Draft headline"), topics=[], opened_version=1, user=None
+    )
+
+    services.article_save(
+        article=draft_of(live, title="Draft headline, polished"), opened_version=2, user=None
+    )
+
+    assert Article.objects.get(pk=live.pk).title == "Draft headline, polished"
+    assert selectors.pending_edit(article_id=live.pk) is None
+
+
+def test_discarding_the_draft_of_changes_keeps_the_live_story_and_counts_a_version():
+    live = ArticleFactory(title="Live headline")
+    services.article_save_pending(
+        article=draft_of(live, title="Draft headline"), topics=[], opened_version=1, user=None
+    )
+
+    with pytest.raises(services.EditConflict):
+        services.article_discard_pending(article=live, opened_version=1, user=None)
+    assert services.article_discard_pending(article=live, opened_version=2, user=None)
+
+    live.refresh_from_db()
+    assert (live.title, live.version) == ("Live headline", 3)
+    assert selectors.pending_edit(article_id=live.pk) is None
+    latest = Version.objects.get_for_object(live).first()
+    assert latest.field_dict["title"] == "Live headline"
+    assert not services.article_discard_pending(article=live, opened_version=3, user=None)
+
+
+def test_withdrawing_acts_on_the_live_story_and_keeps_the_draft_of_changes():
+    live = ArticleFactory(title="Live headline")
+    services.article_save_pending(
+        article=draft_of(live, title="Draft headline"), topics=[], opened_version=1, user=None
+    )
+
+    services.article_withdraw(article=live, user=None)
+
+    live.refresh_from_db()
+    assert (live.status, live.title) == (Article.Status.WITHDRAWN, "Live headline")
+    assert selectors.pending_edit(article_id=live.pk).title == "Draft headline"
+
+
+def test_revoking_share_links_raises_the_generation_links_must_name():
+    article = ArticleFactory()
+    assert selectors.share_generation(article_id=article.pk) == 0
+
+    services.article_revoke_share_links(article=article)
+    services.article_revoke_share_links(article=article)
+
+    assert selectors.share_generation(article_id=article.pk) == 2

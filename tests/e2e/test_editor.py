@@ -1,5 +1,7 @@
 """An editor's journey through the admin in a real browser."""
 
+from urllib.parse import urlsplit
+
 import pytest
 from playwright.sync_api import expect
 
@@ -168,4 +170,75 @@ def test_an_editor_asks_for_review_and_a_chief_editor_completes_and_publishes(
     reader.goto(f"{live_server.url}/articles/library-to-close-on-sundays/")
     expect(reader.locator("h1")).to_have_text("Library to close on Sundays")
     for context in (chief.context, reader.context):
+        context.close()
+
+
+def test_a_live_story_is_changed_as_a_draft_shared_and_then_published(
+    live_server, page, shot, browser
+):
+    """Pending edit of a live story → share link in a fresh browser → publish."""
+    EditorFactory(username="rosa", password=PASSWORD)
+    story = ArticleFactory(
+        title="Bridge opens to traffic", slug="bridge", topics=[TopicFactory(name="City")]
+    )
+    reader = browser.new_context().new_page()
+    reader.goto(f"{live_server.url}/articles/bridge/")
+    expect(reader.locator("h1")).to_have_text("Bridge opens to traffic")
+
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "rosa")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.goto(f"{live_server.url}/admin/articles/article/{story.pk}/change/")
+    expect(page.locator("input[name=_save]")).to_have_value("Save and publish")
+    page.fill("#id_title", "Bridge opens to traffic two weeks early")
+    page.fill("#id_standfirst", "The contractor finished ahead of schedule.")
+
+    # Preview of the unsaved form, in a new tab.
+    with page.expect_popup() as popup:
+        page.click("input[name=_preview]")
+    preview = popup.value
+    expect(preview.locator("h1")).to_have_text("Bridge opens to traffic two weeks early")
+    expect(preview.locator(".preview-banner")).to_contain_text("unsaved changes")
+    preview.screenshot(path=str(shot.folder / "00-preview-of-unsaved-form.png"), full_page=True)
+    preview.close()
+
+    page.click("input[name=_save_pending]")
+    expect(page.locator(".messagelist").first).to_contain_text("saved as a draft of changes")
+    expect(page.locator(".pending-banner")).to_contain_text(
+        "You are editing unpublished changes saved by rosa"
+    )
+    expect(page.locator("#id_title")).to_have_value("Bridge opens to traffic two weeks early")
+    shot("change-form-with-draft-of-changes")
+
+    page.click("a.sharelink")
+    page.click("input[name=_create]")
+    link = page.locator("#share-link").input_value()
+    shot("share-link")
+    assert Article.objects.get(pk=story.pk).title == "Bridge opens to traffic"
+
+    # Someone with no admin login, in a fresh browser.
+    source = browser.new_context().new_page()
+    shared = source.goto(f"{live_server.url}{urlsplit(link).path}")
+    assert "no-store" in shared.headers["cache-control"]
+    assert "noindex" in shared.headers["x-robots-tag"]
+    expect(source.locator("h1")).to_have_text("Bridge opens to traffic two weeks early")
+    expect(source.locator(".preview-banner")).to_contain_text("Preview — not published")
+    source.screenshot(path=str(shot.folder / "02b-share-link-fresh-browser.png"), full_page=True)
+    reader.goto(f"{live_server.url}/articles/bridge/")
+    expect(reader.locator("h1")).to_have_text("Bridge opens to traffic")
+    reader.screenshot(path=str(shot.folder / "02c-public-page-still-live-text.png"))
+
+    page.goto(f"{live_server.url}/admin/articles/article/{story.pk}/change/")
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    shot("published")
+
+    reader.goto(f"{live_server.url}/articles/bridge/")
+    expect(reader.locator("h1")).to_have_text("Bridge opens to traffic two weeks early")
+    expect(reader.locator(".preview-banner")).to_have_count(0)
+    reader.screenshot(path=str(shot.folder / "03b-public-page-after-publishing.png"))
+    source.goto(f"{live_server.url}{urlsplit(link).path}")
+    assert source.url == f"{live_server.url}/articles/bridge/"
+    for context in (reader.context, source.context):
         context.close()

@@ -22,7 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import demo_content as demo
-from articles.models import Article, Author, RelatedLink, Topic
+from articles import selectors, services
+from articles.models import Article, Author, PendingEdit, RelatedLink, Topic
 
 ARTICLE_FIELDS = (
     "title",
@@ -105,6 +106,14 @@ class Command(BaseCommand):
                         now=now,
                     )
             editor_created = self._editor(reset=reset)
+            editor = get_user_model().objects.get(username=content.editor_username)
+            for spec in content.articles:
+                if spec.pending is None:
+                    continue
+                if spec.slug in new:
+                    self._save_pending(articles[spec.slug], spec.pending, user=editor)
+                elif reset:
+                    self._reset_pending(articles[spec.slug], spec.pending, user=editor)
             if reset:
                 # Said before it is done, so the output shows what an earlier edit lost.
                 self._announce(self.overwrites)
@@ -208,6 +217,31 @@ class Command(BaseCommand):
             )
             link.full_clean()
             link.save()
+
+    def _save_pending(self, article: Article, pending: demo.DemoPending, *, user) -> None:
+        """Save the demo's draft of changes to the live story, as an editor would."""
+        edited = Article.objects.get(pk=article.pk)
+        for name, value in pending.changes().items():
+            setattr(edited, name, value)
+        services.article_save_pending(
+            article=edited,
+            topics=list(article.topics.all()),
+            opened_version=edited.version,
+            user=user,
+        )
+
+    def _reset_pending(self, article: Article, pending: demo.DemoPending, *, user) -> None:
+        saved = selectors.pending_edit(article_id=article.pk)
+        wanted = pending.changes()
+        if saved is not None and all(getattr(saved, k) == v for k, v in wanted.items()):
+            return
+        self.overwrites.append(
+            Overwrite(
+                f"article {article.slug}",
+                [str(PendingEdit._meta.verbose_name)],
+                lambda: self._save_pending(article, pending, user=user),
+            )
+        )
 
     def _editor(self, *, reset: bool) -> bool:
         """Create the demo editor, a staff member of the Editors group. True when created.
