@@ -51,6 +51,39 @@ def existing_link_rows(article: Article) -> list[dict]:
     ]
 
 
+def correction_rows(corrections: list[dict], *, initial: int | None = None) -> dict:
+    """The corrections inline's POST data; rows with an "id" are the existing ones."""
+    data = {
+        "corrections-TOTAL_FORMS": str(len(corrections)),
+        "corrections-INITIAL_FORMS": str(
+            sum(1 for row in corrections if row.get("id")) if initial is None else initial
+        ),
+        "corrections-MIN_NUM_FORMS": "0",
+        "corrections-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(corrections):
+        for key, value in row.items():
+            data[f"corrections-{index}-{key}"] = "" if value is None else str(value)
+    return data
+
+
+def existing_correction_rows(article: Article) -> list[dict]:
+    rows = []
+    for correction in article.corrections.all():
+        posted = timezone.localtime(correction.posted_at)
+        rows.append(
+            {
+                "id": correction.pk,
+                "article": article.pk,
+                "kind": correction.kind,
+                "posted_at_0": posted.strftime("%Y-%m-%d"),
+                "posted_at_1": posted.strftime("%H:%M:%S"),
+                "text": correction.text,
+            }
+        )
+    return rows
+
+
 def article_form(article: Article | None = None, *, links=None, **changes) -> dict:
     """The change form's POST data as a browser sends it for ``article`` (or a new one)."""
     article = article or ArticleFactory.build(slug="a-new-story", author=None)
@@ -71,6 +104,7 @@ def article_form(article: Article | None = None, *, links=None, **changes) -> di
         "hero_image_alt": article.hero_image_alt,
         "_save": "Save",
         **link_rows(existing + list(links or []), initial=len(existing)),
+        **correction_rows(existing_correction_rows(article) if article.pk else []),
     }
     if article.pk:
         data["topics"] = [topic.pk for topic in article.topics.all()]
