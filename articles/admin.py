@@ -20,7 +20,7 @@ from .forms import (
     RelatedLinkFormSet,
     TopicAdminForm,
 )
-from .models import Article, Author, Correction, RelatedLink, Redirect, Topic
+from .models import Article, Author, Correction, Redirect, RelatedLink, Topic
 
 # An article's revision carries its related links and corrections, so restoring a
 # version brings them back and History/compare shows them; topics and bylines are

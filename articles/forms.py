@@ -8,7 +8,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Article, Correction, RelatedLink, Redirect, Topic
+from .models import Article, Correction, Redirect, RelatedLink, Topic
 
 IMPACT_SCORE_RANGE = _("The impact score is a whole number from 0 to 100.")
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from newsroom.pagecache import values
 from newsroom.pagecache.store import GLOBAL_TAG
 
-from .models import Article, Correction, RelatedLink, Redirect, Topic
+from .models import Article, Correction, Redirect, RelatedLink, Topic
 
 # Related content shows at least this many cards: suggestions fill up the editor's.
 RELATED_CARDS_MINIMUM = 3
