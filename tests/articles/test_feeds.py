@@ -98,7 +98,9 @@ def test_an_items_updated_time_is_its_latest_correction(client):
     channel, items = feed_items(client)
 
     updated = {
-        item.findtext("title"): parse_datetime(item.findtext("{http://www.w3.org/2005/Atom}updated"))
+        item.findtext("title"): parse_datetime(
+            item.findtext("{http://www.w3.org/2005/Atom}updated")
+        )
         for item in items
     }
     assert updated == {"Corrected": corrected, "Untouched": published}

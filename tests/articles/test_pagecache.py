@@ -403,9 +403,7 @@ def test_editing_a_headline_refreshes_its_page_its_lists_and_the_cards_that_show
         assert b"B headline corrected" in anonymous.get(newsroom["pages"][name]).content
 
 
-def test_a_correction_refreshes_exactly_the_pages_a_headline_change_does(
-    anonymous, newsroom, edit
-):
+def test_a_correction_refreshes_exactly_the_pages_a_headline_change_does(anonymous, newsroom, edit):
     b = newsroom["b"]
     correction = edit(
         lambda: services.correction_add(article=b, text="The vote was 31 to 24.", user=None)

@@ -297,9 +297,7 @@ def test_a_slug_another_storys_redirect_uses_needs_taking_over():
     assert excinfo.value.redirect.article == moved
     assert not Article.objects.filter(slug="a").exists()
 
-    services.article_save(
-        article=newcomer, opened_version=None, user=None, take_over_address=True
-    )
+    services.article_save(article=newcomer, opened_version=None, user=None, take_over_address=True)
     assert Article.objects.get(slug="a") == newcomer
     assert not Redirect.objects.exists()
 
