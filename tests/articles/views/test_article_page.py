@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from articles import services
-
 from articles.models import Article, RelatedLink, Topic
 from tests.articles.views.pages import SITE_URL, canonical_of, head_of, not_public
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
