@@ -43,6 +43,15 @@ class DemoLink:
 
 
 @dataclass(frozen=True)
+class DemoCorrection:
+    """A correction, update or editor's note, made ``hours`` ago."""
+
+    kind: str
+    text: str
+    hours: int
+
+
+@dataclass(frozen=True)
 class DemoArticle:
     slug: str
     title: str
@@ -55,6 +64,9 @@ class DemoArticle:
     state: State = "published"
     hours: int = 0
     related: tuple[DemoLink, ...] = field(default=())
+    corrections: tuple[DemoCorrection, ...] = field(default=())
+    # Old addresses that lead to the story.
+    old_slugs: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,10 @@ def _article(table: dict) -> DemoArticle:
             **table,
             "topics": tuple(table["topics"]),
             "related": tuple(DemoLink(**_squashed(link)) for link in table.get("related", ())),
+            "corrections": tuple(
+                DemoCorrection(**_squashed(note)) for note in table.get("corrections", ())
+            ),
+            "old_slugs": tuple(table.get("old_slugs", ())),
         }
     )
 
