@@ -95,9 +95,9 @@ def article_save(
     surrounding transaction ends, so what the caller saves with it (the admin's
     related links and topics) goes in under the same check.
 
-    Its address follows the rules of ``_move_address``: a live story's old slug
-    keeps leading to it, and a slug that is another story's old address is
-    refused with AddressTaken unless ``take_over_address``.
+    Its address follows the rules of ``_free_address`` and ``_keep_old_address``:
+    a live story's old slug keeps leading to it, and a slug that is another
+    story's old address is refused with AddressTaken unless ``take_over_address``.
     """
     live_slug = None
     if article.pk is not None:
