@@ -21,26 +21,37 @@ from . import selectors, services
 from .forms import (
     SAVE_PENDING,
     ArticleAdminForm,
+    CorrectionForm,
+    CorrectionFormSet,
     RelatedLinkForm,
     RelatedLinkFormSet,
+    TopicAdminForm,
     edit_conflict_error,
 )
-from .models import Article, Author, PendingEdit, RelatedLink, Topic
+from .models import Article, Author, Correction, PendingEdit, Redirect, RelatedLink, Topic
 from .views import render_preview
 
-# An article's revision carries its related links, so restoring a version brings
-# its cards back; topics and bylines are registered for the compare view's sake.
-# ``version`` is bookkeeping for edit conflicts, not content: a restore must
-# never wind it back; ``search_vector`` is derived by the database. Nor is a review
-# request content: a restore must not bring back an old one (the revision that
-# asked is still in History, with its comment).
+# An article's revision carries its related links and corrections, so restoring a
+# version brings them back and History/compare shows them; topics and bylines are
+# registered for the compare view's sake. ``version`` is bookkeeping for edit
+# conflicts, not content: a restore must never wind it back; ``search_vector`` is
+# derived by the database and ``latest_correction_at`` from the corrections. Nor is
+# a review request content: a restore must not bring back an old one (the revision
+# that asked is still in History, with its comment).
 reversion.register(Topic)
 reversion.register(Author)
 reversion.register(RelatedLink)
+reversion.register(Correction)
 reversion.register(
     Article,
-    follow=["related_links"],
-    exclude=["version", "search_vector", "review_requested_at", "review_requested_by"],
+    follow=["related_links", "corrections"],
+    exclude=[
+        "version",
+        "search_vector",
+        "latest_correction_at",
+        "review_requested_at",
+        "review_requested_by",
+    ],
 )
 
 # The change form's "Save and ask for review" button.
@@ -51,11 +62,57 @@ REQUEST_REVIEW = "_request_review"
 RESTORING_OVER = "article_restoring_over"
 
 
+def old_addresses_list(owner: Article | Topic) -> str:
+    """The old addresses that lead to ``owner``, each a link to its redirect's page."""
+    redirects = owner.redirects.order_by("old_slug")
+    if not redirects:
+        return _("None: only its own address leads here.")
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join(
+            "",
+            '<li><a href="{}">{}</a></li>',
+            (
+                (reverse("admin:articles_redirect_change", args=[redirect.pk]), redirect.old_path)
+                for redirect in redirects
+            ),
+        ),
+    )
+
+
+class TakeOverAddressAdminMixin:
+    """The change form refuses a slug that a redirect uses until the editor ticks
+    "Take over this address"; a save that slipped in between the form's check and
+    its own is shown again with the same refusal (``changeform_view``).
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.AddressTaken:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(TakeOverAddressAdminMixin, admin.ModelAdmin):
+    form = TopicAdminForm
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["old_addresses"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "slug", "take_over_address", "description"]
+        return [*fields, "old_addresses"] if obj is not None else fields
+
+    @admin.display(description=_("Old addresses"))
+    def old_addresses(self, topic: Topic) -> str:
+        return old_addresses_list(topic)
+
+    def save_model(self, request, obj, form, change):
+        services.topic_save(
+            topic=obj, take_over_address=form.cleaned_data.get("take_over_address", False)
+        )
 
 
 @admin.register(Author)
@@ -145,14 +202,24 @@ class RelatedLinkInline(admin.TabularInline):
         return _("shown")
 
 
+class CorrectionInline(admin.TabularInline):
+    model = Correction
+    form = CorrectionForm
+    formset = CorrectionFormSet
+    fields = ["kind", "posted_at", "text"]
+    extra = 0
+    verbose_name = _("correction or update")
+    verbose_name_plural = _("Corrections and updates (shown at the foot of the story)")
+
+
 @admin.register(Article)
-class ArticleAdmin(CompareVersionAdmin):
+class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
     form = ArticleAdminForm
 
     class Media:
         css = {"all": ["articles/admin/article.css"]}
 
-    inlines = [RelatedLinkInline]
+    inlines = [RelatedLinkInline, CorrectionInline]
     list_display = [
         "title",
         "status_on_site",
@@ -166,14 +233,26 @@ class ArticleAdmin(CompareVersionAdmin):
     date_hierarchy = "publish_at"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["topics", "author"]
-    readonly_fields = ["linked_from", "review_request"]
-    actions = ["publish_now", "withdraw", "request_review", "publish_changes"]
+    readonly_fields = ["linked_from", "old_addresses", "review_request"]
+    actions = ["publish_now", "redate", "withdraw", "request_review", "publish_changes"]
     history_latest_first = True
-    compare_exclude = ["version", "updated_at"]
+    compare_exclude = ["version", "updated_at", "latest_correction_at"]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
-            (None, {"fields": ["title", "slug", "standfirst", "body", "why_it_matters"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "title",
+                        "slug",
+                        "take_over_address",
+                        "standfirst",
+                        "body",
+                        "why_it_matters",
+                    ]
+                },
+            ),
             (
                 _("Publishing"),
                 {
@@ -195,7 +274,9 @@ class ArticleAdmin(CompareVersionAdmin):
             ),
         ]
         if obj is not None:
-            fieldsets.append((_("Links to this article"), {"fields": ["linked_from"]}))
+            fieldsets.append(
+                (_("Links to this article"), {"fields": ["linked_from", "old_addresses"]})
+            )
         return fieldsets
 
     def get_queryset(self, request):
@@ -279,6 +360,10 @@ class ArticleAdmin(CompareVersionAdmin):
             ),
         )
 
+    @admin.display(description=_("Old addresses"))
+    def old_addresses(self, article: Article) -> str:
+        return old_addresses_list(article)
+
     def view_on_site(self, article: Article) -> str | None:
         # Only a live article is "on site"; drafts and scheduled ones get a Preview link.
         return article.get_absolute_url() if article.is_published() else None
@@ -332,7 +417,10 @@ class ArticleAdmin(CompareVersionAdmin):
             )
             return
         services.article_save(
-            article=obj, opened_version=form.cleaned_data.get("opened_version"), user=request.user
+            article=obj,
+            opened_version=form.cleaned_data.get("opened_version"),
+            user=request.user,
+            take_over_address=form.cleaned_data.get("take_over_address", False),
         )
         if obj.status == Article.Status.WITHDRAWN:
             self._warn_about_linkers(request, obj)
@@ -355,6 +443,8 @@ class ArticleAdmin(CompareVersionAdmin):
             # were not changed (the form refuses that).
             return
         super().save_related(request, form, formsets, change)
+        # The inline's corrections are written by now; the row notes the latest.
+        services.article_refresh_corrections(article=form.instance)
 
     def construct_change_message(self, request, form, formsets, add=False):
         if not add and form.saves_pending:
@@ -567,6 +657,28 @@ class ArticleAdmin(CompareVersionAdmin):
                 messages.SUCCESS,
             )
 
+    @admin.action(description=_("Re-date to now"), permissions=["publish"])
+    def redate(self, request, queryset):
+        done = 0
+        for article in queryset:
+            try:
+                services.article_redate(article=article, user=request.user)
+            except ValidationError as error:
+                self._report_refusal(request, article, error)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d article is live, re-dated to now.",
+                    "%(count)d articles are live, re-dated to now.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+
     @admin.action(description=_("Withdraw"), permissions=["change"])
     def withdraw(self, request, queryset):
         done = 0
@@ -668,3 +780,28 @@ def _is_restore(request) -> bool:
     """The request is django-reversion's restore (or recover) form for an old version."""
     match = request.resolver_match
     return bool(match and match.url_name and match.url_name.endswith(("_revision", "_recover")))
+
+
+@admin.register(Redirect)
+class RedirectAdmin(admin.ModelAdmin):
+    """Old addresses of stories and topics. Made by renaming a live story or a topic;
+    editors may add, correct or remove them here.
+    """
+
+    list_display = ["old_address", "kind", "leads_to", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["old_slug", "article__title", "topic__name"]
+    fields = ["kind", "old_slug", "article", "topic"]
+    autocomplete_fields = ["article", "topic"]
+    list_select_related = ["article", "topic"]
+
+    @admin.display(description=_("old address"), ordering="old_slug")
+    def old_address(self, redirect: Redirect) -> str:
+        return redirect.old_path
+
+    @admin.display(description=_("leads to"))
+    def leads_to(self, redirect: Redirect) -> str:
+        target = redirect.target
+        if target is None:
+            return "—"
+        return format_html("{} ({})", target, target.get_absolute_url())

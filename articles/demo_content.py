@@ -65,6 +65,15 @@ class DemoPending:
 
 
 @dataclass(frozen=True)
+class DemoCorrection:
+    """A correction, update or editor's note, made ``hours`` ago."""
+
+    kind: str
+    text: str
+    hours: int
+
+
+@dataclass(frozen=True)
 class DemoArticle:
     slug: str
     title: str
@@ -78,6 +87,9 @@ class DemoArticle:
     hours: int = 0
     related: tuple[DemoLink, ...] = field(default=())
     pending: DemoPending | None = None
+    corrections: tuple[DemoCorrection, ...] = field(default=())
+    # Old addresses that lead to the story.
+    old_slugs: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -127,6 +139,10 @@ def _article(table: dict) -> DemoArticle:
             "pending": DemoPending(**_squashed(table["pending"], keep=("body",)))
             if "pending" in table
             else None,
+            "corrections": tuple(
+                DemoCorrection(**_squashed(note)) for note in table.get("corrections", ())
+            ),
+            "old_slugs": tuple(table.get("old_slugs", ())),
         }
     )
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
+from django.utils.feedgenerator import Rss201rev2Feed, rfc3339_date
 
 from newsroom.pagecache.http import shows
 from newsroom.seo import absolute_url
@@ -11,8 +12,22 @@ from .models import Article
 FEED_SIZE = 20
 
 
+class RssWithUpdates(Rss201rev2Feed):
+    """RSS 2.0 whose items also say when they last changed: RSS has no element for it,
+    so each item carries Atom's ``<atom:updated>`` (the namespace the feed already
+    declares for its self link). The channel's ``<lastBuildDate>`` is the latest of them.
+    """
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item["updateddate"] is not None:
+            handler.addQuickElement("atom:updated", rfc3339_date(item["updateddate"]))
+
+
 class LatestArticlesFeed(Feed):
     """RSS of the newest public stories. Links use SITE_URL, never the request's Host."""
+
+    feed_type = RssWithUpdates
 
     def title(self):
         return settings.SITE_NAME
@@ -49,7 +64,8 @@ class LatestArticlesFeed(Feed):
         return item.publish_at
 
     def item_updateddate(self, item):
-        return item.updated_at
+        # A correction counts as a change (``Article.modified_at``).
+        return item.modified_at
 
     def item_author_name(self, item):
         return item.author.name if item.author else None

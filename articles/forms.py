@@ -8,14 +8,52 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Article, PendingEdit, RelatedLink
+from .models import Article, Correction, PendingEdit, Redirect, RelatedLink, Topic
 
 IMPACT_SCORE_RANGE = _("The impact score is a whole number from 0 to 100.")
 # The name of the change form's "Save draft of changes" button, sent with the form.
 SAVE_PENDING = "_save_pending"
 
 
-class ArticleAdminForm(forms.ModelForm):
+class TakeOverAddressMixin(forms.Form):
+    """A slug that is another story's (or topic's) old address needs the editor's say-so.
+
+    The form refuses it next to the slug and only then shows the
+    ``take_over_address`` checkbox (hidden until needed); ticked, the save removes
+    the redirect (``services.article_save`` / ``services.topic_save``).
+    """
+
+    address_kind: str
+
+    take_over_address = forms.BooleanField(
+        required=False,
+        widget=forms.HiddenInput,
+        label=_("Take over this address; the redirect is removed"),
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        slug = cleaned_data.get("slug")
+        redirect = services.address_redirect(kind=self.address_kind, slug=slug, owner=self.instance)
+        if redirect is not None and not cleaned_data.get("take_over_address"):
+            self.fields["take_over_address"].widget = forms.CheckboxInput()
+            self.add_error("slug", address_taken_error(redirect))
+        return cleaned_data
+
+
+def address_taken_error(redirect: Redirect) -> ValidationError:
+    return ValidationError(
+        _(
+            "%(path)s is an old address of “%(target)s”: readers who follow it are sent "
+            "there. To use it here, tick “Take over this address” below and save again; "
+            "that redirect is then removed."
+        ),
+        code="address_taken",
+        params={"path": redirect.old_path, "target": redirect.target},
+    )
+
+
+class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
     """The editors' article form, with edit-conflict protection and the publishing rule.
 
     ``opened_version`` carries the article's version from the moment the form
@@ -32,6 +70,7 @@ class ArticleAdminForm(forms.ModelForm):
     edit-conflict rule nor the publishing rule applies to it.
     """
 
+    address_kind = Redirect.Kind.ARTICLE
     pending_edit: PendingEdit | None = None
     for_saving = True
 
@@ -201,19 +240,28 @@ class RelatedLinkForm(forms.ModelForm):
             self.fields["position"].initial = None
 
 
-class RelatedLinkFormSet(BaseInlineFormSet):
-    """Checks the rules that span rows, which single-row validation cannot see."""
+class LiveOnlyFormSet(BaseInlineFormSet):
+    """Rows that belong to the live story, not to a draft of changes: a form sent with
+    "Save draft of changes" that changes them is refused, with ``live_only_message``."""
+
+    live_only_message: str
 
     def clean(self) -> None:
         super().clean()
         if SAVE_PENDING in self.data and self.has_changed():
-            raise ValidationError(
-                _(
-                    "Related links are not part of a draft of changes: undo the changes "
-                    "to the links, or publish them with “Save and publish”."
-                ),
-                code="live_only",
-            )
+            raise ValidationError(self.live_only_message, code="live_only")
+
+
+class RelatedLinkFormSet(LiveOnlyFormSet):
+    """Checks the rules that span rows, which single-row validation cannot see."""
+
+    live_only_message = _(
+        "Related links are not part of a draft of changes: undo the changes "
+        "to the links, or publish them with “Save and publish”."
+    )
+
+    def clean(self) -> None:
+        super().clean()
         # The rows that will exist after saving: unchanged extra rows have no cleaned_data.
         kept = [
             form
@@ -263,3 +311,32 @@ class RelatedLinkFormSet(BaseInlineFormSet):
                 form.cleaned_data["position"] = next_position
                 form.instance.position = next_position
                 next_position += 1
+
+
+class TopicAdminForm(TakeOverAddressMixin, forms.ModelForm):
+    address_kind = Redirect.Kind.TOPIC
+
+    class Meta:
+        model = Topic
+        fields = ["name", "slug", "description"]
+
+
+class CorrectionFormSet(LiveOnlyFormSet):
+    live_only_message = _(
+        "Corrections and updates are not part of a draft of changes: readers see them "
+        "at once. Undo the changes to them, or publish with “Save and publish”."
+    )
+
+
+class CorrectionForm(forms.ModelForm):
+    class Meta:
+        model = Correction
+        fields = ["kind", "posted_at", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["posted_at"].help_text = _("%(help)s In %(zone)s time.") % {
+            "help": Correction._meta.get_field("posted_at").help_text,
+            "zone": settings.TIME_ZONE,
+        }

@@ -314,6 +314,13 @@ class Article(models.Model):
     search_vector = SearchVectorField(null=True, editable=False)
     # Bumped on every editorial save; the admin refuses a save based on an older version.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The time of the story's latest correction, update or editor's note (None: none),
+    # kept by the services that write them (``article_refresh_corrections``). On the
+    # row so the page, the feed and the sitemap know it without another query, and
+    # the page fetches the corrections themselves only for a story that has some.
+    latest_correction_at = models.DateTimeField(
+        _("latest correction"), null=True, blank=True, editable=False
+    )
 
     objects = ArticleQuerySet.as_manager()
 
@@ -428,6 +435,15 @@ class Article(models.Model):
             and self.publish_at is not None
             and self.publish_at > timezone.now()
         )
+
+    @property
+    def modified_at(self):
+        """When the story last changed for readers: its last save or its latest
+        correction, whichever is later (``article:modified_time``, the feed, the sitemap).
+        """
+        if self.latest_correction_at is None:
+            return self.updated_at
+        return max(self.updated_at, self.latest_correction_at)
 
     @property
     def meta_description(self) -> str:
@@ -662,3 +678,147 @@ class ShareKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id}: {self.generation}"
+
+
+class Correction(models.Model):
+    """A correction, update or editor's note on a story, listed at its foot with its time."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", _("Correction")
+        UPDATE = "update", _("Update")
+        EDITORS_NOTE = "editors_note", _("Editor's note")
+
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="corrections", verbose_name=_("article")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.CORRECTION)
+    text = models.TextField(
+        _("text"),
+        max_length=1000,
+        help_text=_("Plain text, shown to readers as written: what changed and why."),
+    )
+    posted_at = models.DateTimeField(
+        _("time"),
+        default=timezone.now,
+        help_text=_("When it was made; readers see it with the note."),
+    )
+
+    class Meta:
+        ordering = ["posted_at", "id"]
+        verbose_name = _("correction or update")
+        verbose_name_plural = _("corrections and updates")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {Truncator(self.text).chars(60)}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.posted_at and self.posted_at > timezone.now():
+            raise ValidationError(
+                {"posted_at": _("A correction cannot be dated in the future.")},
+                code="future_correction",
+            )
+        if self.text and not self.text.strip():
+            raise ValidationError({"text": _("Say what was corrected.")}, code="blank_text")
+
+
+class Redirect(models.Model):
+    """An old address of a story or topic, answered with a 301 to where it lives now.
+
+    Keyed by kind and old slug, it points at the row, not at a slug: a story
+    renamed A → B → C has two redirects, both to the story, and A answers with C
+    straight away. The views look one up only when no story or topic has the slug
+    (``selectors.moved_address``), so a page that is found costs no query for it.
+    """
+
+    class Kind(models.TextChoices):
+        ARTICLE = "article", _("Article")
+        TOPIC = "topic", _("Topic")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    old_slug = models.SlugField(
+        _("old slug"),
+        max_length=200,
+        help_text=_("The old address: /articles/<old slug>/ or /topics/<old slug>/."),
+    )
+    article = models.ForeignKey(
+        Article,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="redirects",
+        verbose_name=_("article"),
+    )
+    topic = models.ForeignKey(
+        Topic,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="redirects",
+        verbose_name=_("topic"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "old_slug"]
+        verbose_name = _("redirect")
+        verbose_name_plural = _("redirects")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "old_slug"],
+                name="redirect_unique_old_address",
+                violation_error_message=_(
+                    "This old address already has a redirect; edit that one instead."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="article", article__isnull=False, topic__isnull=True)
+                    | Q(kind="topic", topic__isnull=False, article__isnull=True)
+                ),
+                name="redirect_target_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.old_path
+
+    @property
+    def old_path(self) -> str:
+        name = "articles:detail" if self.kind == self.Kind.ARTICLE else "articles:topic"
+        return reverse(name, kwargs={"slug": self.old_slug})
+
+    @property
+    def target(self) -> Article | Topic | None:
+        return self.article if self.kind == self.Kind.ARTICLE else self.topic
+
+    def clean(self) -> None:
+        super().clean()
+        if self.kind == self.Kind.ARTICLE:
+            if self.article_id is None:
+                raise ValidationError(
+                    {"article": _("Choose the article this old address leads to.")},
+                    code="no_target",
+                )
+            self.topic = None
+            live = Article.objects.filter(slug=self.old_slug).first()
+        elif self.kind == self.Kind.TOPIC:
+            if self.topic_id is None:
+                raise ValidationError(
+                    {"topic": _("Choose the topic this old address leads to.")}, code="no_target"
+                )
+            self.article = None
+            live = Topic.objects.filter(slug=self.old_slug).first()
+        else:
+            return
+        if live is not None:
+            raise ValidationError(
+                {
+                    "old_slug": _(
+                        "%(path)s is the address of “%(name)s” now, so a redirect from it "
+                        "would never be used."
+                    )
+                    % {"path": self.old_path, "name": live}
+                },
+                code="address_in_use",
+            )

@@ -20,7 +20,7 @@ from newsroom.pagecache.store import GLOBAL_TAG
 from newsroom.seo import absolute_url
 
 from . import sharing
-from .models import Article, PendingEdit, RelatedLink, ShareKey, Topic
+from .models import Article, Correction, PendingEdit, Redirect, RelatedLink, ShareKey, Topic
 
 # Related content shows at least this many cards: suggestions fill up the editor's.
 RELATED_CARDS_MINIMUM = 3
@@ -143,6 +143,18 @@ class ArticlePage:
     unsaved: bool = False
     # Opened with a share link, by someone who may have no login.
     shared: bool = False
+    # Its corrections, updates and editor's notes, oldest first.
+    corrections: tuple[Correction, ...] = ()
+
+    @property
+    def updated_at(self) -> datetime | None:
+        """The "Updated" time the page shows: the latest correction's, when it came
+        after the story was published; else None.
+        """
+        latest, published = self.article.latest_correction_at, self.article.publish_at
+        if latest is None or published is None or latest <= published:
+            return None
+        return latest
 
 
 def article_page(*, slug: str, reader, with_changes: bool = False) -> ArticlePage | None:
@@ -160,7 +172,8 @@ def article_page(*, slug: str, reader, with_changes: bool = False) -> ArticlePag
     queries was most of a cold page's database time: Django's prefetch_related
     cost twice as much Python for the same queries, and each query left out saves
     more than it ran for. Two queries in all for a page whose topics are kept and
-    whose cards are all curated.
+    whose cards are all curated; one more for a story with corrections (its row
+    says whether it has any).
     """
     known_topics = kept_topics()
     # No ORDER BY on the wide queries: Django hashes every selected column to
@@ -274,8 +287,45 @@ def _page(article: Article, topics: list[Topic], **state) -> ArticlePage:
         linked_article_ids=frozenset(
             link.target_article_id for link in links if link.target_article_id
         ),
+        corrections=tuple(_corrections_of(article)),
         **state,
     )
+
+
+def _corrections_of(article: Article) -> list[Correction]:
+    if article.latest_correction_at is None:
+        return []
+    # Put in order here, as the links are: no ORDER BY to compile.
+    return sorted(
+        Correction.objects.filter(article=article.pk).order_by(),
+        key=lambda correction: (correction.posted_at, correction.pk),
+    )
+
+
+def moved_address(*, kind: str, slug: str) -> str | None:
+    """Where the old address ``slug`` of a story or topic (``kind``) leads now: the
+    path of the story or topic it was renamed to, or None.
+
+    None too when the story is not live (draft, scheduled, withdrawn): its old
+    addresses answer 404 as its own does. Asked only when no story or topic has
+    the slug, so a page that is found pays nothing for old addresses.
+    """
+    if kind == Redirect.Kind.ARTICLE:
+        current = (
+            Article.objects.published()
+            .filter(redirects__kind=kind, redirects__old_slug=slug)
+            .values_list("slug", flat=True)
+            .first()
+        )
+        name = "articles:detail"
+    else:
+        current = (
+            Topic.objects.filter(redirects__kind=kind, redirects__old_slug=slug)
+            .values_list("slug", flat=True)
+            .first()
+        )
+        name = "articles:topic"
+    return reverse(name, kwargs={"slug": current}) if current else None
 
 
 def _topic_ids_sql() -> str:

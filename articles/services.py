@@ -28,12 +28,24 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reversion.models import Version
 
-from .models import Article, PendingEdit, ShareKey, Topic
+from .models import Article, Correction, PendingEdit, Redirect, ShareKey, Topic
+
+
+class AddressTaken(Exception):
+    """The slug chosen is an old address of another story or topic, kept by a redirect.
+
+    Saving it anyway needs the editor's say-so (``take_over_address``), which
+    removes the redirect.
+    """
+
+    def __init__(self, *, redirect: Redirect) -> None:
+        self.redirect = redirect
+        super().__init__(f"{redirect.old_path} leads to {redirect.target}")
 
 
 class EditConflict(Exception):
@@ -84,7 +96,11 @@ def article_check_edit(*, article: Article, opened_version: int | None) -> None:
 
 @transaction.atomic
 def article_save(
-    *, article: Article, opened_version: int | None, user: AbstractBaseUser | None
+    *,
+    article: Article,
+    opened_version: int | None,
+    user: AbstractBaseUser | None,
+    take_over_address: bool = False,
 ) -> Article:
     """Save an editor's change to ``article``, opened on version ``opened_version``.
 
@@ -95,8 +111,13 @@ def article_save(
     related links and topics) goes in under the same check. A publishing change
     (``publishing_field()``) by a ``user`` who may not publish is refused with a
     ValidationError on the field concerned.
+
+    Its address follows the rules of ``_free_address`` and ``_keep_old_address``:
+    a live story's old slug keeps leading to it, and a slug that is another
+    story's old address is refused with AddressTaken unless ``take_over_address``.
     """
     before = None
+    live_slug = None
     if article.pk is not None:
         saved = article_lock(article_id=article.pk)
         if saved is None:
@@ -105,12 +126,20 @@ def article_save(
         article.version = saved.number + 1
         if user is not None:
             before = _saved_schedule(article_id=article.pk)
+        live_slug = (
+            Article.objects.published().filter(pk=article.pk).values_list("slug", flat=True).first()
+        )
     article_check_publish(user=user, before=before, after=Schedule.of(article))
+    _free_address(
+        kind=Redirect.Kind.ARTICLE, slug=article.slug, owner=article, take_over=take_over_address
+    )
     if article.pk is not None:
         # The form this save comes from showed the draft of changes (it was opened on
         # the version that saved it): what it saves publishes or replaces the draft.
         PendingEdit.objects.filter(article=article.pk).delete()
-    return _save_with_revision(article=article, user=user)
+    _save_with_revision(article=article, user=user)
+    _keep_old_address(kind=Redirect.Kind.ARTICLE, old_slug=live_slug, owner=article)
+    return article
 
 
 def _saved_schedule(*, article_id: int) -> "Schedule":
@@ -260,18 +289,51 @@ def article_linkers(*, article: Article) -> QuerySet[Article]:
 def article_publish_now(*, article: Article, user: AbstractBaseUser | None) -> Article:
     """Make the article live at once, whatever its status or schedule was.
 
+    A story that has been live keeps its publish time: a withdrawn one comes back
+    in its old place in the lists, not at the top as news, and a live one stays
+    where it is. A draft or a scheduled story goes live now. Moving a story to now
+    is ``article_redate``, an action of its own.
+
     Refused for a ``user`` who may not publish, and for a story missing what a
     reader must see (the ValidationError names it). A take-down time already past
     is cleared, or the story would stay off the site.
     """
+    return _publish(article=article, user=user, redate=False, comment=_("Published now."))
+
+
+@transaction.atomic
+def article_redate(*, article: Article, user: AbstractBaseUser | None) -> Article:
+    """Publish the article with now as its publish time: it goes to the top of the lists.
+
+    Refused, as ``article_publish_now``, for a ``user`` who may not publish.
+    """
+    return _publish(article=article, user=user, redate=True, comment=_("Re-dated to now."))
+
+
+def _publish(*, article: Article, user: AbstractBaseUser | None, redate: bool, comment) -> Article:
     if user is not None and not can_publish(user):
         raise publish_refusal()
     article = _lock_for_write(article=article)
+    now = timezone.now()
+    if redate or not _has_been_live(article, at=now):
+        article.publish_at = now
     article.status = Article.Status.PUBLISHED
-    article.publish_at = timezone.now()
-    if article.unpublish_at is not None and article.unpublish_at <= article.publish_at:
+    if article.unpublish_at is not None and article.unpublish_at <= now:
         article.unpublish_at = None
-    return _save_with_revision(article=article, user=user, comment=_("Published now."))
+    return _save_with_revision(article=article, user=user, comment=comment)
+
+
+def _has_been_live(article: Article, *, at: datetime) -> bool:
+    """The story went out at its publish time: it is live, or was until it was withdrawn.
+
+    A draft has not (whatever time its form holds), nor has a story whose time is
+    still to come.
+    """
+    return (
+        article.status in {Article.Status.PUBLISHED, Article.Status.WITHDRAWN}
+        and article.publish_at is not None
+        and article.publish_at <= at
+    )
 
 
 @transaction.atomic
@@ -284,6 +346,122 @@ def article_withdraw(*, article: Article, user: AbstractBaseUser | None) -> Arti
     article = _lock_for_write(article=article)
     article.status = Article.Status.WITHDRAWN
     return _save_with_revision(article=article, user=user, comment=_("Withdrawn."))
+
+
+# Corrections and updates
+
+
+@transaction.atomic
+def correction_add(
+    *,
+    article: Article,
+    text: str,
+    kind: str = Correction.Kind.CORRECTION,
+    posted_at: datetime | None = None,
+    user: AbstractBaseUser | None,
+) -> Correction:
+    """Add a correction, update or editor's note to ``article``, dated ``posted_at`` (now).
+
+    An editorial write like any other: the story counts a version (a form opened
+    before cannot save over it) and its revision holds the correction.
+    """
+    article = _lock_for_write(article=article)
+    correction = Correction(
+        article=article, kind=kind, text=text, posted_at=posted_at or timezone.now()
+    )
+    correction.full_clean()
+    correction.save()
+    article.latest_correction_at = _latest_correction_time(article_id=article.pk)
+    _save_with_revision(article=article, user=user, comment=_("Correction added."))
+    return correction
+
+
+def article_refresh_corrections(*, article: Article) -> None:
+    """Note on the article's row when its latest correction was made, after its
+    corrections were written another way (the admin's inline rows).
+    """
+    article.latest_correction_at = _latest_correction_time(article_id=article.pk)
+    Article.objects.filter(pk=article.pk).update(latest_correction_at=article.latest_correction_at)
+
+
+def _latest_correction_time(*, article_id: int) -> datetime | None:
+    return Correction.objects.filter(article=article_id).aggregate(latest=Max("posted_at"))[
+        "latest"
+    ]
+
+
+# Addresses: old slugs keep working
+
+
+def address_redirect(*, kind: str, slug: str, owner: Article | Topic) -> Redirect | None:
+    """The redirect that makes ``slug`` an old address of another story or topic than
+    ``owner`` (of ``kind``), or None: ``owner`` may take the slug without asking.
+    """
+    if not slug:
+        return None
+    redirects = Redirect.objects.filter(kind=kind, old_slug=slug).select_related(kind)
+    if owner.pk is not None:
+        redirects = redirects.exclude(**{f"{kind}_id": owner.pk})
+    return redirects.first()
+
+
+@transaction.atomic
+def topic_save(*, topic: Topic, take_over_address: bool = False) -> Topic:
+    """Save an editor's change to ``topic``; a new slug keeps the old address working.
+
+    Topic pages are always public, so every renamed topic keeps its old address.
+    A slug that is another topic's old address is refused with AddressTaken
+    unless ``take_over_address``.
+    """
+    old_slug = None
+    if topic.pk is not None:
+        old_slug = (
+            Topic.objects.select_for_update()
+            .filter(pk=topic.pk)
+            .values_list("slug", flat=True)
+            .first()
+        )
+    _free_address(
+        kind=Redirect.Kind.TOPIC, slug=topic.slug, owner=topic, take_over=take_over_address
+    )
+    topic.full_clean()
+    topic.save()
+    _keep_old_address(kind=Redirect.Kind.TOPIC, old_slug=old_slug, owner=topic)
+    return topic
+
+
+def _free_address(*, kind: str, slug: str, owner: Article | Topic, take_over: bool) -> None:
+    """Make ``slug`` free for ``owner``, before it is saved with it.
+
+    A redirect from it to ``owner`` itself goes (the address is live again, and a
+    redirect to itself would loop); one to another story or topic goes only when
+    the editor said so, else AddressTaken.
+    """
+    if owner.pk is not None:
+        Redirect.objects.filter(kind=kind, old_slug=slug, **{f"{kind}_id": owner.pk}).delete()
+    taken = address_redirect(kind=kind, slug=slug, owner=owner)
+    if taken is None:
+        return
+    if not take_over:
+        raise AddressTaken(redirect=taken)
+    taken.delete()
+
+
+def _keep_old_address(*, kind: str, old_slug: str | None, owner: Article | Topic) -> None:
+    """After ``owner`` was saved: its old public address ``old_slug`` (when it changed)
+    leads to it from now on. Every older redirect to ``owner`` already does, since
+    redirects point at the row: chains collapse by themselves.
+    """
+    if not old_slug or old_slug == owner.slug:
+        return
+    Redirect.objects.update_or_create(
+        kind=kind,
+        old_slug=old_slug,
+        defaults={
+            "article": owner if kind == Redirect.Kind.ARTICLE else None,
+            "topic": owner if kind == Redirect.Kind.TOPIC else None,
+        },
+    )
 
 
 def _lock_for_write(*, article: Article) -> Article:

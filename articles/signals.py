@@ -13,6 +13,9 @@ invalidates, and the models themselves know nothing of the page cache.
   topics it joined or left and the pages whose suggestions it may join.
 - Any other save of a public story: the sitemap (its last-modified time).
 - A related link: the page of the article it belongs to.
+- A correction: what a save of its story would (its pages, and the sitemap when
+  the story is public), since the story's "Updated" time and its feed and
+  sitemap dates follow it.
 - A topic or a byline: every page (the topic menu and bylines are everywhere).
 """
 
@@ -22,7 +25,7 @@ from django.dispatch import receiver
 from newsroom.pagecache.store import GLOBAL_TAG, invalidate
 
 from .cachetags import HOME_TAG, SCHEDULE_TAG, SITEMAP_TAG, article_tag, links_tag, topic_tag
-from .models import Article, Author, RelatedLink, Topic
+from .models import Article, Author, Correction, RelatedLink, Topic
 
 ON_LIST = {Article.Status.PUBLISHED}
 
@@ -99,6 +102,18 @@ def _article_topics_changed(sender, instance, action, reverse, pk_set, **kwargs)
 def _related_link_changed(sender, instance, raw=False, **kwargs):
     if not raw:
         invalidate(links_tag(instance.article_id))
+
+
+@receiver(post_save, sender=Correction)
+@receiver(post_delete, sender=Correction)
+def _correction_changed(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    # As for any other save of the story: a deleted story bumps its own tags.
+    tags = [article_tag(instance.article_id)]
+    if Article.objects.filter(pk=instance.article_id, status__in=ON_LIST).exists():
+        tags.append(SITEMAP_TAG)
+    invalidate(*tags)
 
 
 @receiver(post_save, sender=Topic)

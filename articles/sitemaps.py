@@ -46,7 +46,7 @@ class ArticleSitemap(SiteUrlSitemap):
         return Article.objects.published().order_by("-publish_at", "-id")
 
     def lastmod(self, item):
-        return item.updated_at
+        return item.modified_at
 
 
 SITEMAPS = {"home": HomeSitemap, "topics": TopicSitemap, "articles": ArticleSitemap}

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import OperationalError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from newsroom.pagecache.http import is_staff_visitor, shows
 from newsroom.seo import PageMeta, absolute_url
 
 from . import cachetags, selectors, sharing
-from .models import SEARCH_CANDIDATES, Article, Topic
+from .models import SEARCH_CANDIDATES, Article, Redirect, Topic
 
 SEARCH_QUERY_MAX_LENGTH = 200
 # Two full rows of three on a wide screen.
@@ -105,6 +105,23 @@ def list_page(listed, cursor: Cursor | None, *, size: int) -> ListPage:
     )
 
 
+def moved_or_404(request, *, kind: str, slug: str) -> HttpResponsePermanentRedirect:
+    """The answer at an address no story or topic has now: a 301 to where the story or
+    topic it used to name lives now, or a 404.
+
+    The 301 keeps the query string (a list page's cursor) and is kept by no cache,
+    browsers included: a redirect changes when the editors rename something again,
+    and the page cache stores only 200s.
+    """
+    path = selectors.moved_address(kind=kind, slug=slug)
+    if path is None:
+        raise Http404(_("No such page."))
+    query = request.META.get("QUERY_STRING", "")
+    response = HttpResponsePermanentRedirect(f"{path}?{query}" if query else path)
+    add_never_cache_headers(response)
+    return response
+
+
 def with_query(path: str, **params) -> str:
     params = {key: value for key, value in params.items() if value}
     return f"{path}?{urlencode(params)}" if params else path
@@ -176,8 +193,14 @@ class HomeView(ArticleListMixin, ListView):
 class TopicView(ArticleListMixin, ListView):
     template_name = "articles/topic.html"
 
+    def get(self, request, *args, **kwargs):
+        try:
+            self.topic = Topic.objects.get(slug=self.kwargs["slug"])
+        except Topic.DoesNotExist:
+            return moved_or_404(request, kind=Redirect.Kind.TOPIC, slug=self.kwargs["slug"])
+        return super().get(request, *args, **kwargs)
+
     def listed(self):
-        self.topic = get_object_or_404(Topic, slug=self.kwargs["slug"])
         return super().listed().filter(topics=self.topic)
 
     def list_path(self) -> str:
@@ -287,18 +310,21 @@ class ArticleDetailView(DetailView):
     template_name = "articles/article_detail.html"
     context_object_name = "article"
 
-    def get_object(self, queryset=None):
+    def get(self, request, *args, **kwargs):
         # Not only public stories: staff may preview drafts, and see a live story's
         # unpublished changes. The visitor (and with it the session) is consulted only
         # for a story that is not public, or for a browser with the staff cookie
         # (which is never served a stored page).
         self.page = selectors.article_page(
             slug=self.kwargs["slug"],
-            reader=self.request.user,
-            with_changes=is_staff_visitor(self.request),
+            reader=request.user,
+            with_changes=is_staff_visitor(request),
         )
         if self.page is None:
-            raise Http404(_("No such article."))
+            return moved_or_404(request, kind=Redirect.Kind.ARTICLE, slug=self.kwargs["slug"])
+        return super().get(request, *args, **kwargs)
+
+    def get_object(self, queryset=None):
         return self.page.article
 
     def get_context_data(self, **kwargs):

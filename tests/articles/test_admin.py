@@ -9,7 +9,7 @@ from django.utils import timezone
 from reversion.models import Version
 
 from articles import selectors, services
-from articles.models import Article, RelatedLink
+from articles.models import Article, Redirect, RelatedLink
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +51,39 @@ def existing_link_rows(article: Article) -> list[dict]:
     ]
 
 
+def correction_rows(corrections: list[dict], *, initial: int | None = None) -> dict:
+    """The corrections inline's POST data; rows with an "id" are the existing ones."""
+    data = {
+        "corrections-TOTAL_FORMS": str(len(corrections)),
+        "corrections-INITIAL_FORMS": str(
+            sum(1 for row in corrections if row.get("id")) if initial is None else initial
+        ),
+        "corrections-MIN_NUM_FORMS": "0",
+        "corrections-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(corrections):
+        for key, value in row.items():
+            data[f"corrections-{index}-{key}"] = "" if value is None else str(value)
+    return data
+
+
+def existing_correction_rows(article: Article) -> list[dict]:
+    rows = []
+    for correction in article.corrections.all():
+        posted = timezone.localtime(correction.posted_at)
+        rows.append(
+            {
+                "id": correction.pk,
+                "article": article.pk,
+                "kind": correction.kind,
+                "posted_at_0": posted.strftime("%Y-%m-%d"),
+                "posted_at_1": posted.strftime("%H:%M:%S"),
+                "text": correction.text,
+            }
+        )
+    return rows
+
+
 def article_form(article: Article | None = None, *, links=None, **changes) -> dict:
     """The change form's POST data as a browser sends it for ``article`` (or a new one)."""
     article = article or ArticleFactory.build(slug="a-new-story", author=None)
@@ -74,6 +107,7 @@ def article_form(article: Article | None = None, *, links=None, **changes) -> di
         "hero_image_alt": article.hero_image_alt,
         "_save": "Save",
         **link_rows(existing + list(links or []), initial=len(existing)),
+        **correction_rows(existing_correction_rows(article) if article.pk else []),
     }
     if article.pk:
         data["topics"] = [topic.pk for topic in article.topics.all()]
@@ -705,6 +739,7 @@ def test_publish_now_is_not_offered_to_an_editor_and_does_nothing_if_sent(editor
     )
 
     assert 'value="publish_now"' not in changelist
+    assert 'value="redate"' not in changelist
     assert 'value="request_review"' in changelist
     assert response.status_code in (200, 302)
     draft.refresh_from_db()
@@ -1204,3 +1239,226 @@ def test_preview_is_for_signed_in_staff_only(client):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+# Corrections and updates
+
+
+def local_split(moment) -> dict:
+    local = timezone.localtime(moment)
+    return {"posted_at_0": local.strftime("%Y-%m-%d"), "posted_at_1": local.strftime("%H:%M:%S")}
+
+
+def test_editor_adds_a_correction_that_readers_see_with_its_time(editor_client, client):
+    article = ArticleFactory(publish_at=timezone.now() - datetime.timedelta(hours=3))
+    made = (timezone.now() - datetime.timedelta(minutes=10)).replace(microsecond=0)
+
+    form_page = editor_client.get(change_url(article))
+    response = editor_client.post(
+        change_url(article),
+        article_form(article)
+        | correction_rows(
+            [{"kind": "correction", "text": "The vote was 31 to 24.", **local_split(made)}]
+        ),
+    )
+
+    assert "Corrections and updates" in form_page.content.decode()
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.latest_correction_at == made
+    assert article.version == 2
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert "The vote was 31 to 24." in page
+    assert f'Updated <time datetime="{made.isoformat()}">' in page
+
+
+def test_a_correction_dated_in_the_future_is_an_error_next_to_its_time(editor_client):
+    article = ArticleFactory()
+    tomorrow = timezone.now() + datetime.timedelta(days=1)
+
+    response = editor_client.post(
+        change_url(article),
+        article_form(article)
+        | correction_rows([{"kind": "update", "text": "Kept text.", **local_split(tomorrow)}]),
+    )
+
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][1].formset.errors
+    assert errors[0]["posted_at"] == ["A correction cannot be dated in the future."]
+    assert "Kept text." in response.content.decode()
+    assert not article.corrections.exists()
+
+
+def test_removing_the_last_correction_takes_the_updated_time_away(editor_client, client):
+    article = ArticleFactory(publish_at=timezone.now() - datetime.timedelta(hours=3))
+    services.correction_add(article=article, text="A name was misspelt.", user=None)
+    article.refresh_from_db()
+    rows = [{**row, "DELETE": "on"} for row in existing_correction_rows(article)]
+
+    response = editor_client.post(
+        change_url(article), article_form(article) | correction_rows(rows)
+    )
+
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.latest_correction_at is None
+    assert "Updated" not in client.get(article.get_absolute_url()).content.decode()
+
+
+def test_history_compare_shows_a_correction_and_a_restore_brings_it_back(editor_client):
+    article = ArticleFactory()
+    editor_client.post(change_url(article), article_form(article, title="Before the note"))
+    article.refresh_from_db()
+    editor_client.post(
+        change_url(article),
+        article_form(article)
+        | correction_rows(
+            [{"kind": "editors_note", "text": "Names changed to protect a source.",
+              **local_split(timezone.now())}]
+        ),
+    )  # fmt: skip
+    article.refresh_from_db()
+    rows = [{**row, "DELETE": "on"} for row in existing_correction_rows(article)]
+    editor_client.post(change_url(article), article_form(article) | correction_rows(rows))
+    _deleted, with_note, without = Version.objects.get_for_object(article).order_by("-pk")[:3]
+
+    compare = editor_client.get(
+        f"/admin/articles/article/{article.pk}/history/compare/",
+        {"version_id1": without.pk, "version_id2": with_note.pk},
+    )
+    assert "Names changed to protect a source." in compare.content.decode()
+
+    revision_url = f"/admin/articles/article/{article.pk}/history/{with_note.pk}/"
+    restored = editor_client.post(
+        revision_url, form_data_in(editor_client.get(revision_url).content.decode())
+    )
+    assert restored.status_code == 302
+    article.refresh_from_db()
+    assert [c.text for c in article.corrections.all()] == ["Names changed to protect a source."]
+    assert article.latest_correction_at is not None
+
+
+# Publishing a withdrawn story again, and re-dating
+
+
+def test_publish_now_brings_a_withdrawn_story_back_at_its_original_time(chief_editor_client):
+    published_at = timezone.now() - datetime.timedelta(days=4)
+    story = ArticleFactory(status="withdrawn", publish_at=published_at)
+    draft = ArticleFactory(status="draft", publish_at=None)
+
+    chief_editor_client.post(
+        CHANGELIST, {"action": "publish_now", "_selected_action": [story.pk, draft.pk]}
+    )
+
+    story.refresh_from_db()
+    draft.refresh_from_db()
+    assert story.is_published() and story.publish_at == published_at
+    assert draft.is_published()
+    assert timezone.now() - draft.publish_at < datetime.timedelta(seconds=5)
+
+
+def test_redate_to_now_is_an_action_of_its_own(chief_editor_client):
+    story = ArticleFactory(status="withdrawn", publish_at=timezone.now() - datetime.timedelta(4))
+
+    changelist = chief_editor_client.get(CHANGELIST).content.decode()
+    response = chief_editor_client.post(CHANGELIST, {"action": "redate", "_selected_action": [story.pk]})
+
+    assert '<option value="redate">Re-date to now</option>' in changelist
+    story.refresh_from_db()
+    assert story.is_published()
+    assert timezone.now() - story.publish_at < datetime.timedelta(seconds=5)
+    assert "1 article is live, re-dated to now." in messages_of(response)
+
+
+# Addresses
+
+
+def test_renaming_a_live_story_lists_its_old_address_on_its_page(editor_client):
+    story = ArticleFactory(slug="first-address")
+
+    response = editor_client.post(change_url(story), article_form(story, slug="second-address"))
+
+    assert response.status_code == 302
+    redirect = Redirect.objects.get()
+    assert (redirect.old_slug, redirect.article) == ("first-address", story)
+    page = editor_client.get(change_url(story)).content.decode()
+    assert (
+        f'href="/admin/articles/redirect/{redirect.pk}/change/">/articles/first-address/<' in page
+    )
+
+
+def test_a_new_story_on_an_old_address_needs_the_editor_to_take_it_over(chief_editor_client):
+    moved = ArticleFactory(slug="old-address", title="The moved story")
+    Redirect.objects.create(kind="article", old_slug="gone-address", article=moved)
+    data = article_form(slug="gone-address", title="A story of its own")
+
+    refused = chief_editor_client.post(ADD, data)
+
+    assert refused.status_code == 200
+    form = refused.context["adminform"].form
+    assert form.errors["slug"] == [
+        "/articles/gone-address/ is an old address of “The moved story”: readers who follow "
+        "it are sent there. To use it here, tick “Take over this address” below and save "
+        "again; that redirect is then removed."
+    ]
+    html = refused.content.decode()
+    assert 'type="checkbox" name="take_over_address"' in html
+    assert 'value="A story of its own"' in html, "nothing typed is lost"
+    assert not Article.objects.filter(slug="gone-address").exists()
+
+    taken = chief_editor_client.post(ADD, data | {"take_over_address": "on"})
+
+    assert taken.status_code == 302
+    assert Article.objects.get(slug="gone-address").title == "A story of its own"
+    assert not Redirect.objects.exists()
+
+
+def test_the_take_over_checkbox_is_hidden_until_it_is_needed(editor_client):
+    html = editor_client.get(ADD).content.decode()
+
+    assert 'type="hidden" name="take_over_address"' in html
+    assert 'type="checkbox" name="take_over_address"' not in html
+
+
+def test_a_topic_renamed_in_the_admin_keeps_its_old_address_and_guards_it(editor_client):
+    topic = TopicFactory(name="Sport", slug="sport")
+    topic_url = f"/admin/articles/topic/{topic.pk}/change/"
+
+    renamed = editor_client.post(
+        topic_url, {"name": "Sports", "slug": "sports", "description": "", "_save": "Save"}
+    )
+    assert renamed.status_code == 302
+    assert "/topics/sport/" in editor_client.get(topic_url).content.decode()
+
+    new_topic = {"name": "Sport (old)", "slug": "sport", "description": "", "_save": "Save"}
+    refused = editor_client.post("/admin/articles/topic/add/", new_topic)
+    assert refused.status_code == 200
+    assert "is an old address of “Sports”" in refused.context["adminform"].form.errors["slug"][0]
+    taken = editor_client.post(
+        "/admin/articles/topic/add/", new_topic | {"take_over_address": "on"}
+    )
+    assert taken.status_code == 302
+    assert not Redirect.objects.exists()
+
+
+def test_editors_edit_redirects_in_their_own_admin(editor_client, client):
+    first, second = ArticleFactory(slug="first"), ArticleFactory(slug="second")
+    redirect = Redirect.objects.create(kind="article", old_slug="old-first", article=first)
+    url = f"/admin/articles/redirect/{redirect.pk}/change/"
+
+    listing = editor_client.get("/admin/articles/redirect/").content.decode()
+    moved = editor_client.post(
+        url, {"kind": "article", "old_slug": "old-first", "article": second.pk, "topic": ""}
+    )
+    refused = editor_client.post(
+        url, {"kind": "article", "old_slug": "second", "article": first.pk, "topic": ""}
+    )
+
+    assert "/articles/old-first/" in listing
+    assert moved.status_code == 302
+    assert client.get("/articles/old-first/")["Location"] == "/articles/second/"
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["old_slug"] == [
+        "/articles/second/ is the address of “" + second.title + "” now, so a redirect "
+        "from it would never be used."
+    ]

@@ -3,8 +3,11 @@ import xml.etree.ElementTree as ET
 from email.utils import parsedate_to_datetime
 
 import pytest
+import time_machine
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from articles import services
 from articles.models import Article
 from tests.factories import ArticleFactory
 
@@ -81,3 +84,24 @@ def test_feed_links_keep_a_path_in_site_url(client, settings):
     story = ArticleFactory(slug="story")
     _, items = feed_items(client)
     assert items[0].findtext("link") == f"https://example.org/news{story.get_absolute_url()}"
+
+
+def test_an_items_updated_time_is_its_latest_correction(client):
+    published = timezone.now().replace(microsecond=0) - dt.timedelta(days=3)
+    corrected = published + dt.timedelta(days=2)
+    with time_machine.travel(published, tick=False):
+        story = ArticleFactory(title="Corrected", publish_at=published)
+        ArticleFactory(title="Untouched", publish_at=published - dt.timedelta(hours=1))
+    with time_machine.travel(corrected, tick=False):
+        services.correction_add(article=story, text="A name was misspelt.", user=None)
+
+    channel, items = feed_items(client)
+
+    updated = {
+        item.findtext("title"): parse_datetime(
+            item.findtext("{http://www.w3.org/2005/Atom}updated")
+        )
+        for item in items
+    }
+    assert updated == {"Corrected": corrected, "Untouched": published}
+    assert parsedate_to_datetime(channel.findtext("lastBuildDate")) == corrected

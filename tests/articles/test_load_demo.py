@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from articles import demo_content as demo
 from articles import selectors, services
-from articles.models import Article, Author, RelatedLink, Topic
+from articles.models import Article, Author, Correction, Redirect, RelatedLink, Topic
 from articles.sanitize import sanitize_html
 from tests.factories import ArticleFactory, TopicFactory
 
@@ -44,6 +44,9 @@ def test_the_demo_file_names_only_topics_bylines_and_stories_it_has():
         for link in spec.related:
             assert bool(link.article) != bool(link.url), spec.slug
             assert not link.article or link.article in DEMO_SLUGS, spec.slug
+        assert not set(spec.old_slugs) & set(DEMO_SLUGS), spec.slug
+        for note in spec.corrections:
+            assert note.kind in Correction.Kind.values, spec.slug
 
 
 def load_demo(*args) -> str:
@@ -61,6 +64,8 @@ def snapshot() -> dict:
             Article.topics.through.objects.order_by("pk").values_list("article_id", "topic_id")
         ),
         "links": list(RelatedLink.objects.order_by("pk").values()),
+        "corrections": list(Correction.objects.order_by("pk").values()),
+        "redirects": list(Redirect.objects.order_by("pk").values()),
         "topics": list(Topic.objects.order_by("pk").values()),
         "authors": list(Author.objects.order_by("pk").values()),
         "users": list(user_model.objects.order_by("pk").values()),
@@ -387,3 +392,39 @@ def test_a_published_draft_of_changes_is_not_brought_back_and_a_reset_restores_i
     spec = next(spec for spec in DEMO.articles if spec.slug == PENDING_SLUG)
     assert story.title == spec.title
     assert selectors.pending_edit(article_id=story.pk).title == spec.pending.title
+
+
+# Corrections and old addresses
+
+COUNCIL_SLUG = "city-council-approves-four-day-week-pilot"
+COUNCIL_OLD_SLUG = "council-backs-four-day-week"
+
+
+def test_a_demo_story_carries_a_correction_and_answers_an_old_address(client):
+    load_demo()
+
+    council = Article.objects.get(slug=COUNCIL_SLUG)
+    correction = council.corrections.get()
+    assert correction.kind == Correction.Kind.CORRECTION
+    assert "32 to 23" in correction.text
+    assert council.latest_correction_at == correction.posted_at > council.publish_at
+    page = client.get(council.get_absolute_url()).content.decode()
+    assert "Updated <time" in page
+    assert "32 to 23" in page
+    moved = client.get(f"/articles/{COUNCIL_OLD_SLUG}/")
+    assert (moved.status_code, moved["Location"]) == (301, council.get_absolute_url())
+
+
+def test_a_reset_brings_back_a_removed_correction_and_old_address():
+    load_demo()
+    council = Article.objects.get(slug=COUNCIL_SLUG)
+    council.corrections.all().delete()
+    council.redirects.all().delete()
+
+    output = load_demo("--reset")
+
+    assert f"article {COUNCIL_SLUG}: corrections and updates, old addresses" in output
+    council.refresh_from_db()
+    assert council.corrections.count() == 1
+    assert council.latest_correction_at is not None
+    assert list(council.redirects.values_list("old_slug", flat=True)) == [COUNCIL_OLD_SLUG]

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from articles import selectors, services
 from articles.cachetags import article_tag
-from articles.models import Article, RelatedLink
+from articles.models import Article, Correction, RelatedLink
 from newsroom.pagecache import http, store
 from tests.articles.test_admin import article_form, change_url
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
@@ -478,6 +478,51 @@ def test_editing_a_headline_refreshes_its_page_its_lists_and_the_cards_that_show
     }  # fmt: skip
     for name in ("A", "B", "home", "politics", "feed"):
         assert b"B headline corrected" in anonymous.get(newsroom["pages"][name]).content
+
+
+def test_a_correction_refreshes_exactly_the_pages_a_headline_change_does(anonymous, newsroom, edit):
+    b = newsroom["b"]
+    correction = edit(
+        lambda: services.correction_add(article=b, text="The vote was 31 to 24.", user=None)
+    )
+
+    assert stale_pages(anonymous, newsroom["pages"]) == {
+        "B", "A", "home", "politics", "feed", "sitemap"
+    }  # fmt: skip
+    assert b"The vote was 31 to 24." in anonymous.get(newsroom["pages"]["B"]).content
+
+    correction.text = "The vote was 31 to 24, with two abstentions."
+    edit(correction.save)
+    assert stale_pages(anonymous, newsroom["pages"]) == {
+        "B", "A", "home", "politics", "feed", "sitemap"
+    }  # fmt: skip
+    assert b"two abstentions" in anonymous.get(newsroom["pages"]["B"]).content
+
+    edit(correction.delete)
+    assert stale_pages(anonymous, newsroom["pages"]) == {
+        "B", "A", "home", "politics", "feed", "sitemap"
+    }  # fmt: skip
+
+
+def test_a_correction_to_a_draft_refreshes_nothing_the_public_sees(anonymous, newsroom, edit):
+    d = newsroom["d"]
+    edit(lambda: Correction.objects.create(article=d, text="Not out yet."))
+
+    assert stale_pages(anonymous, newsroom["pages"]) == set()
+
+
+def test_an_old_address_answers_a_301_that_no_cache_keeps(anonymous, newsroom, editor_client, edit):
+    b = newsroom["b"]
+    response = edit(lambda: editor_client.post(change_url(b), article_form(b, slug="b-renamed")))
+    assert response.status_code == 302
+
+    for _ in range(2):
+        moved = anonymous.get("/articles/b/")
+        assert moved.status_code == 301
+        assert moved["Location"] == "/articles/b-renamed/"
+        assert moved["X-Page-Cache"] == "miss"
+        assert "no-store" in moved["Cache-Control"]
+    assert anonymous.get("/articles/b-renamed/").status_code == 200
 
 
 def test_withdrawing_removes_the_story_everywhere_it_was_shown(anonymous, newsroom, edit):

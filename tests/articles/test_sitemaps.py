@@ -2,8 +2,10 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 
 import pytest
+import time_machine
 from django.utils import timezone
 
+from articles import services
 from articles.models import Article
 from tests.factories import ArticleFactory, TopicFactory
 
@@ -59,3 +61,21 @@ def test_sitemap_keeps_a_path_in_site_url(client, settings):
     settings.SITE_URL = "http://example.org/news"
     ArticleFactory(slug="story")
     assert "http://example.org/news/articles/story/" in sitemap_entries(client)
+
+
+def test_a_storys_lastmod_is_the_day_of_its_latest_correction(client, settings):
+    settings.SITE_URL = "https://news.example.org"
+    published = timezone.now() - dt.timedelta(days=3)
+    corrected = published + dt.timedelta(days=2)
+    with time_machine.travel(published, tick=False):
+        ArticleFactory(slug="corrected", publish_at=published)
+    with time_machine.travel(corrected, tick=False):
+        services.correction_add(
+            article=Article.objects.get(slug="corrected"), text="A date was wrong.", user=None
+        )
+
+    entries = sitemap_entries(client)
+
+    assert entries["https://news.example.org/articles/corrected/"] == (
+        corrected.astimezone(dt.UTC).strftime("%Y-%m-%d")
+    )

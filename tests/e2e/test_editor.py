@@ -242,3 +242,64 @@ def test_a_live_story_is_changed_as_a_draft_shared_and_then_published(
     assert source.url == f"{live_server.url}/articles/bridge/"
     for context in (reader.context, source.context):
         context.close()
+
+
+def test_editor_corrects_a_live_story_and_changes_its_address(live_server, page, browser, shot):
+    """A correction added in the admin reaches readers; the renamed story's old
+    address leads to its new one; a new story may take an old address only when
+    the editor ticks the box that appears."""
+    EditorFactory(username="rosa", password=PASSWORD)
+    story = ArticleFactory(
+        title="Council backs a four-day week", slug="council-backs-four-day-week"
+    )
+
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "rosa")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_be_visible()
+
+    page.goto(f"{live_server.url}/admin/articles/article/{story.pk}/change/")
+    page.locator("#corrections-group .add-row a").click()
+    page.select_option("#id_corrections-0-kind", "correction")
+    page.fill("#id_corrections-0-text", "An earlier version gave the vote as 32 to 23.")
+    page.fill("#id_slug", "council-approves-four-day-week-pilot")
+    shot("correction-and-new-slug")
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    page.goto(f"{live_server.url}/admin/articles/article/{story.pk}/change/")
+    expect(page.locator(".field-old_addresses")).to_contain_text(
+        "/articles/council-backs-four-day-week/"
+    )
+    shot("old-addresses-listed")
+
+    reader = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    reader.goto(f"{live_server.url}/articles/council-backs-four-day-week/")
+    assert reader.url == f"{live_server.url}/articles/council-approves-four-day-week-pilot/"
+    expect(reader.locator(".article-updated")).to_contain_text("Updated")
+    expect(reader.locator(".article-corrections")).to_contain_text("32 to 23")
+    reader.locator(".article-corrections").scroll_into_view_if_needed()
+    reader.screenshot(path=str(shot.folder / "reader-corrected-story.png"), full_page=True)
+    reader.context.close()
+
+    page.goto(f"{live_server.url}/admin/articles/article/add/")
+    page.fill("#id_title", "Another story")
+    page.fill("#id_standfirst", "A standfirst.")
+    page.locator(".field-body [contenteditable=true]").click()
+    page.keyboard.type("A body.")
+    page.fill("#id_impact_score", "20")
+    # Typed over the slug the headline filled in.
+    page.fill("#id_slug", "council-backs-four-day-week")
+    page.locator("#id_slug").dispatch_event("change")
+    expect(page.locator("#id_slug")).to_have_value("council-backs-four-day-week")
+    expect(page.locator("#id_take_over_address")).to_be_hidden()
+    page.click("input[name=_save]")
+    shot("refused")
+    expect(page.locator(".field-slug .errorlist")).to_contain_text("is an old address of")
+    expect(page.locator("#id_take_over_address")).to_be_visible()
+    shot("take-over-address")
+    page.check("#id_take_over_address")
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    assert Article.objects.get(slug="council-backs-four-day-week").title == "Another story"

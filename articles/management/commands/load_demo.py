@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from articles import demo_content as demo
 from articles import selectors, services
-from articles.models import Article, Author, PendingEdit, RelatedLink, Topic
+from articles.models import Article, Author, Correction, PendingEdit, Redirect, RelatedLink, Topic
 
 ARTICLE_FIELDS = (
     "title",
@@ -96,6 +96,8 @@ class Command(BaseCommand):
             for spec in content.articles:
                 if spec.slug in new:
                     self._set_links(articles[spec.slug], spec, articles=articles)
+                    self.created += self._set_corrections(articles[spec.slug], spec, now=now)
+                    self.created += self._add_old_slugs(articles[spec.slug], spec)
                 elif reset:
                     self._reset_article(
                         articles[spec.slug],
@@ -168,6 +170,9 @@ class Command(BaseCommand):
         self.overwrites.append(Overwrite(row, [_label(obj, name) for name in changed], apply))
 
     def _create_article(self, spec: demo.DemoArticle, *, topics, authors, now) -> Article:
+        # A demo story an editor renamed left a redirect at its address; the story
+        # comes back there, so the address is its own again.
+        Redirect.objects.filter(kind=Redirect.Kind.ARTICLE, old_slug=spec.slug).delete()
         article = Article(slug=spec.slug)
         _fill(article, spec, authors=authors, now=now)
         article.full_clean()  # sanitizes the body, exactly as an admin save would
@@ -189,6 +194,17 @@ class Command(BaseCommand):
         links_differ = _links(article) != _wanted_links(spec, articles=articles)
         if links_differ:
             changed.append(str(RelatedLink._meta.verbose_name_plural))
+        corrections_differ = _corrections(article) != _wanted_corrections(spec)
+        if corrections_differ:
+            changed.append(str(Correction._meta.verbose_name_plural))
+        # An old address that is some story's own now cannot be given back.
+        old_slugs_missing = (
+            set(spec.old_slugs)
+            - set(article.redirects.values_list("old_slug", flat=True))
+            - set(Article.objects.filter(slug__in=spec.old_slugs).values_list("slug", flat=True))
+        )
+        if old_slugs_missing:
+            changed.append("old addresses")
         if not changed:
             return
 
@@ -200,6 +216,10 @@ class Command(BaseCommand):
                 article.topics.set(wanted_topics)
             if links_differ:
                 self._set_links(article, spec, articles=articles)
+            if corrections_differ:
+                self._set_corrections(article, spec, now=now)
+            if old_slugs_missing:
+                self._add_old_slugs(article, spec, take_over=True)
 
         self.overwrites.append(Overwrite(f"article {article.slug}", changed, apply))
 
@@ -242,6 +262,43 @@ class Command(BaseCommand):
                 lambda: self._save_pending(article, pending, user=user),
             )
         )
+
+    def _set_corrections(self, article: Article, spec: demo.DemoArticle, *, now) -> int:
+        """Make the article's corrections exactly the demo's, dated as long ago as it
+        says; how many it wrote."""
+        article.corrections.all().delete()
+        for note in spec.corrections:
+            correction = Correction(
+                article=article,
+                kind=note.kind,
+                text=note.text,
+                posted_at=now - timedelta(hours=note.hours),
+            )
+            correction.full_clean()
+            correction.save()
+        services.article_refresh_corrections(article=article)
+        return len(spec.corrections)
+
+    def _add_old_slugs(self, article: Article, spec: demo.DemoArticle, *, take_over=False) -> int:
+        """Old addresses leading to the article; one an editor gave to something else
+        is left to them, unless ``take_over`` (a reset). A story's own slug never is.
+        How many it added.
+        """
+        added = 0
+        for old_slug in spec.old_slugs:
+            if Article.objects.filter(slug=old_slug).exists():
+                continue
+            existing = Redirect.objects.filter(kind=Redirect.Kind.ARTICLE, old_slug=old_slug)
+            if existing.filter(article=article).exists():
+                continue
+            if existing.exists() and not take_over:
+                continue
+            existing.delete()
+            redirect = Redirect(kind=Redirect.Kind.ARTICLE, old_slug=old_slug, article=article)
+            redirect.full_clean()
+            redirect.save()
+            added += 1
+        return added
 
     def _editor(self, *, reset: bool) -> bool:
         """Create the demo editor, a staff member of the Editors group. True when created.
@@ -367,6 +424,18 @@ def _wanted_links(spec: demo.DemoArticle, *, articles) -> list[tuple]:
         )
         for position, link in enumerate(spec.related)
     ]
+
+
+def _wanted_corrections(spec: demo.DemoArticle) -> list[tuple]:
+    """The demo's corrections of the article, comparable with ``_corrections``: their
+    times are relative to when the demo was loaded, so only kind and text count.
+    """
+    oldest_first = sorted(spec.corrections, key=lambda note: -note.hours)
+    return [(note.kind, note.text) for note in oldest_first]
+
+
+def _corrections(article: Article) -> list[tuple]:
+    return list(article.corrections.order_by("posted_at", "id").values_list("kind", "text"))
 
 
 def _links(article: Article) -> list[tuple]:

@@ -1,5 +1,6 @@
 """The article page: its anatomy, topics, previews, related cards, meta and query budget."""
 
+import datetime as dt
 import re
 from html import unescape
 
@@ -7,7 +8,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from articles import services
 from articles.models import Article, RelatedLink, Topic
 from tests.articles.views.pages import SITE_URL, canonical_of, head_of, not_public
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
@@ -305,3 +309,113 @@ def test_an_article_page_with_its_cards_curated_costs_two_queries(
 
     assert len(_article_topics(response)) == 3
     assert response.text.count('data-curated="true"') == 3
+
+
+# Corrections and updates
+
+
+def _corrected_story(**kwargs):
+    """A story published two hours ago, saved then, with a correction an hour later."""
+    published = timezone.now() - dt.timedelta(hours=2)
+    article = ArticleFactory(publish_at=published, **kwargs)
+    Article.objects.filter(pk=article.pk).update(updated_at=published)
+    corrected = published + dt.timedelta(hours=1)
+    services.correction_add(
+        article=article,
+        text="An earlier version gave the vote as 32 to 23.\nIt was 31 to 24.",
+        posted_at=corrected,
+        user=None,
+    )
+    services.correction_add(
+        article=article,
+        kind="editors_note",
+        text="This story was updated with the <council's> reply.",
+        posted_at=published + dt.timedelta(minutes=30),
+        user=None,
+    )
+    article.refresh_from_db()
+    return article, published, corrected
+
+
+def test_corrections_are_listed_at_the_foot_of_the_story_with_their_times(client):
+    article, published, corrected = _corrected_story()
+
+    content = client.get(article.get_absolute_url()).content.decode()
+
+    foot = content.split('class="article-corrections', 1)[1].split("</section>", 1)[0]
+    assert content.index('class="impact-score') < content.index('class="article-corrections')
+    assert content.index('class="article-corrections') < content.index("Contact Us")
+    notes = re.findall(
+        r'<li class="article-correction[^"]*">\s*<strong>([^<]+)</strong>,\s*'
+        r'<time datetime="([^"]+)">',
+        foot,
+    )
+    assert [(kind, parse_datetime(at)) for kind, at in notes] == [
+        ("Editor&#x27;s note", published + dt.timedelta(minutes=30)),
+        ("Correction", corrected),
+    ]
+    assert "An earlier version gave the vote as 32 to 23.<br>It was 31 to 24." in foot
+    assert "the &lt;council&#x27;s&gt; reply" in foot, "plain text, escaped"
+
+
+def test_the_page_says_updated_and_its_modified_time_follows_the_latest_correction(client):
+    article, published, corrected = _corrected_story()
+
+    response = client.get(article.get_absolute_url())
+
+    byline = response.content.decode().split('class="article-byline', 1)[1].split("</p>", 1)[0]
+    updated = re.search(r'Updated <time datetime="([^"]+)">', byline)
+    assert parse_datetime(updated.group(1)) == corrected
+    meta = head_of(response).meta
+    assert parse_datetime(meta["article:published_time"]) == published
+    assert parse_datetime(meta["article:modified_time"]) >= corrected
+
+
+def test_a_note_from_before_publication_does_not_make_the_story_updated(client):
+    published = timezone.now() - dt.timedelta(hours=1)
+    article = ArticleFactory(publish_at=published)
+    services.correction_add(
+        article=article,
+        kind="editors_note",
+        text="Embargoed until this morning.",
+        posted_at=published - dt.timedelta(hours=1),
+        user=None,
+    )
+
+    content = client.get(article.get_absolute_url()).content.decode()
+
+    assert "Embargoed until this morning." in content
+    assert "Updated" not in content
+
+
+def test_a_story_without_corrections_has_no_corrections_section(client):
+    content = client.get(ArticleFactory().get_absolute_url()).content.decode()
+
+    assert "article-corrections" not in content
+    assert "Updated" not in content
+
+
+def test_a_corrected_page_stays_within_the_query_budget(
+    client, django_assert_max_num_queries, settings
+):
+    settings.PAGE_CACHE_SECONDS = 0
+    article = _article_with(10)
+    services.correction_add(article=article, text="A name was misspelt.", user=None)
+
+    with django_assert_max_num_queries(5):
+        response = client.get(article.get_absolute_url())
+
+    assert "A name was misspelt." in response.content.decode()
+
+
+def test_corrections_cost_one_query_and_only_on_a_corrected_story(
+    client, django_assert_num_queries, settings
+):
+    settings.PAGE_CACHE_SECONDS = 0
+    article = _article_with(3)
+    client.get(ArticleFactory(topics=[]).get_absolute_url())  # keeps the topic list and menu
+    services.correction_add(article=article, text="A name was misspelt.", user=None)
+
+    plain = 2 if connection.vendor == "postgresql" else 3
+    with django_assert_num_queries(plain + 1):
+        assert "A name was misspelt." in client.get(article.get_absolute_url()).text
