@@ -1361,7 +1361,9 @@ def test_redate_to_now_is_an_action_of_its_own(chief_editor_client):
     story = ArticleFactory(status="withdrawn", publish_at=timezone.now() - datetime.timedelta(4))
 
     changelist = chief_editor_client.get(CHANGELIST).content.decode()
-    response = chief_editor_client.post(CHANGELIST, {"action": "redate", "_selected_action": [story.pk]})
+    response = chief_editor_client.post(
+        CHANGELIST, {"action": "redate", "_selected_action": [story.pk]}
+    )
 
     assert '<option value="redate">Re-date to now</option>' in changelist
     story.refresh_from_db()
