@@ -13,7 +13,6 @@ from typing import Literal
 
 CONTENT = Path(__file__).resolve().parent / "demo" / "content.toml"
 # The group the demo editor joins: the one the migrations give the editors' permissions.
-EDITORS_GROUP = "Editors"
 
 State = Literal["published", "scheduled", "draft"]
 
@@ -93,13 +92,31 @@ class DemoArticle:
 
 
 @dataclass(frozen=True)
+class DemoAccount:
+    """A demo login: a staff user in ``groups``, introduced as ``role``."""
+
+    role: str
+    username: str
+    password: str
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DemoContent:
     topics: tuple[DemoTopic, ...]
     authors: tuple[DemoAuthor, ...]
     articles: tuple[DemoArticle, ...]  # newest first
     lead: str  # the slug of the story the command names when it is done
-    editor_username: str
-    editor_password: str
+    accounts: tuple[DemoAccount, ...]  # the editor first
+
+    @property
+    def editor_username(self) -> str:
+        """The demo editor's, who saves the demo's drafts of changes."""
+        return self.accounts[0].username
+
+    @property
+    def editor_password(self) -> str:
+        return self.accounts[0].password
 
 
 def squash(text: str) -> str:
@@ -156,6 +173,8 @@ def load(path: Path = CONTENT) -> DemoContent:
         authors=tuple(DemoAuthor(**_squashed(table)) for table in data["authors"]),
         articles=tuple(_article(table) for table in data["articles"]),
         lead=data["lead"],
-        editor_username=data["editor"]["username"],
-        editor_password=data["editor"]["password"],
+        accounts=tuple(
+            DemoAccount(**(table | {"groups": tuple(table["groups"])}))
+            for table in data["accounts"]
+        ),
     )

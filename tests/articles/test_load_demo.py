@@ -157,6 +157,28 @@ def test_creates_demo_editor_in_editors_group_and_prints_login():
     assert f"user editor / password {DEMO.editor_password}" in output
 
 
+def test_a_demo_chief_editor_may_publish_and_the_demo_editor_may_not():
+    output = load_demo()
+
+    chief = get_user_model().objects.get(username="chief")
+    editor = get_user_model().objects.get(username=DEMO.editor_username)
+    assert set(chief.groups.values_list("name", flat=True)) == {"Editors", "Chief editors"}
+    assert chief.check_password("chief-demo-2026") and not chief.is_superuser
+    assert services.can_publish(chief) and not services.can_publish(editor)
+    assert "Demo chief editor login: http://testserver/admin/ user chief / password" in output
+
+
+def test_reset_puts_a_demo_chief_editor_back_in_its_groups():
+    load_demo()
+    chief = get_user_model().objects.get(username="chief")
+    chief.groups.remove(Group.objects.get(name="Chief editors"))
+
+    output = load_demo("--reset")
+
+    assert "user chief: membership of Chief editors" in output
+    assert chief.groups.filter(name="Chief editors").exists()
+
+
 def test_demo_editor_may_edit_articles_through_the_editors_group():
     load_demo()
 

@@ -71,7 +71,7 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "Refusing to load demo content with DEBUG off: it adds sample articles and an "
-                f"'{content.editor_username}' login whose password is printed in clear. "
+                "logins whose passwords are printed in clear. "
                 "Run with DEBUG=1, or pass --force if you really want it on this site."
             )
         self.created = 0
@@ -107,7 +107,11 @@ class Command(BaseCommand):
                         articles=articles,
                         now=now,
                     )
-            editor_created = self._editor(reset=reset)
+            created_accounts = {
+                account.username
+                for account in content.accounts
+                if self._account(account, reset=reset)
+            }
             editor = get_user_model().objects.get(username=content.editor_username)
             for spec in content.articles:
                 if spec.pending is None:
@@ -121,7 +125,7 @@ class Command(BaseCommand):
                 self._announce(self.overwrites)
                 for overwrite in self.overwrites:
                     overwrite.apply()
-        self._summary(articles, reset=reset, editor_created=editor_created, now=now)
+        self._summary(articles, reset=reset, created_accounts=created_accounts, now=now)
 
     # Rows
 
@@ -300,22 +304,22 @@ class Command(BaseCommand):
             added += 1
         return added
 
-    def _editor(self, *, reset: bool) -> bool:
-        """Create the demo editor, a staff member of the Editors group. True when created.
+    def _account(self, account: demo.DemoAccount, *, reset: bool) -> bool:
+        """Create a demo login, a staff member of its groups. True when created.
 
         An existing account is left alone, password included: someone may have
-        changed it on purpose. The group normally comes from a migration that also
-        grants its permissions; get_or_create keeps the command working without it.
+        changed it on purpose. The groups normally come from migrations that also
+        grant their permissions; get_or_create keeps the command working without them.
         """
-        username, password = self.content.editor_username, self.content.editor_password
+        username, password = account.username, account.password
         user_model = get_user_model()
-        group, _ = Group.objects.get_or_create(name=demo.EDITORS_GROUP)
+        groups = [Group.objects.get_or_create(name=name)[0] for name in account.groups]
         user = user_model.objects.filter(username=username).first()
         if user is None:
             user = user_model(username=username, is_staff=True, is_active=True)
             user.set_password(password)
             user.save()
-            user.groups.add(group)
+            user.groups.add(*groups)
             self.created += 1
             return True
         self.kept += 1
@@ -326,15 +330,14 @@ class Command(BaseCommand):
             changed += [
                 _label(user, name) for name in ("is_staff", "is_active") if not getattr(user, name)
             ]
-            in_group = user.groups.filter(pk=group.pk).exists()
-            if not in_group:
-                changed.append(f"membership of {group.name}")
+            joined = set(user.groups.values_list("pk", flat=True))
+            changed += [f"membership of {group.name}" for group in groups if group.pk not in joined]
 
             def apply():
                 user.set_password(password)
                 user.is_staff = user.is_active = True
                 user.save()
-                user.groups.add(group)
+                user.groups.add(*groups)
 
             if changed:
                 self.overwrites.append(Overwrite(f"user {user.get_username()}", changed, apply))
@@ -354,7 +357,7 @@ class Command(BaseCommand):
         for overwrite in overwrites:
             self.stdout.write(f"  {overwrite.row}: {', '.join(overwrite.fields)}")
 
-    def _summary(self, articles, *, reset, editor_created, now):
+    def _summary(self, articles, *, reset, created_accounts, now):
         states = {"published": 0, "scheduled": 0, "draft": 0}
         for article in articles.values():
             if article.status == Article.Status.DRAFT:
@@ -381,15 +384,16 @@ class Command(BaseCommand):
             )
         lead = articles[self.content.lead]
         self.stdout.write(f"Lead story: {settings.SITE_URL}{lead.get_absolute_url()}")
-        password = self.content.editor_password
-        if not editor_created and not reset:
-            password += " (set when the account was created; unchanged if someone changed it)"
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo editor login: {settings.SITE_URL}{reverse('admin:index')} "
-                f"user {self.content.editor_username} / password {password}"
+        for account in self.content.accounts:
+            password = account.password
+            if account.username not in created_accounts and not reset:
+                password += " (set when the account was created; unchanged if someone changed it)"
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo {account.role} login: {settings.SITE_URL}{reverse('admin:index')} "
+                    f"user {account.username} / password {password}"
+                )
             )
-        )
 
 
 def _fill(article: Article, spec: demo.DemoArticle, *, authors, now) -> None:
