@@ -1062,6 +1062,31 @@ def test_a_draft_of_changes_refuses_changed_related_links(editor_client):
     assert not live.related_links.exists()
 
 
+def test_a_draft_of_changes_refuses_a_new_correction_instead_of_dropping_it(editor_client):
+    live = ArticleFactory()
+    posted = timezone.localtime() - datetime.timedelta(minutes=5)
+    correction = {
+        "kind": "correction",
+        "posted_at_0": posted.strftime("%Y-%m-%d"),
+        "posted_at_1": posted.strftime("%H:%M:%S"),
+        "text": "An earlier version misspelt the mayor's name.",
+    }
+
+    response = editor_client.post(
+        change_url(live),
+        article_form(live, title="A changed headline")
+        | correction_rows([correction])
+        | {"_save_pending": "Save draft of changes"},
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Corrections and updates are not part of a draft of changes" in html
+    assert "An earlier version misspelt the mayor&#x27;s name." in html, "nothing typed is lost"
+    assert not live.corrections.exists()
+    assert selectors.pending_edit(article_id=live.pk) is None
+
+
 def test_the_draft_of_changes_shows_in_history_and_compare(editor_client):
     live = ArticleFactory(title="Live headline")
     editor_client.post(change_url(live), article_form(live))
