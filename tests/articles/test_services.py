@@ -217,19 +217,20 @@ def test_an_editor_cannot_publish_now_and_nothing_changes():
     assert (draft.status, draft.version) == (Article.Status.DRAFT, 1)
 
 
-def test_saving_a_publishing_change_needs_the_right_but_a_text_edit_does_not():
+def test_saving_a_publishing_change_needs_the_right():
     editor = EditorFactory()
-    live = ArticleFactory(title="Old")
-    live.title = "Typo fixed"
-    services.article_save(article=live, opened_version=1, user=editor)
+    draft = ArticleFactory(status="draft", publish_at=None, title="Old")
+    draft.title = "Typo fixed"
+    services.article_save(article=draft, opened_version=1, user=editor)
 
-    live.publish_at = timezone.now() + datetime.timedelta(days=1)
+    draft.status = Article.Status.PUBLISHED
+    draft.publish_at = timezone.now() - HOUR
     with pytest.raises(ValidationError) as excinfo:
-        services.article_save(article=live, opened_version=2, user=editor)
+        services.article_save(article=draft, opened_version=2, user=editor)
 
-    assert "publish_at" in excinfo.value.message_dict
-    live.refresh_from_db()
-    assert (live.title, live.version, live.is_published()) == ("Typo fixed", 2, True)
+    assert "status" in excinfo.value.message_dict
+    draft.refresh_from_db()
+    assert (draft.title, draft.version, draft.status) == ("Typo fixed", 2, Article.Status.DRAFT)
 
 
 def test_publish_now_brings_back_a_story_past_its_take_down_time():
@@ -263,11 +264,17 @@ def test_asking_for_review_records_who_and_when_until_the_story_is_published():
     assert not Article.objects.ready_for_review().exists()
 
 
-@pytest.mark.parametrize("publish_at", [-HOUR, HOUR], ids=["live", "scheduled"])
-def test_a_live_or_scheduled_story_cannot_be_asked_for_review(publish_at):
+@pytest.mark.parametrize(
+    ("publish_at", "message"),
+    [(-HOUR, "It is live and has no draft of changes"), (HOUR, "already scheduled")],
+    ids=["live-without-draft", "scheduled"],
+)
+def test_a_scheduled_story_or_a_live_one_without_a_draft_cannot_be_asked_for_review(
+    publish_at, message
+):
     story = ArticleFactory(publish_at=timezone.now() + publish_at)
 
-    with pytest.raises(ValidationError, match="already published or scheduled"):
+    with pytest.raises(ValidationError, match=message):
         services.article_request_review(article=story, user=EditorFactory())
 
     story.refresh_from_db()
@@ -406,7 +413,7 @@ def test_publishing_the_draft_of_changes_makes_its_text_and_topics_live():
         user=None,
     )
 
-    published = services.article_publish_pending(article=live, user=UserFactory())
+    published = services.article_publish_pending(article=live, user=ChiefEditorFactory())
 
     live.refresh_from_db()
     assert (live.title, live.impact_score, live.version) == ("Draft headline", 90, 3)
@@ -546,7 +553,7 @@ def test_an_editor_cannot_redate_and_nothing_changes():
 
 
 def test_a_correction_is_a_new_version_whose_revision_holds_it():
-    user = UserFactory()
+    user = ChiefEditorFactory()
     story = ArticleFactory()
     at = timezone.now() - datetime.timedelta(minutes=5)
 
