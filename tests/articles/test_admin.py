@@ -818,6 +818,248 @@ def test_the_ask_for_review_action_marks_drafts_and_refuses_live_stories(editor_
     assert any("“A live story” was not changed" in message for message in shown)
 
 
+# The review step on a live story: what readers see changes only through a chief editor
+
+READERS_WOULD_SEE = "Readers would see this change at once"
+
+
+@pytest.mark.parametrize("button", ["_save", "_continue", "_addanother"])
+def test_an_editor_saving_a_live_storys_text_is_refused_and_keeps_what_was_typed(
+    editor_client, client, button
+):
+    live = ArticleFactory(title="Mayor resigns", slug="mayor")
+    data = article_form(live, title="Mayor resigns after vote", standfirst="Typed with care.")
+    del data["_save"]
+    data[button] = "Save and publish"
+
+    response = editor_client.post(change_url(live), data)
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert READERS_WOULD_SEE in " ".join(form.non_field_errors())
+    assert "“Save and ask for review”" in " ".join(form.non_field_errors())
+    page = response.content.decode()
+    assert 'value="Mayor resigns after vote"' in page
+    assert "Typed with care." in page
+    live.refresh_from_db()
+    assert (live.title, live.version) == ("Mayor resigns", 1)
+    assert selectors.pending_edit(article_id=live.pk) is None
+    assert (
+        '<h1 class="article-title">Mayor resigns</h1>'
+        in client.get("/articles/mayor/").content.decode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("topics", READERS_WOULD_SEE),
+        ("slug", READERS_WOULD_SEE),
+        ("link", "Readers would see these changes to the related links at once"),
+        ("correction", "Readers would see this correction or update at once"),
+    ],
+)
+def test_an_editor_changing_what_else_readers_see_of_a_live_story_is_refused(
+    editor_client, change, message
+):
+    live = ArticleFactory(slug="first", topics=[TopicFactory()])
+    changes = {
+        "topics": {"topics": [TopicFactory().pk]},
+        "slug": {"slug": "second"},
+        "link": {"links": [{"target_article": ArticleFactory().pk}]},
+        "correction": correction_rows(
+            [{"kind": "correction", "posted_at_0": "", "posted_at_1": "", "text": "Oops."}]
+        ),
+    }[change]
+    data = article_form(live, links=changes.pop("links", None))
+    data.update(changes)
+    if change == "correction":
+        made = timezone.localtime() - datetime.timedelta(minutes=5)
+        data["corrections-0-posted_at_0"] = made.strftime("%Y-%m-%d")
+        data["corrections-0-posted_at_1"] = made.strftime("%H:%M:%S")
+
+    response = editor_client.post(change_url(live), data)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    live.refresh_from_db()
+    assert (live.slug, live.version) == ("first", 1)
+    assert not live.related_links.exists()
+    assert not live.corrections.exists()
+
+
+def test_an_editor_may_still_withdraw_a_live_story_from_its_form(editor_client):
+    live = ArticleFactory(title="Mayor resigns")
+
+    response = editor_client.post(change_url(live), article_form(live, status="withdrawn"))
+
+    assert response.status_code == 302
+    live.refresh_from_db()
+    assert live.status == Article.Status.WITHDRAWN
+
+
+def test_an_editor_may_add_a_correction_to_a_draft(editor_client):
+    draft = ArticleFactory(status="draft", publish_at=None)
+    made = timezone.localtime() - datetime.timedelta(minutes=5)
+    data = article_form(draft) | correction_rows(
+        [
+            {
+                "kind": "update",
+                "posted_at_0": made.strftime("%Y-%m-%d"),
+                "posted_at_1": made.strftime("%H:%M:%S"),
+                "text": "Written before it goes out.",
+            }
+        ]
+    )
+
+    response = editor_client.post(change_url(draft), data)
+
+    assert response.status_code == 302
+    assert draft.corrections.get().text == "Written before it goes out."
+
+
+def test_with_the_review_step_off_an_editor_saves_a_live_story_at_once(editor_client, settings):
+    settings.ARTICLE_REVIEW_REQUIRED = False
+    live = ArticleFactory(title="Mayor resigns")
+
+    response = editor_client.post(change_url(live), article_form(live, title="Mayor quits"))
+
+    assert response.status_code == 302
+    live.refresh_from_db()
+    assert live.title == "Mayor quits"
+
+
+def test_save_and_ask_for_review_on_a_live_story_keeps_a_draft_until_a_chief_editor_publishes(
+    make_editor_client, chief_editor_client, client, django_capture_on_commit_callbacks
+):
+    ana = make_editor_client(username="ana")
+    live = ArticleFactory(title="Bridge opens", slug="bridge")
+    form_page = ana.get(change_url(live)).content.decode()
+    data = article_form(live, title="Bridge opens two weeks early")
+    data["_request_review"] = "Save and ask for review"
+
+    asked = ana.post(change_url(live), data)
+
+    assert 'name="_request_review"' in form_page
+    assert asked.status_code == 302
+    assert asked.url == change_url(live)
+    assert any("ready for review" in message for message in messages_of(asked))
+    assert (
+        '<h1 class="article-title">Bridge opens</h1>'
+        in client.get("/articles/bridge/").content.decode()
+    )
+    assert selectors.pending_edit(article_id=live.pk).title == "Bridge opens two weeks early"
+    listed = chief_editor_client.get(CHANGELIST, {"review": "ready"})
+    assert [a.title for a in listed.context["cl"].result_list] == ["Bridge opens"]
+    assert "Asked by ana at" in listed.content.decode()
+    history = chief_editor_client.get(f"{change_url(live)[: -len('change/')]}history/")
+    assert "asked for review" in history.content.decode()
+
+    reviewed = form_data_in(chief_editor_client.get(change_url(live)).content.decode())
+    # Committed, as in the admin: the page cache hears of it.
+    with django_capture_on_commit_callbacks(execute=True):
+        published = chief_editor_client.post(change_url(live), reviewed)
+
+    assert published.status_code == 302
+    live.refresh_from_db()
+    assert live.title == "Bridge opens two weeks early"
+    assert live.review_requested_at is None
+    assert selectors.pending_edit(article_id=live.pk) is None
+    assert not chief_editor_client.get(CHANGELIST, {"review": "ready"}).context["cl"].result_list
+    page = client.get("/articles/bridge/").content.decode()
+    assert '<h1 class="article-title">Bridge opens two weeks early</h1>' in page
+
+
+def test_save_and_ask_for_review_on_a_live_story_refuses_what_a_draft_cannot_hold(editor_client):
+    live = ArticleFactory(slug="first")
+    data = article_form(live, slug="second", title="New headline")
+    data["_request_review"] = "Save and ask for review"
+
+    response = editor_client.post(change_url(live), data)
+
+    assert response.status_code == 200
+    assert "Slug is not part of a draft of changes" in str(form_errors(response)["slug"])
+    live.refresh_from_db()
+    assert live.review_requested_at is None
+    assert selectors.pending_edit(article_id=live.pk) is None
+
+
+def test_discarding_a_draft_of_changes_ends_its_review(editor_client):
+    live = ArticleFactory(title="Live headline")
+    data = article_form(live, title="Draft headline")
+    data["_request_review"] = "Save and ask for review"
+    editor_client.post(change_url(live), data)
+    assert Article.objects.ready_for_review().filter(pk=live.pk).exists()
+
+    editor_client.post(f"/admin/articles/article/{live.pk}/discard-changes/", {"opened_version": 2})
+
+    live.refresh_from_db()
+    assert live.review_requested_at is None
+    assert live.title == "Live headline"
+
+
+def test_an_editor_cannot_publish_a_draft_of_changes_from_the_form_that_shows_it(editor_client):
+    live = ArticleFactory(title="Live headline")
+    editor_client.post(
+        change_url(live),
+        article_form(live, title="Draft headline") | {"_save_pending": "Save draft of changes"},
+    )
+    data = form_data_in(editor_client.get(change_url(live)).content.decode())
+
+    response = editor_client.post(change_url(live), data)
+
+    assert response.status_code == 200
+    assert READERS_WOULD_SEE in " ".join(response.context["adminform"].form.non_field_errors())
+    assert Article.objects.get(pk=live.pk).title == "Live headline"
+    assert selectors.pending_edit(article_id=live.pk).title == "Draft headline"
+
+
+def test_publish_their_drafts_of_changes_is_not_offered_to_an_editor_and_does_nothing(
+    editor_client,
+):
+    live = ArticleFactory(title="Live headline")
+    edited = Article.objects.get(pk=live.pk)
+    edited.title = "New"
+    services.article_save_pending(article=edited, topics=[], opened_version=1, user=None)
+
+    changelist = editor_client.get(CHANGELIST).content.decode()
+    editor_client.post(CHANGELIST, {"action": "publish_changes", "_selected_action": [live.pk]})
+
+    assert 'value="publish_changes"' not in changelist
+    assert Article.objects.get(pk=live.pk).title == "Live headline"
+
+
+def test_the_ask_for_review_action_takes_a_live_story_with_a_draft_of_changes(editor_client):
+    live = ArticleFactory(title="Live headline")
+    edited = Article.objects.get(pk=live.pk)
+    edited.title = "New"
+    services.article_save_pending(article=edited, topics=[], opened_version=1, user=None)
+
+    response = editor_client.post(
+        CHANGELIST, {"action": "request_review", "_selected_action": [live.pk]}
+    )
+
+    assert "1 article is ready for review." in messages_of(response)
+    assert Article.objects.get(pk=live.pk).review_requested_at is not None
+
+
+def test_an_editor_cannot_restore_a_version_of_a_live_story(editor_client, chief_editor_client):
+    live = ArticleFactory(title="First headline")
+    chief_editor_client.post(change_url(live), article_form(live))
+    live.refresh_from_db()
+    chief_editor_client.post(change_url(live), article_form(live, title="Second headline"))
+    first = Version.objects.get_for_object(live).order_by("pk").first()
+    revision_url = f"/admin/articles/article/{live.pk}/history/{first.pk}/"
+
+    restore_form = editor_client.get(revision_url).content.decode()
+    restored = editor_client.post(revision_url, form_data_in(restore_form))
+
+    assert restored.status_code == 200
+    assert READERS_WOULD_SEE in restored.content.decode()
+    live.refresh_from_db()
+    assert (live.title, live.version) == ("Second headline", 3)
+
+
 # A draft with a headline only; what publishing needs
 
 

@@ -681,15 +681,18 @@ def test_a_bump_in_another_process_reaches_this_ones_copies_at_once(
 # Drafts of changes, previews and share links are never stored and purge nothing
 
 
+@pytest.mark.parametrize(
+    "button",
+    [{"_save_pending": "Save draft of changes"}, {"_request_review": "Save and ask for review"}],
+    ids=["draft", "draft-and-review-request"],
+)
 def test_a_draft_of_changes_refreshes_nothing_until_it_is_published(
-    anonymous, newsroom, editor_client, edit
+    anonymous, newsroom, editor_client, edit, button
 ):
     b = newsroom["b"]
     response = edit(
         lambda: editor_client.post(
-            change_url(b),
-            article_form(b, title="B headline, rewritten")
-            | {"_save_pending": "Save draft of changes"},
+            change_url(b), article_form(b, title="B headline, rewritten") | button
         )
     )
     assert response.status_code == 302
