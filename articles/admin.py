@@ -410,6 +410,8 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
         context["can_request_review"] = self.has_change_permission(request, obj) and (
             obj is None or not obj.is_scheduled()
         )
+        # Whether saving a live story publishes, for the buttons' labels.
+        context["may_publish"] = services.can_publish(request.user)
         if obj is not None:
             pending = None if _is_restore(request) else selectors.pending_edit(article_id=obj.pk)
             context["article_is_live"] = obj.is_published()

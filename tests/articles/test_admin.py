@@ -1188,17 +1188,28 @@ def submit_buttons(html: str) -> dict[str, str]:
     )
 
 
-def test_a_live_storys_form_says_save_publishes_and_offers_a_draft_of_changes(editor_client):
+def test_a_live_storys_form_says_save_publishes_and_offers_a_draft_of_changes(
+    chief_editor_client, editor_client
+):
     live = ArticleFactory()
     draft = ArticleFactory(status="draft", publish_at=None)
 
-    live_buttons = submit_buttons(editor_client.get(change_url(live)).content.decode())
-    draft_buttons = submit_buttons(editor_client.get(change_url(draft)).content.decode())
+    live_buttons = submit_buttons(chief_editor_client.get(change_url(live)).content.decode())
+    draft_buttons = submit_buttons(chief_editor_client.get(change_url(draft)).content.decode())
+    editors_buttons = submit_buttons(editor_client.get(change_url(live)).content.decode())
 
     assert live_buttons["_save"] == "Save and publish"
+    assert live_buttons["_continue"] == "Save, publish and continue editing"
     assert live_buttons["_save_pending"] == "Save draft of changes"
     assert draft_buttons["_save"] == "Save"
     assert "_save_pending" not in draft_buttons
+    # An editor who may not publish: no button says it publishes; asking for review does.
+    assert (editors_buttons["_save"], editors_buttons["_continue"]) == (
+        "Save",
+        "Save and continue editing",
+    )
+    assert editors_buttons["_request_review"] == "Save and ask for review"
+    assert editors_buttons["_save_pending"] == "Save draft of changes"
 
 
 def test_saving_a_draft_of_changes_keeps_the_live_story_and_reopens_on_the_draft(
