@@ -177,7 +177,7 @@ def test_an_editor_asks_for_review_and_a_chief_editor_completes_and_publishes(
 def test_an_editor_asks_for_review_of_a_change_to_a_live_story_and_a_chief_editor_publishes(
     live_server, page, browser, shot
 ):
-    """Editor (no right to publish) edits a live story → refused "Save and publish" →
+    """Editor (no right to publish) edits a live story → "Save" refused →
     "Save and ask for review" → readers still see the live text → the chief editor
     finds it under "Ready for review", sees who asked, publishes → readers see it."""
     EditorFactory(username="ana", password=PASSWORD)
