@@ -132,7 +132,7 @@ def article_save(
         _refuse_if_saved_since(article_id=article.pk, opened_version=opened_version, saved=saved)
         article.version = saved.number + 1
         if user is not None:
-            saved_row = Article.objects.get(pk=article.pk)
+            saved_row = Article.objects.defer("search_vector").get(pk=article.pk)
             before = Schedule.of(saved_row)
         live_slug = (
             Article.objects.published().filter(pk=article.pk).values_list("slug", flat=True).first()

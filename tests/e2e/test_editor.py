@@ -1,8 +1,10 @@
 """An editor's journey through the admin in a real browser."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from articles.models import Article
@@ -188,7 +190,13 @@ def test_an_editor_asks_for_review_of_a_change_to_a_live_story_and_a_chief_edito
     expect(reader.locator("h1")).to_have_text("Pool reopens in May")
 
     sign_in(page, live_server.url, "ana")
+    # What readers do not see at once an editor still saves: a take-down time.
     page.goto(f"{live_server.url}/admin/articles/article/{story.pk}/change/")
+    in_a_month = timezone.localdate() + timedelta(days=30)
+    page.fill("#id_unpublish_at_0", in_a_month.strftime("%d/%m/%Y"))
+    page.fill("#id_unpublish_at_1", "18:00:00")
+    page.click("input[name=_continue]")
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
     page.fill("#id_title", "Pool reopens in June")
     page.fill("#id_standfirst", "Repairs to the roof took longer than planned.")
     page.click("input[name=_save]")
