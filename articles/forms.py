@@ -315,6 +315,10 @@ class LiveOnlyFormSet(BaseInlineFormSet):
         opened_live = self.opened_as is not None and self.opened_as.is_published()
         if sends_draft_of_changes(self.data, live=opened_live):
             raise ValidationError(self.live_only_message, code="live_only")
+        if services.changes_what_readers_see(live=self.opened_as, edited=self.instance):
+            # The story's own fields change too: the form refuses (or allows) the whole
+            # save, in one message.
+            return
         try:
             # By now the parent form has put its values on ``self.instance``.
             services.article_check_readers_change(

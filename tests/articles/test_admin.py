@@ -888,6 +888,18 @@ def test_an_editor_changing_what_else_readers_see_of_a_live_story_is_refused(
     assert not live.corrections.exists()
 
 
+def test_an_editor_changing_a_live_storys_text_and_links_gets_one_refusal(editor_client):
+    live = ArticleFactory(title="Mayor resigns")
+    data = article_form(live, title="Mayor quits", links=[{"target_article": ArticleFactory().pk}])
+
+    response = editor_client.post(change_url(live), data)
+
+    page = response.content.decode()
+    assert page.count("Readers would see") == 1
+    assert READERS_WOULD_SEE in page
+    assert not live.related_links.exists()
+
+
 def test_an_editor_may_still_withdraw_a_live_story_from_its_form(editor_client):
     live = ArticleFactory(title="Mayor resigns")
 
