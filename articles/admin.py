@@ -1,3 +1,5 @@
+import copy
+
 import reversion
 from django.conf import settings
 from django.contrib import admin, messages
@@ -19,7 +21,7 @@ from reversion_compare.admin import CompareVersionAdmin
 
 from . import selectors, services
 from .forms import (
-    SAVE_PENDING,
+    REQUEST_REVIEW,
     ArticleAdminForm,
     CorrectionForm,
     CorrectionFormSet,
@@ -54,12 +56,15 @@ reversion.register(
     ],
 )
 
-# The change form's "Save and ask for review" button.
-REQUEST_REVIEW = "_request_review"
-
 # The saved version of the article a history restore overwrites, from ``revision_view``
 # to ``changeform_view`` (django-reversion hands its extra context on).
 RESTORING_OVER = "article_restoring_over"
+# The story as it was before a history restore rewrote its row, from ``revision_view``
+# to ``get_form`` on the request: the form is made inside django-reversion's view,
+# which hands nothing else on.
+RESTORING_LIVE = "article_before_restore"
+# Set on the request by ``save_model`` when the form was kept as a draft of changes.
+SAVED_AS_DRAFT = "article_saved_as_draft_of_changes"
 
 
 def old_addresses_list(owner: Article | Topic) -> str:
@@ -182,7 +187,18 @@ class ChangesFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RelatedLinkInline(admin.TabularInline):
+class LiveRowsInlineMixin:
+    """The inline's formset checks its changes against the story as the form opened it,
+    for the person filling it in (``forms.LiveOnlyFormSet``)."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # ``obj`` is the story as saved: the form has not put its values on it yet.
+        opened_as = copy.copy(obj) if obj is not None and obj.pk else None
+        return type(formset.__name__, (formset,), {"editor": request.user, "opened_as": opened_as})
+
+
+class RelatedLinkInline(LiveRowsInlineMixin, admin.TabularInline):
     model = RelatedLink
     fk_name = "article"
     form = RelatedLinkForm
@@ -202,7 +218,7 @@ class RelatedLinkInline(admin.TabularInline):
         return _("shown")
 
 
-class CorrectionInline(admin.TabularInline):
+class CorrectionInline(LiveRowsInlineMixin, admin.TabularInline):
     model = Correction
     form = CorrectionForm
     formset = CorrectionFormSet
@@ -376,6 +392,8 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
         extra = {"editor": request.user}
         if obj is not None and not _is_restore(request):
             extra["pending_edit"] = selectors.pending_edit(article_id=obj.pk)
+        if _is_restore(request):
+            extra["restoring"] = getattr(request, RESTORING_LIVE, None)
         return type(form.__name__, (form,), extra)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -387,10 +405,13 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
             obj.status == Article.Status.DRAFT or obj.is_scheduled() or obj.is_taken_down()
         ):
             context["preview_url"] = obj.get_absolute_url()
-        # "Save and ask for review", for a story that is not live or scheduled yet.
+        # "Save and ask for review", for a story that is not scheduled: a draft is
+        # saved, a live story's changes are kept as its draft of changes.
         context["can_request_review"] = self.has_change_permission(request, obj) and (
-            obj is None or not (obj.is_published() or obj.is_scheduled())
+            obj is None or not obj.is_scheduled()
         )
+        # Whether saving a live story publishes, for the buttons' labels.
+        context["may_publish"] = services.can_publish(request.user)
         if obj is not None:
             pending = None if _is_restore(request) else selectors.pending_edit(article_id=obj.pk)
             context["article_is_live"] = obj.is_published()
@@ -414,7 +435,9 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
                 topics=form.cleaned_data.get("topics", ()),
                 opened_version=form.cleaned_data.get("opened_version"),
                 user=request.user,
+                ask_for_review=REQUEST_REVIEW in request.POST,
             )
+            setattr(request, SAVED_AS_DRAFT, True)
             return
         services.article_save(
             article=obj,
@@ -454,25 +477,30 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
 
     def log_change(self, request, obj, message):
         entry = super().log_change(request, obj, message)
-        if SAVE_PENDING in request.POST:
+        if getattr(request, SAVED_AS_DRAFT, False):
             # django-reversion made the change message the revision's comment.
-            reversion.set_comment(
-                _("Draft of changes saved (not published): %(changes)s")
-                % {"changes": entry.get_change_message()}
+            comment = (
+                _("Draft of changes saved (not published), asked for review: %(changes)s")
+                if REQUEST_REVIEW in request.POST
+                else _("Draft of changes saved (not published): %(changes)s")
             )
+            reversion.set_comment(comment % {"changes": entry.get_change_message()})
         return entry
 
     def response_change(self, request, obj):
-        if SAVE_PENDING in request.POST:
-            self.message_user(
-                request,
-                _(
+        if getattr(request, SAVED_AS_DRAFT, False):
+            if REQUEST_REVIEW in request.POST:
+                message = _(
+                    "Your changes to “%(title)s” are saved as a draft of changes and are "
+                    "ready for review: a chief editor can publish them. Readers still see "
+                    "the published version."
+                )
+            else:
+                message = _(
                     "Your changes to “%(title)s” are saved as a draft of changes. Readers "
                     "still see the published version until someone publishes them."
                 )
-                % {"title": obj.title},
-                messages.SUCCESS,
-            )
+            self.message_user(request, message % {"title": obj.title}, messages.SUCCESS)
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
 
@@ -493,6 +521,8 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
         # (``changeform_view``), and the restore is checked and counted on from it.
         with transaction.atomic():
             saved = services.article_lock(article_id=unquote(object_id))
+            # The story as readers knew it, for the rule on changing a live story.
+            setattr(request, RESTORING_LIVE, Article.objects.filter(pk=unquote(object_id)).first())
             extra_context = {**(extra_context or {}), RESTORING_OVER: saved}
             return super().revision_view(request, object_id, version_id, extra_context)
 
@@ -720,7 +750,7 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description=_("Publish their drafts of changes"), permissions=["change"])
+    @admin.action(description=_("Publish their drafts of changes"), permissions=["publish"])
     def publish_changes(self, request, queryset):
         done = 0
         for article in queryset.filter(pending_edit__isnull=False):

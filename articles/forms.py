@@ -1,8 +1,10 @@
+import copy
+
 from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.core.exceptions import ValidationError
-from django.forms.models import BaseInlineFormSet
+from django.forms.models import BaseInlineFormSet, construct_instance
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,17 @@ from .models import Article, Correction, PendingEdit, Redirect, RelatedLink, Top
 IMPACT_SCORE_RANGE = _("The impact score is a whole number from 0 to 100.")
 # The name of the change form's "Save draft of changes" button, sent with the form.
 SAVE_PENDING = "_save_pending"
+# The change form's "Save and ask for review" button: on a live story it too keeps the
+# form as the draft of changes (``sends_draft_of_changes``).
+REQUEST_REVIEW = "_request_review"
+
+
+def sends_draft_of_changes(data, *, live: bool) -> bool:
+    """The change form's ``data`` was sent to keep it as the story's draft of changes:
+    with "Save draft of changes", or with "Save and ask for review" on a story that was
+    ``live`` when the form was opened.
+    """
+    return SAVE_PENDING in data or (live and REQUEST_REVIEW in data)
 
 
 class TakeOverAddressMixin(forms.Form):
@@ -68,10 +81,17 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
     "Save draft of changes" button (``SAVE_PENDING``) may change only what a draft
     holds. ``for_saving`` is off for a preview, which saves nothing: neither the
     edit-conflict rule nor the publishing rule applies to it.
+
+    With the review step on, an ``editor`` who may not publish cannot change what
+    readers see of a live story (``services.article_check_readers_change``): such a
+    save is refused above the form. So is restoring an old version over a story that
+    was live (``restoring``, the story as it was before the restore, set by the admin),
+    unless the version takes it off the site.
     """
 
     address_kind = Redirect.Kind.ARTICLE
     pending_edit: PendingEdit | None = None
+    restoring: Article | None = None
     for_saving = True
 
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -113,6 +133,9 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
                 }
         if self.instance.pk:
             self.fields["opened_version"].initial = self.instance.version
+        # Whether the story was live as the form was opened (the instance changes as the
+        # form is cleaned).
+        self.opened_live = bool(self.instance.pk) and self.instance.is_published()
         if self.pending_edit is not None:
             pending = self.pending_edit
             self.initial.update(
@@ -127,8 +150,8 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
 
     @property
     def saves_pending(self) -> bool:
-        """Sent with the "Save draft of changes" button."""
-        return self.is_bound and SAVE_PENDING in self.data
+        """Sent to be kept as the draft of changes (``sends_draft_of_changes``)."""
+        return self.is_bound and sends_draft_of_changes(self.data, live=self.opened_live)
 
     def clean(self):
         cleaned_data = super().clean()
@@ -139,16 +162,20 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
                 )
             except services.EditConflict as conflict:
                 raise edit_conflict_error(conflict) from conflict
-        self._check_publishing(cleaned_data)
+        if not self._check_publishing(cleaned_data):
+            self._check_readers_change(cleaned_data)
         self._check_take_down_time(cleaned_data)
         if self.instance.pk and self.saves_pending:
             self._refuse_what_a_draft_cannot_hold()
         return cleaned_data
 
-    def _check_publishing(self, cleaned_data) -> None:
+    def _check_publishing(self, cleaned_data) -> bool:
+        """Refuse a publishing change by an editor who may not publish; True if refused."""
         if "status" not in cleaned_data or self.editor is None or not self.for_saving:
-            return
-        before = services.Schedule.of(self.instance) if self.instance.pk else None
+            return False
+        # A restore has rewritten the saved row: the story before it is what changes.
+        saved = self.restoring or self.instance
+        before = services.Schedule.of(saved) if self.instance.pk else None
         after = services.Schedule(
             cleaned_data["status"],
             cleaned_data.get("publish_at", self.instance.publish_at),
@@ -156,6 +183,33 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
         )
         try:
             services.article_check_publish(user=self.editor, before=before, after=after)
+        except ValidationError as refusal:
+            self.add_error(None, refusal)
+            return True
+        return False
+
+    def _check_readers_change(self, cleaned_data) -> None:
+        """Refuse a save that readers would see at once by an editor who may not publish."""
+        if (
+            not self.instance.pk
+            or self.editor is None
+            or not self.for_saving
+            or self.saves_pending
+            or "status" not in cleaned_data
+        ):
+            return
+        # Not cleaned yet, the instance is the story as saved; a copy takes the form's
+        # values. A restore has rewritten the saved row: the story before it counts,
+        # and any restore that keeps it live changes it.
+        edited = construct_instance(self, copy.copy(self.instance))
+        try:
+            services.article_check_readers_change(
+                user=self.editor,
+                live=self.restoring or self.instance,
+                edited=edited,
+                topics=cleaned_data.get("topics"),
+                rows_changed=self.restoring is not None,
+            )
         except ValidationError as refusal:
             self.add_error(None, refusal)
 
@@ -241,15 +295,37 @@ class RelatedLinkForm(forms.ModelForm):
 
 
 class LiveOnlyFormSet(BaseInlineFormSet):
-    """Rows that belong to the live story, not to a draft of changes: a form sent with
-    "Save draft of changes" that changes them is refused, with ``live_only_message``."""
+    """Rows that belong to the live story, not to a draft of changes: a form sent to be
+    kept as a draft of changes that changes them is refused, with ``live_only_message``.
+
+    Readers see a change to them at once, so on a live story an ``editor`` who may not
+    publish cannot make one (``services.article_check_readers_change``). The admin sets
+    ``editor`` and ``opened_as`` (the story as the form was opened).
+    """
 
     live_only_message: str
+    readers_see_message: str
+    editor = None
+    opened_as: Article | None = None
 
     def clean(self) -> None:
         super().clean()
-        if SAVE_PENDING in self.data and self.has_changed():
+        if not self.has_changed():
+            return
+        opened_live = self.opened_as is not None and self.opened_as.is_published()
+        if sends_draft_of_changes(self.data, live=opened_live):
             raise ValidationError(self.live_only_message, code="live_only")
+        if services.changes_what_readers_see(live=self.opened_as, edited=self.instance):
+            # The story's own fields change too: the form refuses (or allows) the whole
+            # save, in one message.
+            return
+        try:
+            # By now the parent form has put its values on ``self.instance``.
+            services.article_check_readers_change(
+                user=self.editor, live=self.opened_as, edited=self.instance, rows_changed=True
+            )
+        except ValidationError as refusal:
+            raise ValidationError(self.readers_see_message, code=refusal.code) from refusal
 
 
 class RelatedLinkFormSet(LiveOnlyFormSet):
@@ -258,6 +334,11 @@ class RelatedLinkFormSet(LiveOnlyFormSet):
     live_only_message = _(
         "Related links are not part of a draft of changes: undo the changes "
         "to the links, or publish them with “Save and publish”."
+    )
+    readers_see_message = _(
+        "Readers would see these changes to the related links at once, and only chief "
+        "editors (the “Can publish articles” permission) may publish. Undo them and ask "
+        "a chief editor to make them."
     )
 
     def clean(self) -> None:
@@ -325,6 +406,11 @@ class CorrectionFormSet(LiveOnlyFormSet):
     live_only_message = _(
         "Corrections and updates are not part of a draft of changes: readers see them "
         "at once. Undo the changes to them, or publish with “Save and publish”."
+    )
+    readers_see_message = _(
+        "Readers would see this correction or update at once, so on a live story only "
+        "chief editors (the “Can publish articles” permission) add, change or remove "
+        "them. Undo it here and ask a chief editor to add it."
     )
 
 

@@ -9,7 +9,12 @@ nowhere else.
 Who may publish lives here too: ``can_publish()`` says whether a user may, and
 ``publishing_field()`` whether a change is publishing at all; ``article_save`` and
 ``article_publish_now`` refuse a publisher's change from anyone else, and the
-change form and the admin's actions ask the same two functions.
+change form and the admin's actions ask the same two functions. With the review step
+on, whoever may not publish may not change what readers see of a live story either:
+``changes_what_readers_see()`` says whether a save does, and
+``article_check_readers_change`` refuses it; the change form, its inline rows,
+``article_save``, ``article_publish_pending``, ``correction_add`` and a History
+restore all ask it. Taking a live story off the site stays open to every editor.
 
 A live story can also keep a *draft of changes* (``PendingEdit``): saved by
 ``article_save_pending`` without touching the row readers see, published by
@@ -110,13 +115,15 @@ def article_save(
     surrounding transaction ends, so what the caller saves with it (the admin's
     related links and topics) goes in under the same check. A publishing change
     (``publishing_field()``) by a ``user`` who may not publish is refused with a
-    ValidationError on the field concerned.
+    ValidationError on the field concerned, and so is a change readers would see at
+    once of a live story (``article_check_readers_change``), with a ValidationError.
 
     Its address follows the rules of ``_free_address`` and ``_keep_old_address``:
     a live story's old slug keeps leading to it, and a slug that is another
     story's old address is refused with AddressTaken unless ``take_over_address``.
     """
     before = None
+    saved_row = None
     live_slug = None
     if article.pk is not None:
         saved = article_lock(article_id=article.pk)
@@ -125,11 +132,13 @@ def article_save(
         _refuse_if_saved_since(article_id=article.pk, opened_version=opened_version, saved=saved)
         article.version = saved.number + 1
         if user is not None:
-            before = _saved_schedule(article_id=article.pk)
+            saved_row = Article.objects.defer("search_vector").get(pk=article.pk)
+            before = Schedule.of(saved_row)
         live_slug = (
             Article.objects.published().filter(pk=article.pk).values_list("slug", flat=True).first()
         )
     article_check_publish(user=user, before=before, after=Schedule.of(article))
+    article_check_readers_change(user=user, live=saved_row, edited=article)
     _free_address(
         kind=Redirect.Kind.ARTICLE, slug=article.slug, owner=article, take_over=take_over_address
     )
@@ -140,11 +149,6 @@ def article_save(
     _save_with_revision(article=article, user=user)
     _keep_old_address(kind=Redirect.Kind.ARTICLE, old_slug=live_slug, owner=article)
     return article
-
-
-def _saved_schedule(*, article_id: int) -> "Schedule":
-    row = Article.objects.filter(pk=article_id).values_list("status", "publish_at", "unpublish_at")
-    return Schedule(*row.get())
 
 
 def article_reinstate_version(*, article_id: int, saved: SavedVersion) -> None:
@@ -262,22 +266,124 @@ def article_check_publish(
         raise ValidationError({field: publish_refusal()})
 
 
+# What readers see of a live story
+
+
+# When a story is public; the rest of what an editor sets is what readers see of it.
+SCHEDULE_FIELDS = frozenset({"status", "publish_at", "unpublish_at"})
+
+
+def reader_fields():
+    """The article's fields an editor sets that readers see while it is live."""
+    return [
+        field
+        for field in Article._meta.concrete_fields
+        if field.editable and not field.primary_key and field.name not in SCHEDULE_FIELDS
+    ]
+
+
+def changes_what_readers_see(
+    *,
+    live: Article | None,
+    edited: Article,
+    topics=None,
+    rows_changed: bool = False,
+) -> bool:
+    """Whether saving ``edited`` over ``live`` (the story as saved; None: a new one)
+    changes at once what readers see of a live story.
+
+    It does when the story is live and stays live, and something readers see differs:
+    a field of ``reader_fields()``, its topics (``topics``, when the save sets them) or
+    its related links or corrections (``rows_changed``). Taking the story off the site
+    (withdrawn, or a take-down time now past) does not; a story not yet live is
+    published, not changed (``publishing_field``).
+    """
+    if live is None or not live.is_published() or not edited.is_published():
+        return False
+    if rows_changed:
+        return True
+    if topics is not None and {topic.pk for topic in topics} != set(
+        live.topics.values_list("pk", flat=True)
+    ):
+        return True
+    return any(
+        _differs(getattr(edited, field.attname), getattr(live, field.attname))
+        for field in reader_fields()
+    )
+
+
+def readers_see_refusal() -> ValidationError:
+    """What an editor who may not publish is told when a save would change a live story."""
+    return ValidationError(
+        _(
+            "Readers would see this change at once, and only chief editors (the “Can "
+            "publish articles” permission) may publish. Save it with “Save and ask for "
+            "review” (or “Save draft of changes”); a chief editor will publish it."
+        ),
+        code="readers_would_see",
+    )
+
+
+def article_check_readers_change(
+    *,
+    user: AbstractBaseUser | None,
+    live: Article | None,
+    edited: Article,
+    topics=None,
+    rows_changed: bool = False,
+) -> None:
+    """Refuse (``readers_see_refusal()``) a save that changes what readers see of a live
+    story (``changes_what_readers_see``) by a ``user`` who may not publish. ``user``
+    None is the site itself.
+    """
+    if user is None or can_publish(user):
+        return
+    if changes_what_readers_see(live=live, edited=edited, topics=topics, rows_changed=rows_changed):
+        raise readers_see_refusal()
+
+
 @transaction.atomic
 def article_request_review(*, article: Article, user: AbstractBaseUser | None) -> Article:
     """Mark the story "Ready for review": ``user`` asks a chief editor to publish it.
 
-    Kept (who asked, and when) until the story is published. Refused for a story
-    that is live or scheduled already.
+    Kept (who asked, and when) until the story is published, or, for a live story,
+    until its draft of changes is published or discarded. Refused for a scheduled
+    story, and for a live one with no draft of changes (nothing to review).
     """
     article = _lock_for_write(article=article)
-    if article.is_published() or article.is_scheduled():
+    if article.is_published():
+        if not PendingEdit.objects.filter(article=article.pk).exists():
+            raise ValidationError(
+                _(
+                    "It is live and has no draft of changes to review. Make your changes, "
+                    "then press “Save and ask for review” on its form."
+                ),
+                code="no_pending",
+            )
+        _record_review_request(article=article, user=user)
+        return article
+    if article.is_scheduled():
         raise ValidationError(
-            _("It is already published or scheduled; there is nothing to review."),
+            _("It is already scheduled; there is nothing to review."),
             code="already_published",
         )
     article.review_requested_at = timezone.now()
     article.review_requested_by = user if user is not None and user.pk else None
     return _save_with_revision(article=article, user=user, comment=_("Asked for review."))
+
+
+def _record_review_request(*, article: Article, user: AbstractBaseUser | None) -> None:
+    """Note on a live story's row (its version counted) that ``user`` asked for its
+    draft of changes to be reviewed. An UPDATE that no signal sees: readers see
+    nothing new, so no page is purged; the draft's own revision is its history.
+    """
+    article.review_requested_at = timezone.now()
+    article.review_requested_by = user if user is not None and user.pk else None
+    Article.objects.filter(pk=article.pk).update(
+        version=article.version,
+        review_requested_at=article.review_requested_at,
+        review_requested_by=article.review_requested_by,
+    )
 
 
 def article_linkers(*, article: Article) -> QuerySet[Article]:
@@ -363,9 +469,12 @@ def correction_add(
     """Add a correction, update or editor's note to ``article``, dated ``posted_at`` (now).
 
     An editorial write like any other: the story counts a version (a form opened
-    before cannot save over it) and its revision holds the correction.
+    before cannot save over it) and its revision holds the correction. Readers see it
+    at once, so on a live story only a ``user`` who may publish adds one
+    (``article_check_readers_change``).
     """
     article = _lock_for_write(article=article)
+    article_check_readers_change(user=user, live=article, edited=article, rows_changed=True)
     correction = Correction(
         article=article, kind=kind, text=text, posted_at=posted_at or timezone.now()
     )
@@ -475,8 +584,11 @@ def _save_with_revision(
     *, article: Article, user: AbstractBaseUser | None, comment: str = ""
 ) -> Article:
     article.full_clean()
-    if article.is_published() or article.is_scheduled():
-        # Live or scheduled: no longer waiting for review.
+    if article.review_requested_at and (
+        article.is_scheduled()
+        or (article.is_published() and not PendingEdit.objects.filter(article=article.pk).exists())
+    ):
+        # Scheduled, or live with no draft of changes waiting: no longer in review.
         article.review_requested_at = None
         article.review_requested_by = None
     # Nested inside an admin view's revision, this joins that revision (whose
@@ -551,8 +663,12 @@ def article_save_pending(
     topics,
     opened_version: int | None,
     user: AbstractBaseUser | None,
+    ask_for_review: bool = False,
 ) -> PendingEdit:
     """Keep the editor's changes to a live article as its draft of changes, unpublished.
+
+    With ``ask_for_review``, ``user`` also asks a chief editor to publish it (as
+    ``article_request_review``), in the same write.
 
     ``article`` is the editor's version of the story in memory (never saved here) and
     ``topics`` its topics. The live row and its topics stay as they are, so readers,
@@ -578,12 +694,15 @@ def article_save_pending(
     topics = list(topics)
     pending.topics.set(topics)
     article.version = saved.number + 1
-    Article.objects.filter(pk=article.pk).update(version=article.version)
-    _record_draft(pending.applied_to(live), topics=topics, user=user)
+    if ask_for_review:
+        _record_review_request(article=article, user=user)
+    else:
+        Article.objects.filter(pk=article.pk).update(version=article.version)
+    _record_draft(pending.applied_to(live), topics=topics, user=user, asked=ask_for_review)
     return pending
 
 
-def _record_draft(draft: Article, *, topics: list[Topic], user) -> None:
+def _record_draft(draft: Article, *, topics: list[Topic], user, asked: bool = False) -> None:
     """Put the draft of changes in the story's history, as a version of the story.
 
     The version holds the draft's text and topics with the live story's other fields
@@ -599,14 +718,20 @@ def _record_draft(draft: Article, *, topics: list[Topic], user) -> None:
     with reversion.create_revision():
         reversion.add_to_revision(draft)
         reversion.set_user(user)
-        reversion.set_comment(_("Draft of changes saved (not published)."))
+        reversion.set_comment(
+            _("Draft of changes saved (not published); asked for review.")
+            if asked
+            else _("Draft of changes saved (not published).")
+        )
 
 
 @transaction.atomic
 def article_publish_pending(*, article: Article, user: AbstractBaseUser | None) -> Article:
     """Publish the article's draft of changes: its text and topics become the live ones.
 
-    ValidationError when there is no draft. The usual purge follows the save.
+    ValidationError when there is no draft, and (``article_check_readers_change``) when
+    the story is live and ``user`` may not publish. The usual purge follows the save,
+    and the story is no longer waiting for review.
     """
     locked = _lock_for_write(article=article)
     pending = PendingEdit.objects.filter(article=locked.pk).first()
@@ -616,9 +741,17 @@ def article_publish_pending(*, article: Article, user: AbstractBaseUser | None) 
             code="no_pending",
             params={"title": locked.title},
         )
+    topics = list(pending.topics.all())
+    article_check_readers_change(
+        user=user,
+        live=locked,
+        edited=pending.applied_to(locked),
+        topics=topics,
+    )
     for name in PendingEdit.FIELDS:
         setattr(locked, name, getattr(pending, name))
-    topics = list(pending.topics.all())
+    locked.review_requested_at = None
+    locked.review_requested_by = None
     locked.full_clean()
     pending.delete()
     with reversion.create_revision():
@@ -638,7 +771,8 @@ def article_discard_pending(
 
     Counts a version (refused with EditConflict when someone saved the story or its
     draft since ``opened_version``: their newer draft is not thrown away unseen), and
-    records the live text again in the history, as the version now current.
+    records the live text again in the history, as the version now current. A review
+    asked for the draft is over.
     """
     saved = article_lock(article_id=article.pk)
     if saved is None:
@@ -647,7 +781,9 @@ def article_discard_pending(
     deleted, _by_model = PendingEdit.objects.filter(article=article.pk).delete()
     if not deleted:
         return False
-    Article.objects.filter(pk=article.pk).update(version=saved.number + 1)
+    Article.objects.filter(pk=article.pk).update(
+        version=saved.number + 1, review_requested_at=None, review_requested_by=None
+    )
     with reversion.create_revision():
         reversion.add_to_revision(Article.objects.get(pk=article.pk))
         reversion.set_user(user)

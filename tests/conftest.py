@@ -119,6 +119,19 @@ def make_editor_client(db):
     return make
 
 
+@pytest.fixture
+def make_chief_editor_client(db):
+    """Another chief editor's browser, for tests with two people publishing."""
+    from tests.factories import ChiefEditorFactory
+
+    def make(**kwargs):
+        client = _https_client()
+        client.force_login(ChiefEditorFactory(**kwargs))
+        return client
+
+    return make
+
+
 @pytest.fixture(autouse=True)
 def _celery_eager():
     """Unit tests run tasks inline, at enqueue time, with Django's test mail outbox.

@@ -202,14 +202,14 @@ def test_a_chief_editor_adds_an_article_with_related_links_in_their_order(chief_
     assert article.version == 1
 
 
-def test_saving_keeps_the_editors_order_and_puts_new_rows_last(editor_client):
+def test_saving_keeps_the_editors_order_and_puts_new_rows_last(chief_editor_client):
     article = ArticleFactory()
     targets = [ArticleFactory() for _ in range(3)]
     for position, target in zip([30, 10, 20], targets, strict=True):
         RelatedLinkFactory(article=article, target_article=target, position=position)
     newcomer = ArticleFactory()
 
-    response = editor_client.post(
+    response = chief_editor_client.post(
         change_url(article), article_form(article, links=[{"target_article": newcomer.pk}])
     )
 
@@ -261,13 +261,13 @@ def test_a_new_link_row_starts_without_a_position(editor_client):
         pytest.param([{"target_article": "SELF"}], "cannot link to itself", id="self-link"),
     ],
 )
-def test_link_rules_are_form_errors_and_nothing_is_saved(editor_client, rows, message):
+def test_link_rules_are_form_errors_and_nothing_is_saved(chief_editor_client, rows, message):
     article = ArticleFactory(title="Before")
     target = ArticleFactory()
     substitutes = {"TARGET": target.pk, "SELF": article.pk}
     rows = [{k: substitutes.get(v, v) for k, v in row.items()} for row in rows]
 
-    response = editor_client.post(
+    response = chief_editor_client.post(
         change_url(article), article_form(article, links=rows, title="After")
     )
 
@@ -388,12 +388,12 @@ def test_saving_the_form_as_withdrawn_warns_with_the_linking_articles(editor_cli
 
 
 def test_a_save_based_on_an_older_version_is_refused_and_nothing_is_overwritten(
-    make_editor_client,
+    make_chief_editor_client,
 ):
     article = ArticleFactory(title="Original")
     RelatedLinkFactory(article=article, position=1)
-    alice = make_editor_client(username="alice")
-    bob = make_editor_client(username="bob")
+    alice = make_chief_editor_client(username="alice")
+    bob = make_chief_editor_client(username="bob")
     alice_opened = opened_version_in(alice.get(change_url(article)).content.decode())
     bob_opened = opened_version_in(bob.get(change_url(article)).content.decode())
     original_links = list(article.related_links.values_list("pk", "target_article", "position"))
@@ -427,11 +427,11 @@ def test_a_save_based_on_an_older_version_is_refused_and_nothing_is_overwritten(
 
 
 def test_a_save_that_slips_in_after_the_forms_check_is_refused_on_the_form_too(
-    make_editor_client, monkeypatch
+    make_chief_editor_client, monkeypatch
 ):
     article = ArticleFactory(title="Original")
-    alice = make_editor_client(username="alice")
-    bob = make_editor_client(username="bob")
+    alice = make_chief_editor_client(username="alice")
+    bob = make_chief_editor_client(username="bob")
     bob_opened = opened_version_in(bob.get(change_url(article)).content.decode())
     alice.post(change_url(article), article_form(article, title="Alice's headline"))
     # Bob's form is checked as if before Alice saved: only the save itself sees her.
@@ -487,15 +487,15 @@ def test_an_action_after_the_form_was_opened_also_refuses_the_save(chief_editor_
 # History: compare and restore
 
 
-def test_history_compare_and_restore_bring_back_title_and_links(editor_client):
+def test_history_compare_and_restore_bring_back_title_and_links(chief_editor_client):
     article = ArticleFactory(title="First headline")
     first_target = ArticleFactory(title="First target")
-    editor_client.post(
+    chief_editor_client.post(
         change_url(article), article_form(article, links=[{"target_article": first_target.pk}])
     )
     article.refresh_from_db()
     rows = [{**row, "DELETE": "on"} for row in existing_link_rows(article)]
-    editor_client.post(
+    chief_editor_client.post(
         change_url(article),
         article_form(article, title="Second headline")
         | link_rows([*rows, {"url": "https://example.org/x", "title": "X"}], initial=len(rows)),
@@ -505,13 +505,13 @@ def test_history_compare_and_restore_bring_back_title_and_links(editor_client):
     assert [link.url for link in article.related_links.all()] == ["https://example.org/x"]
     old, new = Version.objects.get_for_object(article).order_by("pk")
 
-    history = editor_client.get(f"/admin/articles/article/{article.pk}/history/")
-    compare = editor_client.get(
+    history = chief_editor_client.get(f"/admin/articles/article/{article.pk}/history/")
+    compare = chief_editor_client.get(
         f"/admin/articles/article/{article.pk}/history/compare/",
         {"version_id1": old.pk, "version_id2": new.pk},
     )
     revision_url = f"/admin/articles/article/{article.pk}/history/{old.pk}/"
-    restore_form = editor_client.get(revision_url)
+    restore_form = chief_editor_client.get(revision_url)
 
     assert history.status_code == 200
     assert compare.status_code == 200
@@ -522,7 +522,7 @@ def test_history_compare_and_restore_bring_back_title_and_links(editor_client):
     assert article.title == "Second headline", "looking at an old version changes nothing"
 
     restore_data = form_data_in(restore_form.content.decode())
-    restored = editor_client.post(revision_url, restore_data)
+    restored = chief_editor_client.post(revision_url, restore_data)
 
     assert restored.status_code == 302
     article.refresh_from_db()
@@ -532,11 +532,14 @@ def test_history_compare_and_restore_bring_back_title_and_links(editor_client):
 
 
 def test_restore_refuses_when_someone_saved_after_the_restore_page_was_opened(
-    make_editor_client,
+    make_chief_editor_client,
 ):
     # Winter: Europe/London is UTC, so the times below are the ones the message shows.
     day = datetime.datetime(2026, 1, 12, tzinfo=datetime.UTC)
-    alice, bob = make_editor_client(username="alice"), make_editor_client(username="bob")
+    alice, bob = (
+        make_chief_editor_client(username="alice"),
+        make_chief_editor_client(username="bob"),
+    )
     with time_machine.travel(day.replace(hour=9), tick=False):
         article = ArticleFactory(title="First headline")
         alice.post(change_url(article), article_form(article))
@@ -714,20 +717,19 @@ def test_an_editor_cannot_publish_or_schedule_a_draft_from_the_form(editor_clien
     assert (draft.status, draft.version) == (Article.Status.DRAFT, 1)
 
 
-def test_an_editor_cannot_move_a_live_storys_publish_time_but_can_fix_its_text(editor_client):
+def test_an_editor_cannot_move_a_live_storys_publish_time(editor_client):
     live = ArticleFactory(title="Mayor resigns")
 
     moved = editor_client.post(
         change_url(live), article_form(live, publish_at_0="2030-01-01", title="Mayor resigns!")
     )
-    fixed = editor_client.post(change_url(live), article_form(live, title="Mayor resigns today"))
 
     assert moved.status_code == 200
     assert "Only chief editors" in str(form_errors(moved)["publish_at"])
-    assert fixed.status_code == 302
+    # One refusal: the publish time's says it all.
+    assert "Readers would see" not in moved.content.decode()
     live.refresh_from_db()
-    assert live.title == "Mayor resigns today"
-    assert live.is_published()
+    assert (live.title, live.is_published()) == ("Mayor resigns", True)
 
 
 def test_publish_now_is_not_offered_to_an_editor_and_does_nothing_if_sent(editor_client):
@@ -814,6 +816,260 @@ def test_the_ask_for_review_action_marks_drafts_and_refuses_live_stories(editor_
     shown = messages_of(response)
     assert "1 article is ready for review." in shown
     assert any("“A live story” was not changed" in message for message in shown)
+
+
+# The review step on a live story: what readers see changes only through a chief editor
+
+READERS_WOULD_SEE = "Readers would see this change at once"
+
+
+@pytest.mark.parametrize("button", ["_save", "_continue", "_addanother"])
+def test_an_editor_saving_a_live_storys_text_is_refused_and_keeps_what_was_typed(
+    editor_client, client, button
+):
+    live = ArticleFactory(title="Mayor resigns", slug="mayor")
+    data = article_form(live, title="Mayor resigns after vote", standfirst="Typed with care.")
+    del data["_save"]
+    data[button] = "Save and publish"
+
+    response = editor_client.post(change_url(live), data)
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert READERS_WOULD_SEE in " ".join(form.non_field_errors())
+    assert "“Save and ask for review”" in " ".join(form.non_field_errors())
+    page = response.content.decode()
+    assert 'value="Mayor resigns after vote"' in page
+    assert "Typed with care." in page
+    live.refresh_from_db()
+    assert (live.title, live.version) == ("Mayor resigns", 1)
+    assert selectors.pending_edit(article_id=live.pk) is None
+    assert (
+        '<h1 class="article-title">Mayor resigns</h1>'
+        in client.get("/articles/mayor/").content.decode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("topics", READERS_WOULD_SEE),
+        ("slug", READERS_WOULD_SEE),
+        ("link", "Readers would see these changes to the related links at once"),
+        ("correction", "Readers would see this correction or update at once"),
+    ],
+)
+def test_an_editor_changing_what_else_readers_see_of_a_live_story_is_refused(
+    editor_client, change, message
+):
+    live = ArticleFactory(slug="first", topics=[TopicFactory()])
+    changes = {
+        "topics": {"topics": [TopicFactory().pk]},
+        "slug": {"slug": "second"},
+        "link": {"links": [{"target_article": ArticleFactory().pk}]},
+        "correction": correction_rows(
+            [{"kind": "correction", "posted_at_0": "", "posted_at_1": "", "text": "Oops."}]
+        ),
+    }[change]
+    data = article_form(live, links=changes.pop("links", None))
+    data.update(changes)
+    if change == "correction":
+        made = timezone.localtime() - datetime.timedelta(minutes=5)
+        data["corrections-0-posted_at_0"] = made.strftime("%Y-%m-%d")
+        data["corrections-0-posted_at_1"] = made.strftime("%H:%M:%S")
+
+    response = editor_client.post(change_url(live), data)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    live.refresh_from_db()
+    assert (live.slug, live.version) == ("first", 1)
+    assert not live.related_links.exists()
+    assert not live.corrections.exists()
+
+
+def test_an_editor_changing_a_live_storys_text_and_links_gets_one_refusal(editor_client):
+    live = ArticleFactory(title="Mayor resigns")
+    data = article_form(live, title="Mayor quits", links=[{"target_article": ArticleFactory().pk}])
+
+    response = editor_client.post(change_url(live), data)
+
+    page = response.content.decode()
+    assert page.count("Readers would see") == 1
+    assert READERS_WOULD_SEE in page
+    assert not live.related_links.exists()
+
+
+def test_an_editor_may_still_withdraw_a_live_story_from_its_form(editor_client):
+    live = ArticleFactory(title="Mayor resigns")
+
+    response = editor_client.post(change_url(live), article_form(live, status="withdrawn"))
+
+    assert response.status_code == 302
+    live.refresh_from_db()
+    assert live.status == Article.Status.WITHDRAWN
+
+
+def test_an_editor_may_add_a_correction_to_a_draft(editor_client):
+    draft = ArticleFactory(status="draft", publish_at=None)
+    made = timezone.localtime() - datetime.timedelta(minutes=5)
+    data = article_form(draft) | correction_rows(
+        [
+            {
+                "kind": "update",
+                "posted_at_0": made.strftime("%Y-%m-%d"),
+                "posted_at_1": made.strftime("%H:%M:%S"),
+                "text": "Written before it goes out.",
+            }
+        ]
+    )
+
+    response = editor_client.post(change_url(draft), data)
+
+    assert response.status_code == 302
+    assert draft.corrections.get().text == "Written before it goes out."
+
+
+def test_with_the_review_step_off_an_editor_saves_a_live_story_at_once(editor_client, settings):
+    settings.ARTICLE_REVIEW_REQUIRED = False
+    live = ArticleFactory(title="Mayor resigns")
+
+    response = editor_client.post(change_url(live), article_form(live, title="Mayor quits"))
+
+    assert response.status_code == 302
+    live.refresh_from_db()
+    assert live.title == "Mayor quits"
+
+
+def test_save_and_ask_for_review_on_a_live_story_keeps_a_draft_until_a_chief_editor_publishes(
+    make_editor_client, chief_editor_client, client, django_capture_on_commit_callbacks
+):
+    ana = make_editor_client(username="ana")
+    live = ArticleFactory(title="Bridge opens", slug="bridge")
+    form_page = ana.get(change_url(live)).content.decode()
+    data = article_form(live, title="Bridge opens two weeks early")
+    data["_request_review"] = "Save and ask for review"
+
+    asked = ana.post(change_url(live), data)
+
+    assert 'name="_request_review"' in form_page
+    assert asked.status_code == 302
+    assert asked.url == change_url(live)
+    assert any("ready for review" in message for message in messages_of(asked))
+    assert (
+        '<h1 class="article-title">Bridge opens</h1>'
+        in client.get("/articles/bridge/").content.decode()
+    )
+    assert selectors.pending_edit(article_id=live.pk).title == "Bridge opens two weeks early"
+    listed = chief_editor_client.get(CHANGELIST, {"review": "ready"})
+    assert [a.title for a in listed.context["cl"].result_list] == ["Bridge opens"]
+    assert "Asked by ana at" in listed.content.decode()
+    history = chief_editor_client.get(f"{change_url(live)[: -len('change/')]}history/")
+    assert "asked for review" in history.content.decode()
+
+    reviewed = form_data_in(chief_editor_client.get(change_url(live)).content.decode())
+    # Committed, as in the admin: the page cache hears of it.
+    with django_capture_on_commit_callbacks(execute=True):
+        published = chief_editor_client.post(change_url(live), reviewed)
+
+    assert published.status_code == 302
+    live.refresh_from_db()
+    assert live.title == "Bridge opens two weeks early"
+    assert live.review_requested_at is None
+    assert selectors.pending_edit(article_id=live.pk) is None
+    assert not chief_editor_client.get(CHANGELIST, {"review": "ready"}).context["cl"].result_list
+    page = client.get("/articles/bridge/").content.decode()
+    assert '<h1 class="article-title">Bridge opens two weeks early</h1>' in page
+
+
+def test_save_and_ask_for_review_on_a_live_story_refuses_what_a_draft_cannot_hold(editor_client):
+    live = ArticleFactory(slug="first")
+    data = article_form(live, slug="second", title="New headline")
+    data["_request_review"] = "Save and ask for review"
+
+    response = editor_client.post(change_url(live), data)
+
+    assert response.status_code == 200
+    assert "Slug is not part of a draft of changes" in str(form_errors(response)["slug"])
+    live.refresh_from_db()
+    assert live.review_requested_at is None
+    assert selectors.pending_edit(article_id=live.pk) is None
+
+
+def test_discarding_a_draft_of_changes_ends_its_review(editor_client):
+    live = ArticleFactory(title="Live headline")
+    data = article_form(live, title="Draft headline")
+    data["_request_review"] = "Save and ask for review"
+    editor_client.post(change_url(live), data)
+    assert Article.objects.ready_for_review().filter(pk=live.pk).exists()
+
+    editor_client.post(f"/admin/articles/article/{live.pk}/discard-changes/", {"opened_version": 2})
+
+    live.refresh_from_db()
+    assert live.review_requested_at is None
+    assert live.title == "Live headline"
+
+
+def test_an_editor_cannot_publish_a_draft_of_changes_from_the_form_that_shows_it(editor_client):
+    live = ArticleFactory(title="Live headline")
+    editor_client.post(
+        change_url(live),
+        article_form(live, title="Draft headline") | {"_save_pending": "Save draft of changes"},
+    )
+    data = form_data_in(editor_client.get(change_url(live)).content.decode())
+
+    response = editor_client.post(change_url(live), data)
+
+    assert response.status_code == 200
+    assert READERS_WOULD_SEE in " ".join(response.context["adminform"].form.non_field_errors())
+    assert Article.objects.get(pk=live.pk).title == "Live headline"
+    assert selectors.pending_edit(article_id=live.pk).title == "Draft headline"
+
+
+def test_publish_their_drafts_of_changes_is_not_offered_to_an_editor_and_does_nothing(
+    editor_client,
+):
+    live = ArticleFactory(title="Live headline")
+    edited = Article.objects.get(pk=live.pk)
+    edited.title = "New"
+    services.article_save_pending(article=edited, topics=[], opened_version=1, user=None)
+
+    changelist = editor_client.get(CHANGELIST).content.decode()
+    editor_client.post(CHANGELIST, {"action": "publish_changes", "_selected_action": [live.pk]})
+
+    assert 'value="publish_changes"' not in changelist
+    assert Article.objects.get(pk=live.pk).title == "Live headline"
+
+
+def test_the_ask_for_review_action_takes_a_live_story_with_a_draft_of_changes(editor_client):
+    live = ArticleFactory(title="Live headline")
+    edited = Article.objects.get(pk=live.pk)
+    edited.title = "New"
+    services.article_save_pending(article=edited, topics=[], opened_version=1, user=None)
+
+    response = editor_client.post(
+        CHANGELIST, {"action": "request_review", "_selected_action": [live.pk]}
+    )
+
+    assert "1 article is ready for review." in messages_of(response)
+    assert Article.objects.get(pk=live.pk).review_requested_at is not None
+
+
+def test_an_editor_cannot_restore_a_version_of_a_live_story(editor_client, chief_editor_client):
+    live = ArticleFactory(title="First headline")
+    chief_editor_client.post(change_url(live), article_form(live))
+    live.refresh_from_db()
+    chief_editor_client.post(change_url(live), article_form(live, title="Second headline"))
+    first = Version.objects.get_for_object(live).order_by("pk").first()
+    revision_url = f"/admin/articles/article/{live.pk}/history/{first.pk}/"
+
+    restore_form = editor_client.get(revision_url).content.decode()
+    restored = editor_client.post(revision_url, form_data_in(restore_form))
+
+    assert restored.status_code == 200
+    assert READERS_WOULD_SEE in restored.content.decode()
+    live.refresh_from_db()
+    assert (live.title, live.version) == ("Second headline", 3)
 
 
 # A draft with a headline only; what publishing needs
@@ -944,17 +1200,28 @@ def submit_buttons(html: str) -> dict[str, str]:
     )
 
 
-def test_a_live_storys_form_says_save_publishes_and_offers_a_draft_of_changes(editor_client):
+def test_a_live_storys_form_says_save_publishes_and_offers_a_draft_of_changes(
+    chief_editor_client, editor_client
+):
     live = ArticleFactory()
     draft = ArticleFactory(status="draft", publish_at=None)
 
-    live_buttons = submit_buttons(editor_client.get(change_url(live)).content.decode())
-    draft_buttons = submit_buttons(editor_client.get(change_url(draft)).content.decode())
+    live_buttons = submit_buttons(chief_editor_client.get(change_url(live)).content.decode())
+    draft_buttons = submit_buttons(chief_editor_client.get(change_url(draft)).content.decode())
+    editors_buttons = submit_buttons(editor_client.get(change_url(live)).content.decode())
 
     assert live_buttons["_save"] == "Save and publish"
+    assert live_buttons["_continue"] == "Save, publish and continue editing"
     assert live_buttons["_save_pending"] == "Save draft of changes"
     assert draft_buttons["_save"] == "Save"
     assert "_save_pending" not in draft_buttons
+    # An editor who may not publish: no button says it publishes; asking for review does.
+    assert (editors_buttons["_save"], editors_buttons["_continue"]) == (
+        "Save",
+        "Save and continue editing",
+    )
+    assert editors_buttons["_request_review"] == "Save and ask for review"
+    assert editors_buttons["_save_pending"] == "Save draft of changes"
 
 
 def test_saving_a_draft_of_changes_keeps_the_live_story_and_reopens_on_the_draft(
@@ -983,21 +1250,21 @@ def test_saving_a_draft_of_changes_keeps_the_live_story_and_reopens_on_the_draft
     assert opened_version_in(reopened) == "2"
 
 
-def test_save_and_publish_on_the_draft_publishes_it(editor_client):
+def test_save_and_publish_on_the_draft_publishes_it(chief_editor_client):
     live = ArticleFactory(title="Live headline")
-    editor_client.post(
+    chief_editor_client.post(
         change_url(live),
         article_form(live, title="Draft headline") | {"_save_pending": "Save draft of changes"},
     )
-    data = form_data_in(editor_client.get(change_url(live)).content.decode())
+    data = form_data_in(chief_editor_client.get(change_url(live)).content.decode())
 
-    response = editor_client.post(change_url(live), data)
+    response = chief_editor_client.post(change_url(live), data)
 
     assert response.status_code == 302
     live.refresh_from_db()
     assert live.title == "Draft headline"
     assert "You are editing unpublished changes" not in (
-        editor_client.get(change_url(live)).content.decode()
+        chief_editor_client.get(change_url(live)).content.decode()
     )
 
 
@@ -1108,10 +1375,10 @@ def test_the_draft_of_changes_shows_in_history_and_compare(editor_client):
     assert "Live headline" in compare
 
 
-def test_restoring_the_draft_of_changes_from_history_publishes_it(editor_client):
+def test_restoring_the_draft_of_changes_from_history_publishes_it(chief_editor_client):
     politics, sport = TopicFactory(name="Politics"), TopicFactory(name="Sport")
     live = ArticleFactory(title="Live headline", topics=[politics])
-    editor_client.post(
+    chief_editor_client.post(
         change_url(live),
         article_form(live, title="Draft headline", topics=[sport.pk])
         | {"_save_pending": "Save draft of changes"},
@@ -1119,10 +1386,10 @@ def test_restoring_the_draft_of_changes_from_history_publishes_it(editor_client)
     draft = Version.objects.get_for_object(live).get()
     revision_url = f"/admin/articles/article/{live.pk}/history/{draft.pk}/"
 
-    restore_form = editor_client.get(revision_url).content.decode()
+    restore_form = chief_editor_client.get(revision_url).content.decode()
     assert 'value="Draft headline"' in restore_form
     assert "You are editing unpublished changes" not in restore_form
-    restored = editor_client.post(revision_url, form_data_in(restore_form))
+    restored = chief_editor_client.post(revision_url, form_data_in(restore_form))
 
     assert restored.status_code == 302
     live.refresh_from_db()
@@ -1170,7 +1437,7 @@ def test_discarding_asks_first_then_drops_the_draft_of_changes(editor_client):
     assert 'value="Live headline"' in editor_client.get(change_url(live)).content.decode()
 
 
-def test_publish_changes_action_publishes_the_drafts_of_changes(editor_client):
+def test_publish_changes_action_publishes_the_drafts_of_changes(chief_editor_client):
     live = ArticleFactory(title="Live headline")
     edited = Article.objects.get(pk=live.pk)
     edited.title = "New"
@@ -1181,7 +1448,7 @@ def test_publish_changes_action_publishes_the_drafts_of_changes(editor_client):
         user=None,
     )
 
-    response = editor_client.post(
+    response = chief_editor_client.post(
         CHANGELIST, {"action": "publish_changes", "_selected_action": [live.pk]}
     )
 
@@ -1274,12 +1541,14 @@ def local_split(moment) -> dict:
     return {"posted_at_0": local.strftime("%Y-%m-%d"), "posted_at_1": local.strftime("%H:%M:%S")}
 
 
-def test_editor_adds_a_correction_that_readers_see_with_its_time(editor_client, client):
+def test_a_chief_editor_adds_a_correction_that_readers_see_with_its_time(
+    chief_editor_client, client
+):
     article = ArticleFactory(publish_at=timezone.now() - datetime.timedelta(hours=3))
     made = (timezone.now() - datetime.timedelta(minutes=10)).replace(microsecond=0)
 
-    form_page = editor_client.get(change_url(article))
-    response = editor_client.post(
+    form_page = chief_editor_client.get(change_url(article))
+    response = chief_editor_client.post(
         change_url(article),
         article_form(article)
         | correction_rows(
@@ -1314,13 +1583,13 @@ def test_a_correction_dated_in_the_future_is_an_error_next_to_its_time(editor_cl
     assert not article.corrections.exists()
 
 
-def test_removing_the_last_correction_takes_the_updated_time_away(editor_client, client):
+def test_removing_the_last_correction_takes_the_updated_time_away(chief_editor_client, client):
     article = ArticleFactory(publish_at=timezone.now() - datetime.timedelta(hours=3))
     services.correction_add(article=article, text="A name was misspelt.", user=None)
     article.refresh_from_db()
     rows = [{**row, "DELETE": "on"} for row in existing_correction_rows(article)]
 
-    response = editor_client.post(
+    response = chief_editor_client.post(
         change_url(article), article_form(article) | correction_rows(rows)
     )
 
@@ -1330,11 +1599,11 @@ def test_removing_the_last_correction_takes_the_updated_time_away(editor_client,
     assert "Updated" not in client.get(article.get_absolute_url()).content.decode()
 
 
-def test_history_compare_shows_a_correction_and_a_restore_brings_it_back(editor_client):
+def test_history_compare_shows_a_correction_and_a_restore_brings_it_back(chief_editor_client):
     article = ArticleFactory()
-    editor_client.post(change_url(article), article_form(article, title="Before the note"))
+    chief_editor_client.post(change_url(article), article_form(article, title="Before the note"))
     article.refresh_from_db()
-    editor_client.post(
+    chief_editor_client.post(
         change_url(article),
         article_form(article)
         | correction_rows(
@@ -1344,18 +1613,18 @@ def test_history_compare_shows_a_correction_and_a_restore_brings_it_back(editor_
     )  # fmt: skip
     article.refresh_from_db()
     rows = [{**row, "DELETE": "on"} for row in existing_correction_rows(article)]
-    editor_client.post(change_url(article), article_form(article) | correction_rows(rows))
+    chief_editor_client.post(change_url(article), article_form(article) | correction_rows(rows))
     _deleted, with_note, without = Version.objects.get_for_object(article).order_by("-pk")[:3]
 
-    compare = editor_client.get(
+    compare = chief_editor_client.get(
         f"/admin/articles/article/{article.pk}/history/compare/",
         {"version_id1": without.pk, "version_id2": with_note.pk},
     )
     assert "Names changed to protect a source." in compare.content.decode()
 
     revision_url = f"/admin/articles/article/{article.pk}/history/{with_note.pk}/"
-    restored = editor_client.post(
-        revision_url, form_data_in(editor_client.get(revision_url).content.decode())
+    restored = chief_editor_client.post(
+        revision_url, form_data_in(chief_editor_client.get(revision_url).content.decode())
     )
     assert restored.status_code == 302
     article.refresh_from_db()
@@ -1400,15 +1669,17 @@ def test_redate_to_now_is_an_action_of_its_own(chief_editor_client):
 # Addresses
 
 
-def test_renaming_a_live_story_lists_its_old_address_on_its_page(editor_client):
+def test_renaming_a_live_story_lists_its_old_address_on_its_page(chief_editor_client):
     story = ArticleFactory(slug="first-address")
 
-    response = editor_client.post(change_url(story), article_form(story, slug="second-address"))
+    response = chief_editor_client.post(
+        change_url(story), article_form(story, slug="second-address")
+    )
 
     assert response.status_code == 302
     redirect = Redirect.objects.get()
     assert (redirect.old_slug, redirect.article) == ("first-address", story)
-    page = editor_client.get(change_url(story)).content.decode()
+    page = chief_editor_client.get(change_url(story)).content.decode()
     assert (
         f'href="/admin/articles/redirect/{redirect.pk}/change/">/articles/first-address/<' in page
     )

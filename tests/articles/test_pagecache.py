@@ -511,9 +511,13 @@ def test_a_correction_to_a_draft_refreshes_nothing_the_public_sees(anonymous, ne
     assert stale_pages(anonymous, newsroom["pages"]) == set()
 
 
-def test_an_old_address_answers_a_301_that_no_cache_keeps(anonymous, newsroom, editor_client, edit):
+def test_an_old_address_answers_a_301_that_no_cache_keeps(
+    anonymous, newsroom, chief_editor_client, edit
+):
     b = newsroom["b"]
-    response = edit(lambda: editor_client.post(change_url(b), article_form(b, slug="b-renamed")))
+    response = edit(
+        lambda: chief_editor_client.post(change_url(b), article_form(b, slug="b-renamed"))
+    )
     assert response.status_code == 302
 
     for _ in range(2):
@@ -604,12 +608,14 @@ def test_clear_page_cache_command_makes_every_page_stale(anonymous, newsroom, ca
     assert stale_pages(anonymous, newsroom["pages"]) == set(newsroom["pages"])
 
 
-def test_an_editor_saving_in_the_admin_is_seen_by_the_next_reader(
-    anonymous, newsroom, editor_client, edit
+def test_a_chief_editor_saving_in_the_admin_is_seen_by_the_next_reader(
+    anonymous, newsroom, chief_editor_client, edit
 ):
     b = newsroom["b"]
     response = edit(
-        lambda: editor_client.post(change_url(b), article_form(b, title="B headline, updated"))
+        lambda: chief_editor_client.post(
+            change_url(b), article_form(b, title="B headline, updated")
+        )
     )
     assert response.status_code == 302
 
@@ -675,15 +681,18 @@ def test_a_bump_in_another_process_reaches_this_ones_copies_at_once(
 # Drafts of changes, previews and share links are never stored and purge nothing
 
 
+@pytest.mark.parametrize(
+    "button",
+    [{"_save_pending": "Save draft of changes"}, {"_request_review": "Save and ask for review"}],
+    ids=["draft", "draft-and-review-request"],
+)
 def test_a_draft_of_changes_refreshes_nothing_until_it_is_published(
-    anonymous, newsroom, editor_client, edit
+    anonymous, newsroom, editor_client, edit, button
 ):
     b = newsroom["b"]
     response = edit(
         lambda: editor_client.post(
-            change_url(b),
-            article_form(b, title="B headline, rewritten")
-            | {"_save_pending": "Save draft of changes"},
+            change_url(b), article_form(b, title="B headline, rewritten") | button
         )
     )
     assert response.status_code == 302

@@ -217,19 +217,20 @@ def test_an_editor_cannot_publish_now_and_nothing_changes():
     assert (draft.status, draft.version) == (Article.Status.DRAFT, 1)
 
 
-def test_saving_a_publishing_change_needs_the_right_but_a_text_edit_does_not():
+def test_saving_a_publishing_change_needs_the_right():
     editor = EditorFactory()
-    live = ArticleFactory(title="Old")
-    live.title = "Typo fixed"
-    services.article_save(article=live, opened_version=1, user=editor)
+    draft = ArticleFactory(status="draft", publish_at=None, title="Old")
+    draft.title = "Typo fixed"
+    services.article_save(article=draft, opened_version=1, user=editor)
 
-    live.publish_at = timezone.now() + datetime.timedelta(days=1)
+    draft.status = Article.Status.PUBLISHED
+    draft.publish_at = timezone.now() - HOUR
     with pytest.raises(ValidationError) as excinfo:
-        services.article_save(article=live, opened_version=2, user=editor)
+        services.article_save(article=draft, opened_version=2, user=editor)
 
-    assert "publish_at" in excinfo.value.message_dict
-    live.refresh_from_db()
-    assert (live.title, live.version, live.is_published()) == ("Typo fixed", 2, True)
+    assert "status" in excinfo.value.message_dict
+    draft.refresh_from_db()
+    assert (draft.title, draft.version, draft.status) == ("Typo fixed", 2, Article.Status.DRAFT)
 
 
 def test_publish_now_brings_back_a_story_past_its_take_down_time():
@@ -263,15 +264,161 @@ def test_asking_for_review_records_who_and_when_until_the_story_is_published():
     assert not Article.objects.ready_for_review().exists()
 
 
-@pytest.mark.parametrize("publish_at", [-HOUR, HOUR], ids=["live", "scheduled"])
-def test_a_live_or_scheduled_story_cannot_be_asked_for_review(publish_at):
+@pytest.mark.parametrize(
+    ("publish_at", "message"),
+    [(-HOUR, "It is live and has no draft of changes"), (HOUR, "already scheduled")],
+    ids=["live-without-draft", "scheduled"],
+)
+def test_a_scheduled_story_or_a_live_one_without_a_draft_cannot_be_asked_for_review(
+    publish_at, message
+):
     story = ArticleFactory(publish_at=timezone.now() + publish_at)
 
-    with pytest.raises(ValidationError, match="already published or scheduled"):
+    with pytest.raises(ValidationError, match=message):
         services.article_request_review(article=story, user=EditorFactory())
 
     story.refresh_from_db()
     assert (story.review_requested_at, story.version) == (None, 1)
+
+
+# What readers see of a live story: only those who may publish change it
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Mayor quits"},
+        {"body": "<p>A new paragraph.</p>"},
+        {"impact_score": 99},
+        {"slug": "mayor-quits"},
+        {"hero_image_alt": "A new caption"},
+    ],
+    ids=["title", "body", "impact-score", "slug", "image-alt"],
+)
+def test_an_editor_cannot_save_a_change_readers_would_see_of_a_live_story(change):
+    live = ArticleFactory(title="Mayor resigns", slug="mayor")
+
+    with pytest.raises(ValidationError, match="Readers would see this change at once"):
+        services.article_save(
+            article=draft_of(live, **change), opened_version=1, user=EditorFactory()
+        )
+
+    live.refresh_from_db()
+    assert (live.title, live.slug, live.version) == ("Mayor resigns", "mayor", 1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": Article.Status.WITHDRAWN, "title": "Withdrawn, retitled"},
+        {"unpublish_at": timezone.now() + HOUR},
+        {},
+    ],
+    ids=["withdrawn", "take-down-time-set", "unchanged"],
+)
+def test_an_editor_may_save_what_does_not_change_a_live_story_for_readers(change):
+    live = ArticleFactory(title="Mayor resigns")
+
+    services.article_save(article=draft_of(live, **change), opened_version=1, user=EditorFactory())
+
+    assert Article.objects.get(pk=live.pk).version == 2
+
+
+@pytest.mark.parametrize(
+    ("make_user", "review_required"),
+    [(ChiefEditorFactory, True), (EditorFactory, False)],
+    ids=["chief-editor", "editor-with-review-off"],
+)
+def test_who_may_publish_saves_a_live_storys_text_at_once(make_user, review_required, settings):
+    settings.ARTICLE_REVIEW_REQUIRED = review_required
+    live = ArticleFactory(title="Mayor resigns")
+
+    services.article_save(
+        article=draft_of(live, title="Mayor quits"), opened_version=1, user=make_user()
+    )
+
+    assert Article.objects.get(pk=live.pk).title == "Mayor quits"
+
+
+def test_changes_what_readers_see_counts_topics_and_rows_only_while_live():
+    politics = TopicFactory()
+    live = ArticleFactory(topics=[politics])
+    draft = ArticleFactory(status="draft", publish_at=None)
+
+    assert not services.changes_what_readers_see(live=live, edited=live, topics=[politics])
+    assert services.changes_what_readers_see(live=live, edited=live, topics=[TopicFactory()])
+    assert services.changes_what_readers_see(live=live, edited=live, rows_changed=True)
+    assert not services.changes_what_readers_see(live=draft, edited=draft, rows_changed=True)
+    assert not services.changes_what_readers_see(live=None, edited=live)
+
+
+def test_an_editor_cannot_publish_a_draft_of_changes_but_a_chief_editor_can():
+    live = ArticleFactory(title="Live headline")
+    services.article_save_pending(
+        article=draft_of(live, title="Draft headline"), topics=[], opened_version=1, user=None
+    )
+
+    with pytest.raises(ValidationError, match="Readers would see this change at once"):
+        services.article_publish_pending(article=live, user=EditorFactory())
+    assert Article.objects.get(pk=live.pk).title == "Live headline"
+    assert selectors.pending_edit(article_id=live.pk) is not None
+
+    services.article_publish_pending(article=live, user=ChiefEditorFactory())
+    assert Article.objects.get(pk=live.pk).title == "Draft headline"
+
+
+def test_an_editor_adds_corrections_to_drafts_and_a_chief_editor_to_live_stories():
+    live = ArticleFactory()
+    draft = ArticleFactory(status="draft", publish_at=None)
+
+    with pytest.raises(ValidationError, match="Readers would see this change at once"):
+        services.correction_add(article=live, text="Wrong vote count.", user=EditorFactory())
+    services.correction_add(article=draft, text="Noted before publishing.", user=EditorFactory())
+    services.correction_add(article=live, text="Wrong vote count.", user=ChiefEditorFactory())
+
+    assert [c.text for c in live.corrections.all()] == ["Wrong vote count."]
+    assert [c.text for c in draft.corrections.all()] == ["Noted before publishing."]
+
+
+def test_a_live_storys_draft_of_changes_waits_for_review_until_it_is_published():
+    editor = EditorFactory(username="ana")
+    live = ArticleFactory(title="Live headline")
+    services.article_save_pending(
+        article=draft_of(live, title="Draft headline"),
+        topics=[],
+        opened_version=1,
+        user=editor,
+        ask_for_review=True,
+    )
+
+    asked = Article.objects.get(pk=live.pk)
+    assert (asked.review_requested_by, asked.title, asked.version) == (editor, "Live headline", 2)
+    assert list(Article.objects.ready_for_review()) == [asked]
+    assert "asked for review" in Version.objects.get_for_object(live).first().revision.comment
+    # A chief editor's other work on the live story leaves the request in place.
+    services.correction_add(article=live, text="A name was misspelt.", user=ChiefEditorFactory())
+    assert Article.objects.ready_for_review().exists()
+
+    services.article_publish_pending(article=live, user=ChiefEditorFactory())
+
+    published = Article.objects.get(pk=live.pk)
+    assert (published.title, published.review_requested_at) == ("Draft headline", None)
+    assert not Article.objects.ready_for_review().exists()
+
+
+def test_asking_for_review_of_a_live_story_with_a_draft_then_discarding_it():
+    live = ArticleFactory(title="Live headline")
+    services.article_save_pending(
+        article=draft_of(live, title="Draft headline"), topics=[], opened_version=1, user=None
+    )
+
+    asked = services.article_request_review(article=live, user=EditorFactory())
+    assert Article.objects.get(pk=live.pk).review_requested_at == asked.review_requested_at
+
+    services.article_discard_pending(article=live, opened_version=3, user=None)
+
+    assert not Article.objects.ready_for_review().exists()
+    assert Article.objects.get(pk=live.pk).title == "Live headline"
 
 
 # Drafts of changes to a live story
@@ -406,7 +553,7 @@ def test_publishing_the_draft_of_changes_makes_its_text_and_topics_live():
         user=None,
     )
 
-    published = services.article_publish_pending(article=live, user=UserFactory())
+    published = services.article_publish_pending(article=live, user=ChiefEditorFactory())
 
     live.refresh_from_db()
     assert (live.title, live.impact_score, live.version) == ("Draft headline", 90, 3)
@@ -546,7 +693,7 @@ def test_an_editor_cannot_redate_and_nothing_changes():
 
 
 def test_a_correction_is_a_new_version_whose_revision_holds_it():
-    user = UserFactory()
+    user = ChiefEditorFactory()
     story = ArticleFactory()
     at = timezone.now() - datetime.timedelta(minutes=5)
 

@@ -1,8 +1,10 @@
 """An editor's journey through the admin in a real browser."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from articles.models import Article
@@ -84,7 +86,8 @@ def test_editor_writes_links_and_publishes_a_story(live_server, page, shot):
 
 def test_a_headline_fixed_in_the_admin_reaches_readers_at_once(live_server, page, browser):
     """The page cache serves readers, and an editor's save refreshes what they see."""
-    EditorFactory(username="rosa", password=PASSWORD)
+    # A chief editor: an editor's change to a live story waits for one.
+    ChiefEditorFactory(username="rosa", password=PASSWORD)
     story = ArticleFactory(title="Mayor resgins after vote", slug="mayor", topics=[TopicFactory()])
     reader = browser.new_context().new_page()
     for path in ("/", "/articles/mayor/"):
@@ -173,11 +176,76 @@ def test_an_editor_asks_for_review_and_a_chief_editor_completes_and_publishes(
         context.close()
 
 
+def test_an_editor_asks_for_review_of_a_change_to_a_live_story_and_a_chief_editor_publishes(
+    live_server, page, browser, shot
+):
+    """Editor (no right to publish) edits a live story → "Save" refused →
+    "Save and ask for review" → readers still see the live text → the chief editor
+    finds it under "Ready for review", sees who asked, publishes → readers see it."""
+    EditorFactory(username="ana", password=PASSWORD)
+    ChiefEditorFactory(username="rosa", password=PASSWORD)
+    story = ArticleFactory(title="Pool reopens in May", slug="pool", topics=[TopicFactory()])
+    reader = browser.new_context().new_page()
+    reader.goto(f"{live_server.url}/articles/pool/")
+    expect(reader.locator("h1")).to_have_text("Pool reopens in May")
+
+    sign_in(page, live_server.url, "ana")
+    # What readers do not see at once an editor still saves: a take-down time.
+    page.goto(f"{live_server.url}/admin/articles/article/{story.pk}/change/")
+    in_a_month = timezone.localdate() + timedelta(days=30)
+    page.fill("#id_unpublish_at_0", in_a_month.strftime("%d/%m/%Y"))
+    page.fill("#id_unpublish_at_1", "18:00:00")
+    page.click("input[name=_continue]")
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    page.fill("#id_title", "Pool reopens in June")
+    page.fill("#id_standfirst", "Repairs to the roof took longer than planned.")
+    page.click("input[name=_save]")
+    expect(page.locator(".errorlist.nonfield")).to_contain_text(
+        "Readers would see this change at once"
+    )
+    expect(page.locator("#id_title")).to_have_value("Pool reopens in June")
+    expect(page.locator("#id_standfirst")).to_have_value(
+        "Repairs to the roof took longer than planned."
+    )
+    shot("editor-may-not-change-a-live-story")
+    page.click("input[name=_request_review]")
+    expect(page.locator(".messagelist").first).to_contain_text("ready for review")
+    expect(page.locator(".pending-banner")).to_contain_text("saved by ana")
+    shot("change-saved-as-draft-and-asked-for-review")
+
+    reader.goto(f"{live_server.url}/articles/pool/")
+    expect(reader.locator("h1")).to_have_text("Pool reopens in May")
+    reader.screenshot(path=str(shot.folder / "reader-still-sees-the-live-text.png"))
+
+    chief = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(chief, live_server.url, "rosa")
+    chief.goto(f"{live_server.url}/admin/articles/article/?review=ready")
+    expect(chief.locator("#result_list")).to_contain_text("Asked by ana at")
+    expect(chief.locator("#result_list")).to_contain_text("unpublished changes")
+    chief.screenshot(path=str(shot.folder / "chief-review-list-live-story.png"), full_page=True)
+    chief.locator("#result_list a", has_text="Pool reopens in May").click()
+    expect(chief.locator(".field-review_request")).to_contain_text("Asked by ana at")
+    expect(chief.locator("#id_title")).to_have_value("Pool reopens in June")
+    chief.screenshot(path=str(shot.folder / "chief-opens-the-draft.png"), full_page=True)
+    chief.click("input[name=_save]")
+    expect(chief.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    reader.goto(f"{live_server.url}/articles/pool/")
+    expect(reader.locator("h1")).to_have_text("Pool reopens in June")
+    expect(reader.locator("main")).to_contain_text("Repairs to the roof")
+    reader.screenshot(path=str(shot.folder / "reader-sees-the-published-change.png"))
+    assert Article.objects.get(pk=story.pk).review_requested_at is None
+    chief.goto(f"{live_server.url}/admin/articles/article/?review=ready")
+    expect(chief.locator("#result_list")).to_have_count(0)
+    for context in (chief.context, reader.context):
+        context.close()
+
+
 def test_a_live_story_is_changed_as_a_draft_shared_and_then_published(
     live_server, page, shot, browser
 ):
     """Pending edit of a live story → share link in a fresh browser → publish."""
-    EditorFactory(username="rosa", password=PASSWORD)
+    ChiefEditorFactory(username="rosa", password=PASSWORD)
     story = ArticleFactory(
         title="Bridge opens to traffic", slug="bridge", topics=[TopicFactory(name="City")]
     )
@@ -248,7 +316,7 @@ def test_editor_corrects_a_live_story_and_changes_its_address(live_server, page,
     """A correction added in the admin reaches readers; the renamed story's old
     address leads to its new one; a new story may take an old address only when
     the editor ticks the box that appears."""
-    EditorFactory(username="rosa", password=PASSWORD)
+    ChiefEditorFactory(username="rosa", password=PASSWORD)
     story = ArticleFactory(
         title="Council backs a four-day week", slug="council-backs-four-day-week"
     )
