@@ -244,8 +244,8 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
         "topic_names",
         "review_asked",
     ]
-    list_filter = ["status", VisibilityFilter, ReviewFilter, ChangesFilter, "topics"]
-    search_fields = ["title", "standfirst"]
+    list_filter = ["status", VisibilityFilter, ReviewFilter, ChangesFilter, "topics", "author"]
+    search_fields = ["title", "standfirst", "slug", "author__name"]
     date_hierarchy = "publish_at"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["topics", "author"]

@@ -10,7 +10,7 @@ from reversion.models import Version
 
 from articles import selectors, services
 from articles.models import Article, Redirect, RelatedLink
-from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
+from tests.factories import ArticleFactory, AuthorFactory, RelatedLinkFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +114,34 @@ def article_form(article: Article | None = None, *, links=None, **changes) -> di
         data["opened_version"] = article.version
     data.update(changes)
     return data
+
+
+@pytest.mark.parametrize("query", ["harbour", "Night ferries", "ferry-timetable-2027", "Okonkwo"])
+def test_the_list_search_covers_headline_standfirst_slug_and_byline(editor_client, query):
+    ArticleFactory(
+        title="New harbour timetable",
+        standfirst="Night ferries return in spring.",
+        slug="ferry-timetable-2027",
+        author=AuthorFactory(name="Ada Okonkwo"),
+    )
+    ArticleFactory(title="Budget vote delayed", slug="budget-vote", author=None)
+
+    listing = editor_client.get(CHANGELIST, {"q": query}).content.decode()
+
+    assert "New harbour timetable" in listing
+    assert "Budget vote delayed" not in listing
+
+
+def test_the_list_filters_by_byline(editor_client):
+    ada = AuthorFactory(name="Ada Okonkwo")
+    ArticleFactory(title="By Ada", author=ada)
+    ArticleFactory(title="By someone else", author=AuthorFactory(name="Ben Hale"))
+
+    listing = editor_client.get(CHANGELIST, {"author__id__exact": ada.pk}).content.decode()
+
+    assert "By Ada" in listing
+    assert "By someone else" not in listing
+    assert "By byline" in editor_client.get(CHANGELIST).content.decode()
 
 
 def opened_version_in(html: str) -> str:

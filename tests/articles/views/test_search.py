@@ -34,6 +34,17 @@ def test_empty_search_shows_the_form_and_no_results(client):
     assert "result" not in content.split("</form>", 2)[-1]
 
 
+def test_the_search_page_names_its_two_search_landmarks_apart(client):
+    # The header's box and the page's own form are both role=search: a screen
+    # reader's landmark list tells them apart only by their names.
+    content = client.get("/search/", {"q": "council"}).content.decode()
+
+    forms = re.findall(r"<form [^>]*role=\"search\"[^>]*>", content)
+    names = [re.search(r'aria-label="([^"]+)"', form).group(1) for form in forms]
+    assert len(names) == 2
+    assert len(set(names)) == 2
+
+
 def test_search_finds_public_stories_only(client):
     found = ArticleFactory(title="Harbour bridge reopens")
     ArticleFactory(title="Harbour draft", **not_public("draft"))
