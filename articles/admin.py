@@ -671,105 +671,88 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
 
     @admin.action(description=_("Publish now"), permissions=["publish"])
     def publish_now(self, request, queryset):
-        done = 0
-        for article in queryset:
-            try:
-                services.article_publish_now(article=article, user=request.user)
-            except ValidationError as error:
-                self._report_refusal(request, article, error)
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
-                ngettext("%(count)d article is live now.", "%(count)d articles are live now.", done)
-                % {"count": done},
-                messages.SUCCESS,
-            )
+        self._act_on_each(
+            request,
+            queryset,
+            services.article_publish_now,
+            done=lambda count: ngettext(
+                "%(count)d article is live now.", "%(count)d articles are live now.", count
+            ),
+        )
 
     @admin.action(description=_("Re-date to now"), permissions=["publish"])
     def redate(self, request, queryset):
-        done = 0
-        for article in queryset:
-            try:
-                services.article_redate(article=article, user=request.user)
-            except ValidationError as error:
-                self._report_refusal(request, article, error)
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d article is live, re-dated to now.",
-                    "%(count)d articles are live, re-dated to now.",
-                    done,
-                )
-                % {"count": done},
-                messages.SUCCESS,
-            )
+        self._act_on_each(
+            request,
+            queryset,
+            services.article_redate,
+            done=lambda count: ngettext(
+                "%(count)d article is live, re-dated to now.",
+                "%(count)d articles are live, re-dated to now.",
+                count,
+            ),
+        )
 
     @admin.action(description=_("Withdraw"), permissions=["change"])
     def withdraw(self, request, queryset):
-        done = 0
-        for article in queryset:
-            try:
-                article = services.article_withdraw(article=article, user=request.user)
-            except ValidationError as error:
-                self._report_refusal(request, article, error)
-            else:
-                done += 1
-                self._warn_about_linkers(request, article)
-        if done:
-            self.message_user(
-                request,
-                ngettext("%(count)d article withdrawn.", "%(count)d articles withdrawn.", done)
-                % {"count": done},
-                messages.SUCCESS,
-            )
+        self._act_on_each(
+            request,
+            queryset,
+            services.article_withdraw,
+            done=lambda count: ngettext(
+                "%(count)d article withdrawn.", "%(count)d articles withdrawn.", count
+            ),
+            after=self._warn_about_linkers,
+        )
 
     @admin.action(description=_("Ask for review"), permissions=["change"])
     def request_review(self, request, queryset):
-        done = 0
-        for article in queryset:
-            try:
-                services.article_request_review(article=article, user=request.user)
-            except ValidationError as error:
-                self._report_refusal(request, article, error)
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d article is ready for review.",
-                    "%(count)d articles are ready for review.",
-                    done,
-                )
-                % {"count": done},
-                messages.SUCCESS,
-            )
+        self._act_on_each(
+            request,
+            queryset,
+            services.article_request_review,
+            done=lambda count: ngettext(
+                "%(count)d article is ready for review.",
+                "%(count)d articles are ready for review.",
+                count,
+            ),
+        )
 
     @admin.action(description=_("Publish their drafts of changes"), permissions=["publish"])
     def publish_changes(self, request, queryset):
-        done = 0
-        for article in queryset.filter(pending_edit__isnull=False):
+        self._act_on_each(
+            request,
+            queryset.filter(pending_edit__isnull=False),
+            services.article_publish_pending,
+            done=lambda count: ngettext(
+                "%(count)d draft of changes is live now.",
+                "%(count)d drafts of changes are live now.",
+                count,
+            ),
+            say_none=True,
+        )
+
+    def _act_on_each(self, request, articles, act, *, done, after=None, say_none=False):
+        """An action's loop: ``act(article=…, user=…)`` on each article, a refusal reported
+        with its story's title, then how many were done (``done(count)``, the message;
+        also when none was, with ``say_none``). ``after(request, article)`` follows each
+        success with the article ``act`` returned."""
+        count = 0
+        for article in articles:
             try:
-                services.article_publish_pending(article=article, user=request.user)
+                result = act(article=article, user=request.user)
             except ValidationError as error:
                 self._report_refusal(request, article, error)
             else:
-                done += 1
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d draft of changes is live now.",
-                "%(count)d drafts of changes are live now.",
-                done,
+                count += 1
+                if after is not None:
+                    after(request, result)
+        if count or say_none:
+            self.message_user(
+                request,
+                done(count) % {"count": count},
+                messages.SUCCESS if count else messages.WARNING,
             )
-            % {"count": done},
-            messages.SUCCESS if done else messages.WARNING,
-        )
 
     def _warn_about_linkers(self, request, article: Article) -> None:
         linkers = services.article_linkers(article=article).order_by("title")
