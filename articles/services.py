@@ -131,12 +131,11 @@ def article_save(
             raise Article.DoesNotExist(f"Article {article.pk} was deleted.")
         _refuse_if_saved_since(article_id=article.pk, opened_version=opened_version, saved=saved)
         article.version = saved.number + 1
-        if user is not None:
-            saved_row = Article.objects.defer("search_vector").get(pk=article.pk)
-            before = Schedule.of(saved_row)
-        live_slug = (
-            Article.objects.published().filter(pk=article.pk).values_list("slug", flat=True).first()
-        )
+        # The story as saved, read once under the lock: what the rules compare the edit
+        # with, and the address to keep if it was live.
+        saved_row = Article.objects.defer("search_vector").get(pk=article.pk)
+        before = Schedule.of(saved_row)
+        live_slug = saved_row.slug if saved_row.is_published() else None
     article_check_publish(user=user, before=before, after=Schedule.of(article))
     article_check_readers_change(user=user, live=saved_row, edited=article)
     _free_address(
