@@ -25,7 +25,7 @@ from newsroom import db
 from newsroom.pagecache.http import is_staff_visitor, shows
 from newsroom.seo import PageMeta, absolute_url
 
-from . import cachetags, selectors, sharing
+from . import cachetags, selectors, sharing, spelling
 from .models import SEARCH_CANDIDATES, Article, Redirect, Topic
 
 SEARCH_QUERY_MAX_LENGTH = 200
@@ -293,6 +293,12 @@ class SearchView(ListView):
         context["capped"] = self.capped
         context["too_slow"] = self.too_slow
         context["candidates"] = SEARCH_CANDIDATES
+        if self.query and not self.too_slow and not context["page_obj"].paginator.count:
+            context["suggestion"] = self.suggestion()
+            if context["suggestion"]:
+                context["suggestion_url"] = with_query(
+                    reverse("articles:search"), q=context["suggestion"].query
+                )
         number = context["page_obj"].number
         title = _("Search: %(query)s") % {"query": self.query} if self.query else _("Search")
         context["meta"] = PageMeta(
@@ -304,6 +310,17 @@ class SearchView(ListView):
             noindex=True,
         )
         return context
+
+    def suggestion(self) -> spelling.Suggestion | None:
+        """ "Did you mean …" for a search that found nothing, within the search's time
+        limit (none, rather than a slow page)."""
+        try:
+            with db.time_limit(settings.SEARCH_TIME_LIMIT_MS):
+                return spelling.search_suggestion(self.query)
+        except OperationalError as error:
+            if db.timed_out(error):
+                return None
+            raise
 
 
 class ArticleDetailView(DetailView):
