@@ -25,7 +25,7 @@ from newsroom import db
 from newsroom.pagecache.http import is_staff_visitor, shows
 from newsroom.seo import PageMeta, absolute_url
 
-from . import cachetags, selectors, sharing, spelling
+from . import cachetags, selectors, sharing, spelling, structured_data
 from .models import SEARCH_CANDIDATES, Article, Redirect, Topic
 
 SEARCH_QUERY_MAX_LENGTH = 200
@@ -361,17 +361,25 @@ def article_page_context(page: selectors.ArticlePage) -> dict:
     """What ``articles/article_detail.html`` needs besides the page: for the public page,
     the staff previews, the editor's preview of unsaved changes and share links."""
     article = page.article
+    meta = PageMeta(
+        title=article.title,
+        description=article.meta_description,
+        path=article.get_absolute_url() if article.slug else reverse("articles:home"),
+        type="article",
+        image_url=absolute_url(article.hero_image.url) if article.hero_image else "",
+        image_alt=article.hero_image_alt if article.hero_image else "",
+        noindex=page.is_preview,
+    )
     return {
         "page": page,
         "article": article,
         "contact_url": reverse("contact:start") + "?" + urlencode({"article": article.slug}),
-        "meta": PageMeta(
-            title=article.title,
-            description=article.meta_description,
-            path=article.get_absolute_url() if article.slug else reverse("articles:home"),
-            type="article",
-            image_url=absolute_url(article.hero_image.url) if article.hero_image else "",
-            noindex=page.is_preview,
+        "meta": meta,
+        # For search engines: public stories only, never a preview.
+        "structured_data": (
+            None
+            if page.is_preview
+            else structured_data.script_tag(structured_data.news_article(article, meta=meta))
         ),
     }
 

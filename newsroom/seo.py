@@ -12,13 +12,16 @@ from django.conf import settings
 
 @dataclass(frozen=True)
 class PageMeta:
-    """What base.html puts in <head>: title, description, canonical URL, Open Graph."""
+    """What base.html puts in <head>: title, description, canonical URL, Open Graph and
+    Twitter card tags."""
 
     title: str
     description: str
     path: str
     type: str = "website"
     image_url: str = ""
+    # What the image shows, for readers of a link preview who cannot see it.
+    image_alt: str = ""
     noindex: bool = False
 
     @property
