@@ -436,6 +436,23 @@ def shared_article(request, token: str):
     return render_preview(request, page)
 
 
+@require_safe
+def news_sitemap(request):
+    """The Google News sitemap: the stories of the last two days (``selectors.NEWS_WINDOW``)."""
+    articles = selectors.news_articles()
+    shows(request, cachetags.SITEMAP_TAG)
+    return render(
+        request,
+        "articles/sitemap_news.xml",
+        {
+            "articles": articles,
+            # ISO 639: "en" of LANGUAGE_CODE "en-gb".
+            "language": settings.LANGUAGE_CODE.split("-")[0],
+        },
+        content_type="application/xml; charset=utf-8",
+    )
+
+
 @require_safe  # GET and HEAD: crawlers and monitors ask with either
 def robots_txt(request):
     lines = [
@@ -445,5 +462,6 @@ def robots_txt(request):
         "Disallow: /contact/",
         "",
         f"Sitemap: {absolute_url(reverse('sitemap'))}",
+        f"Sitemap: {absolute_url(reverse('sitemap-news'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
