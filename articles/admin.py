@@ -1,4 +1,5 @@
 import copy
+from types import SimpleNamespace
 
 import reversion
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.utils.translation import ngettext
 from js_asset import Media
 from reversion_compare.admin import CompareVersionAdmin
 
-from . import selectors, services
+from . import history, selectors, services
 from .forms import (
     REQUEST_REVIEW,
     ArticleAdminForm,
@@ -252,7 +253,15 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
     readonly_fields = ["linked_from", "old_addresses", "review_request"]
     actions = ["publish_now", "redate", "withdraw", "request_review", "publish_changes"]
     history_latest_first = True
-    compare_exclude = ["version", "updated_at", "latest_correction_at"]
+    # Not kept in the history (see ``reversion.register`` above) or bookkeeping.
+    compare_exclude = [
+        "version",
+        "updated_at",
+        "latest_correction_at",
+        "review_requested_at",
+        "review_requested_by",
+        "search_vector",
+    ]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
@@ -661,6 +670,94 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
             raise Http404(_("No such article."))
         return article
 
+    # History's compare view: the text as readers read it, word by word
+    # (``articles/history.py``), and related links by their cards' titles.
+
+    def compare_body(self, obj_compare):
+        return history.body_diff(*_compared_text(obj_compare))
+
+    def compare_title(self, obj_compare):
+        return history.text_diff(*_compared_text(obj_compare))
+
+    compare_standfirst = compare_why_it_matters = compare_seo_description = compare_title
+
+    def compare(self, obj, version1, version2):
+        """reversion-compare's field diffs, with the related links and corrections read
+        from the two versions themselves and named as editors know them."""
+        diff, has_unfollowed_fields = super().compare(obj, version1, version2)
+        rows = {RelatedLink: self._link_changes, Correction: self._correction_changes}
+        diff = [
+            entry
+            for entry in diff
+            if getattr(entry["field"], "related_model", None) not in rows
+            or not getattr(entry["field"], "one_to_many", False)
+        ]
+        for model, describe in rows.items():
+            changes = history.row_changes(
+                history.rows_of(version1, model), history.rows_of(version2, model)
+            )
+            if changes:
+                heading = SimpleNamespace(
+                    verbose_name=model._meta.verbose_name_plural, help_text=""
+                )
+                diff.append(
+                    {
+                        "field": heading,
+                        "is_related": True,
+                        "follow": True,
+                        "diff": describe(changes),
+                    }
+                )
+        return diff, has_unfollowed_fields
+
+    def _link_changes(self, changes: history.RowChanges):
+        versions = [*changes.added, *changes.removed, *(new for _old, new in changes.changed)]
+        target_ids = {version.field_dict.get("target_article_id") for version in versions}
+        headlines = dict(
+            Article.objects.filter(pk__in=target_ids - {None}).values_list("pk", "title")
+        )
+
+        def name(version) -> str:
+            # The card's title: its own, else its target's headline, else its address.
+            fields = version.field_dict
+            return (
+                fields.get("title")
+                or headlines.get(fields.get("target_article_id"))
+                or fields.get("url")
+                or version.object_repr
+            )
+
+        def detail(old, new):
+            if old.field_dict["position"] != new.field_dict["position"]:
+                moved = format_html(
+                    "position {} → {}", old.field_dict["position"], new.field_dict["position"]
+                )
+            else:
+                moved = ""
+            other = history.changed_fields(
+                old,
+                new,
+                {
+                    "target_article_id": _("target"),
+                    "url": _("address"),
+                    "title": _("title"),
+                    "summary": _("summary"),
+                },
+            )
+            return format_html_join(", ", "{}", ((part,) for part in [moved, *other] if part))
+
+        return history.rows_html(changes, name=name, detail=detail)
+
+    def _correction_changes(self, changes: history.RowChanges):
+        def detail(old, new):
+            return ", ".join(
+                history.changed_fields(
+                    old, new, {"kind": _("kind"), "text": _("text"), "posted_at": _("time")}
+                )
+            )
+
+        return history.rows_html(changes, name=lambda version: version.object_repr, detail=detail)
+
     def compare_view(self, request, object_id, extra_context=None):
         # reversion-compare only asks for a staff login; a diff shows the article.
         if not self.has_view_or_change_permission(request):
@@ -787,6 +884,14 @@ def review_request_text(article: Article) -> str:
         "user": asked_by.get_username() if asked_by else _("a former user"),
         "time": date_format(timezone.localtime(article.review_requested_at), "DATETIME_FORMAT"),
     }
+
+
+def _compared_text(obj_compare) -> tuple[str, str]:
+    """The two versions' values of a text field ("" where a version has none)."""
+    return tuple(
+        value if isinstance(value, str) else ""
+        for value in (obj_compare.value1, obj_compare.value2)
+    )
 
 
 def _is_restore(request) -> bool:

@@ -543,7 +543,7 @@ def test_history_compare_and_restore_bring_back_title_and_links(chief_editor_cli
 
     assert history.status_code == 200
     assert compare.status_code == 200
-    assert "Second headline" in compare.content.decode()
+    assert "<del>First</del> <ins>Second</ins> headline" in compare.content.decode()
     assert restore_form.status_code == 200
     assert opened_version_in(restore_form.content.decode()) == "3"
     article.refresh_from_db()
@@ -1399,8 +1399,7 @@ def test_the_draft_of_changes_shows_in_history_and_compare(editor_client):
     ).content.decode()
 
     assert "Draft of changes saved (not published): Changed Headline." in history
-    assert "Draft headline" in compare
-    assert "Live headline" in compare
+    assert "<del>Live</del> <ins>Draft</ins> headline" in compare
 
 
 def test_restoring_the_draft_of_changes_from_history_publishes_it(chief_editor_client):
