@@ -66,6 +66,13 @@ RESTORING_OVER = "article_restoring_over"
 RESTORING_LIVE = "article_before_restore"
 # Set on the request by ``save_model`` when the form was kept as a draft of changes.
 SAVED_AS_DRAFT = "article_saved_as_draft_of_changes"
+# A change form whose own fields changed nothing, held by ``save_model`` until
+# ``save_related`` sees whether the inline rows did.
+SAVE_HELD = "article_save_held"
+# Set on the request when a save changed nothing and so wrote nothing.
+SAVED_NOTHING = "article_saved_nothing"
+# Form fields that are not the story: bookkeeping of the form itself.
+FORM_ONLY_FIELDS = frozenset({"opened_version", "take_over_address"})
 
 
 def old_addresses_list(owner: Article | Topic) -> str:
@@ -438,6 +445,13 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
+        if change and not _form_changes(request, form):
+            # Maybe nothing to save: ``save_related`` knows once it sees the inline rows.
+            setattr(request, SAVE_HELD, (obj, form))
+            return
+        self._save_article(request, obj, form, change)
+
+    def _save_article(self, request, obj, form, change):
         if change and form.saves_pending:
             services.article_save_pending(
                 article=obj,
@@ -470,6 +484,14 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
                 )
 
     def save_related(self, request, form, formsets, change):
+        held = getattr(request, SAVE_HELD, None)
+        if held is not None:
+            if not any(formset.has_changed() for formset in formsets):
+                # A save that changes nothing writes nothing: no version counted, no
+                # page purged, no History entry.
+                setattr(request, SAVED_NOTHING, True)
+                return
+            self._save_article(request, *held, change)
         if change and form.saves_pending:
             # The topics went into the draft; the links belong to the live story and
             # were not changed (the form refuses that).
@@ -479,12 +501,16 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
         services.article_refresh_corrections(article=form.instance)
 
     def construct_change_message(self, request, form, formsets, add=False):
+        if getattr(request, SAVED_NOTHING, False):
+            return []
         if not add and form.saves_pending:
             # The links were not saved (save_related), so they did not change.
             formsets = []
         return super().construct_change_message(request, form, formsets, add)
 
     def log_change(self, request, obj, message):
+        if getattr(request, SAVED_NOTHING, False):
+            return None
         entry = super().log_change(request, obj, message)
         if getattr(request, SAVED_AS_DRAFT, False):
             # django-reversion made the change message the revision's comment.
@@ -497,6 +523,15 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
         return entry
 
     def response_change(self, request, obj):
+        if getattr(request, SAVED_NOTHING, False):
+            self.message_user(
+                request,
+                _("Nothing was changed in “%(title)s”, so nothing was saved.") % {"title": obj},
+                messages.INFO,
+            )
+            if "_continue" in request.POST or "_save" not in request.POST:
+                return HttpResponseRedirect(request.path)
+            return self.response_post_save_change(request, obj)
         if getattr(request, SAVED_AS_DRAFT, False):
             if REQUEST_REVIEW in request.POST:
                 message = _(
@@ -884,6 +919,18 @@ def review_request_text(article: Article) -> str:
         "user": asked_by.get_username() if asked_by else _("a former user"),
         "time": date_format(timezone.localtime(article.review_requested_at), "DATETIME_FORMAT"),
     }
+
+
+def _form_changes(request, form) -> bool:
+    """Whether saving ``form`` (an existing story's) may change anything, its inline rows
+    aside: a field differs from what the form opened with, or the button does more than
+    save (ask for review, publish the draft of changes the form opened on, restore a
+    version from History)."""
+    if _is_restore(request) or REQUEST_REVIEW in request.POST:
+        return True
+    if form.pending_edit is not None and not form.saves_pending:
+        return True
+    return bool(set(form.changed_data) - FORM_ONLY_FIELDS)
 
 
 def _compared_text(obj_compare) -> tuple[str, str]:
