@@ -110,37 +110,56 @@ def test_a_draft_of_changes_words_are_never_suggested(client):
     assert suggested(client, "salmn") == "salmon"
 
 
-def test_the_word_list_follows_publishing_editing_withdrawing_and_deleting(client):
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run an edit as a request does, committing: the page cache hears of it then
+    (SQLite's word list is kept there)."""
+
+    def run(change):
+        with django_capture_on_commit_callbacks(execute=True):
+            return change()
+
+    return run
+
+
+def test_the_word_list_follows_publishing_editing_withdrawing_and_deleting(client, committed):
     story = ArticleFactory(
         title="Sturgeon spotted", **not_public("draft"), body="<p>By the weir.</p>"
     )
     assert suggested(client, "sturgen") is None
 
-    story.status = Article.Status.PUBLISHED
-    story.publish_at = timezone.now()
-    story.save()
+    def publish():
+        story.status = Article.Status.PUBLISHED
+        story.publish_at = timezone.now()
+        story.save()
+
+    committed(publish)
     assert suggested(client, "sturgen") == "sturgeon"
 
-    story.title = "Lamprey spotted"
-    story.save()
+    def rename():
+        story.title = "Lamprey spotted"
+        story.save()
+
+    committed(rename)
     assert suggested(client, "sturgen") is None
     assert suggested(client, "lampry") == "lamprey"
 
-    services.article_withdraw(article=story, user=None)
+    committed(lambda: services.article_withdraw(article=story, user=None))
     assert suggested(client, "lampry") is None
 
-    services.article_publish_now(article=story, user=None)
+    committed(lambda: services.article_publish_now(article=story, user=None))
     assert suggested(client, "lampry") == "lamprey"
 
-    Article.objects.filter(pk=story.pk).delete()
+    committed(lambda: Article.objects.filter(pk=story.pk).delete())
     assert suggested(client, "lampry") is None
 
 
-def test_a_word_stays_while_another_public_story_holds_it(client):
+def test_a_word_stays_while_another_public_story_holds_it(client, committed):
     first = ArticleFactory(title="Sturgeon spotted")
     ArticleFactory(title="Sturgeon counted")
+    assert suggested(client, "sturgen") == "sturgeon"
 
-    services.article_withdraw(article=first, user=None)
+    committed(lambda: services.article_withdraw(article=first, user=None))
 
     assert suggested(client, "sturgen") == "sturgeon"
 
@@ -177,4 +196,6 @@ def test_a_suggestion_costs_a_few_queries(client):
 
     # The search, then: which words are known, the closest to the unknown one, and
     # whether the corrected search finds a story (the topic list is read for the menu).
-    assert len(queries) == 5, queries
+    # Elsewhere the public stories' words are read instead, with the next scheduled
+    # change that ends their stay in the cache (two queries), once: then kept.
+    assert len(queries) == (5 if connection.vendor == "postgresql" else 6), queries
