@@ -23,7 +23,16 @@ from django.utils import timezone
 
 from articles import demo_content as demo
 from articles import selectors, services
-from articles.models import Article, Author, Correction, PendingEdit, Redirect, RelatedLink, Topic
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    PendingEdit,
+    Redirect,
+    RelatedLink,
+    Topic,
+)
 
 ARTICLE_FIELDS = (
     "title",
@@ -31,7 +40,6 @@ ARTICLE_FIELDS = (
     "body",
     "why_it_matters",
     "impact_score",
-    "author_id",
     "status",
     "publish_at",
 )
@@ -148,10 +156,14 @@ class Command(BaseCommand):
     def _author(self, spec: demo.DemoAuthor, *, reset: bool) -> Author:
         author = Author.objects.filter(slug=spec.slug).first()
         if author is None:
-            return self._create(Author(slug=spec.slug, name=spec.name, bio=spec.bio))
+            return self._create(
+                Author(slug=spec.slug, name=spec.name, role=spec.role, bio=spec.bio)
+            )
         self.kept += 1
         if reset:
-            self._reset_fields(f"author {author.slug}", author, name=spec.name, bio=spec.bio)
+            self._reset_fields(
+                f"author {author.slug}", author, name=spec.name, role=spec.role, bio=spec.bio
+            )
         return author
 
     def _create(self, obj):
@@ -178,16 +190,17 @@ class Command(BaseCommand):
         # comes back there, so the address is its own again.
         Redirect.objects.filter(kind=Redirect.Kind.ARTICLE, old_slug=spec.slug).delete()
         article = Article(slug=spec.slug)
-        _fill(article, spec, authors=authors, now=now)
+        _fill(article, spec, now=now)
         article.full_clean()  # sanitizes the body, exactly as an admin save would
         article.save()
         article.topics.set([topics[slug] for slug in spec.topics])
+        services.article_set_authors(article=article, authors=_wanted_authors(spec, authors))
         self.created += 1
         return article
 
     def _reset_article(self, article: Article, spec, *, topics, authors, articles, now) -> None:
         before = _values(article)
-        _fill(article, spec, authors=authors, now=now)
+        _fill(article, spec, now=now)
         article.full_clean()
         after = _values(article)
         changed = [_label(article, name) for name in ARTICLE_FIELDS if after[name] != before[name]]
@@ -195,6 +208,10 @@ class Command(BaseCommand):
         topics_differ = set(article.topics.values_list("pk", flat=True)) != wanted_topics
         if topics_differ:
             changed.append(_label(article, "topics"))
+        wanted_authors = _wanted_authors(spec, authors)
+        authors_differ = article.byline_authors() != wanted_authors
+        if authors_differ:
+            changed.append(str(ArticleAuthor._meta.verbose_name_plural))
         links_differ = _links(article) != _wanted_links(spec, articles=articles)
         if links_differ:
             changed.append(str(RelatedLink._meta.verbose_name_plural))
@@ -218,6 +235,8 @@ class Command(BaseCommand):
             article.save()
             if topics_differ:
                 article.topics.set(wanted_topics)
+            if authors_differ:
+                services.article_set_authors(article=article, authors=wanted_authors)
             if links_differ:
                 self._set_links(article, spec, articles=articles)
             if corrections_differ:
@@ -396,15 +415,19 @@ class Command(BaseCommand):
             )
 
 
-def _fill(article: Article, spec: demo.DemoArticle, *, authors, now) -> None:
+def _fill(article: Article, spec: demo.DemoArticle, *, now) -> None:
     """Set the article's own fields to the demo's, in memory."""
     article.title = spec.title
     article.standfirst = spec.standfirst
     article.body = demo.render_body(spec.body)
     article.why_it_matters = spec.why_it_matters
     article.impact_score = spec.impact_score
-    article.author = authors[spec.author]
     article.status, article.publish_at = _publication(spec, article, now=now)
+
+
+def _wanted_authors(spec: demo.DemoArticle, authors: dict[str, Author]) -> list[Author]:
+    """The demo's byline of the article, in order."""
+    return [authors[slug] for slug in spec.authors]
 
 
 def _values(article: Article) -> dict:
