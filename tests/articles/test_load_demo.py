@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from articles import demo_content as demo
 from articles import selectors, services
-from articles.models import Article, Author, Correction, Redirect, RelatedLink, Topic
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    Redirect,
+    RelatedLink,
+    Topic,
+)
 from articles.sanitize import sanitize_html
 from tests.factories import ArticleFactory, TopicFactory
 
@@ -64,6 +72,7 @@ def snapshot() -> dict:
             Article.topics.through.objects.order_by("pk").values_list("article_id", "topic_id")
         ),
         "links": list(RelatedLink.objects.order_by("pk").values()),
+        "bylines": list(ArticleAuthor.objects.order_by("pk").values()),
         "corrections": list(Correction.objects.order_by("pk").values()),
         "redirects": list(Redirect.objects.order_by("pk").values()),
         "topics": list(Topic.objects.order_by("pk").values()),
@@ -450,3 +459,26 @@ def test_a_reset_brings_back_a_removed_correction_and_old_address():
     assert council.corrections.count() == 1
     assert council.latest_correction_at is not None
     assert list(council.redirects.values_list("old_slug", flat=True)) == [COUNCIL_OLD_SLUG]
+
+
+def test_the_lead_story_has_two_authors_with_roles_and_bios(client):
+    load_demo()
+
+    lead = Article.objects.get(slug=DEMO.lead)
+    authors = lead.byline_authors()
+    assert [author.name for author in authors] == ["Lucia Ferrand", "Maren Castell"]
+    assert all(author.role and author.bio for author in Author.objects.all())
+    page = client.get(lead.get_absolute_url()).text
+    assert "By <a" in page and "Lucia Ferrand</a> and <a" in page
+    assert client.get(authors[1].get_absolute_url()).status_code == 200
+
+
+def test_a_reset_brings_back_the_demo_byline():
+    load_demo()
+    lead = Article.objects.get(slug=DEMO.lead)
+    services.article_set_authors(article=lead, authors=[Author.objects.get(slug="maren-castell")])
+
+    output = load_demo("--reset")
+
+    assert f"article {DEMO.lead}: authors" in output
+    assert [author.slug for author in lead.byline_authors()] == ["lucia-ferrand", "maren-castell"]
