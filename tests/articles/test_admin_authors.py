@@ -196,6 +196,10 @@ def test_history_restore_brings_back_the_byline(chief_editor_client):
     )
 
     assert compare.status_code == 200
+    shown = " ".join(compare.text.split())
+    assert "<h3>bylines</h3>" in shown
+    assert "<del>- Ada</del> &rarr; Deleted" in shown
+    assert "<ins>+ Ben</ins>" in shown
     assert restored.status_code == 302
     assert names(article) == ["Ada"]
 
