@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
+from PIL import Image
 
 from articles import demo_content as demo
 from articles import selectors, services
@@ -34,8 +35,9 @@ BIOMED_SLUG = "ai-models-reshape-biomedical-research"
 
 
 @pytest.fixture(autouse=True)
-def _debug_on(settings):
+def _debug_on(settings, tmp_path):
     settings.DEBUG = True
+    settings.MEDIA_ROOT = tmp_path  # the authors' portraits
     # The command hashes the demo password; the real hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -470,7 +472,20 @@ def test_the_lead_story_has_two_authors_with_roles_and_bios(client):
     assert all(author.role and author.bio for author in Author.objects.all())
     page = client.get(lead.get_absolute_url()).text
     assert "By <a" in page and "Lucia Ferrand</a> and <a" in page
-    assert client.get(authors[1].get_absolute_url()).status_code == 200
+    author_page = client.get(authors[1].get_absolute_url()).text
+    assert f'src="{authors[1].photo.url}" alt="Placeholder portrait of Maren Castell: the' in (
+        author_page
+    )
+
+
+def test_each_demo_author_gets_a_described_portrait_drawn_at_load_time(settings):
+    load_demo()
+
+    for author in Author.objects.all():
+        with Image.open(author.photo.path) as portrait:
+            assert portrait.size == (320, 320)
+        author.full_clean()  # alt text present
+        assert author.name in author.photo_alt
 
 
 def test_a_reset_brings_back_the_demo_byline():

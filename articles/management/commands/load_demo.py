@@ -9,6 +9,8 @@ first lists every row and field it is about to overwrite. Stories, topics and
 logins editors create themselves are never read or changed.
 """
 
+import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,10 +18,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFont
 
 from articles import demo_content as demo
 from articles import selectors, services
@@ -156,9 +160,9 @@ class Command(BaseCommand):
     def _author(self, spec: demo.DemoAuthor, *, reset: bool) -> Author:
         author = Author.objects.filter(slug=spec.slug).first()
         if author is None:
-            return self._create(
-                Author(slug=spec.slug, name=spec.name, role=spec.role, bio=spec.bio)
-            )
+            author = Author(slug=spec.slug, name=spec.name, role=spec.role, bio=spec.bio)
+            _add_portrait(author)
+            return self._create(author)
         self.kept += 1
         if reset:
             self._reset_fields(
@@ -423,6 +427,35 @@ def _fill(article: Article, spec: demo.DemoArticle, *, now) -> None:
     article.why_it_matters = spec.why_it_matters
     article.impact_score = spec.impact_score
     article.status, article.publish_at = _publication(spec, article, now=now)
+
+
+# Demo portraits: drawn when an author is created, so no image is kept in the repository.
+PORTRAIT_SIZE = 320
+PORTRAIT_COLOURS = {
+    "#2f5d7c": "blue",
+    "#7c3f2f": "brick red",
+    "#3f6b3a": "green",
+    "#5b3f7c": "purple",
+}
+
+
+def _add_portrait(author: Author) -> None:
+    """Give a new demo author a square portrait placeholder: their initials in white on
+    a colour picked from their slug, described in the photo's alt text."""
+    initials = "".join(part[0] for part in author.name.split()[:2]).upper()
+    colours = list(PORTRAIT_COLOURS)
+    colour = colours[hashlib.sha256(author.slug.encode()).digest()[0] % len(colours)]
+    image = Image.new("RGB", (PORTRAIT_SIZE, PORTRAIT_SIZE), colour)
+    font = ImageFont.load_default(size=PORTRAIT_SIZE * 3 // 8)
+    centre = PORTRAIT_SIZE // 2
+    ImageDraw.Draw(image).text((centre, centre), initials, font=font, fill="white", anchor="mm")
+    png = io.BytesIO()
+    image.save(png, "PNG")
+    author.photo.save(f"{author.slug}.png", ContentFile(png.getvalue()), save=False)
+    author.photo_alt = (
+        f"Placeholder portrait of {author.name}: the initials {initials} in white on "
+        f"{PORTRAIT_COLOURS[colour]}"
+    )
 
 
 def _wanted_authors(spec: demo.DemoArticle, authors: dict[str, Author]) -> list[Author]:
