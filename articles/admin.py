@@ -1,12 +1,13 @@
 import copy
 
 import reversion
+from adminsortable2.admin import SortableAdminBase, SortableTabularInline
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,6 +24,8 @@ from . import selectors, services
 from .forms import (
     REQUEST_REVIEW,
     ArticleAdminForm,
+    AuthorAdminForm,
+    BylineFormSet,
     CorrectionForm,
     CorrectionFormSet,
     RelatedLinkForm,
@@ -30,23 +33,33 @@ from .forms import (
     TopicAdminForm,
     edit_conflict_error,
 )
-from .models import Article, Author, Correction, PendingEdit, Redirect, RelatedLink, Topic
+from .models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    PendingEdit,
+    Redirect,
+    RelatedLink,
+    Topic,
+)
 from .views import render_preview
 
-# An article's revision carries its related links and corrections, so restoring a
-# version brings them back and History/compare shows them; topics and bylines are
-# registered for the compare view's sake. ``version`` is bookkeeping for edit
-# conflicts, not content: a restore must never wind it back; ``search_vector`` is
-# derived by the database and ``latest_correction_at`` from the corrections. Nor is
-# a review request content: a restore must not bring back an old one (the revision
-# that asked is still in History, with its comment).
+# An article's revision carries its bylines (authors in order), related links and
+# corrections, so restoring a version brings them back and History/compare shows
+# them; topics and authors are registered for the compare view's sake. ``version``
+# is bookkeeping for edit conflicts, not content: a restore must never wind it back;
+# ``search_vector`` is derived by the database and ``latest_correction_at`` from the
+# corrections. Nor is a review request content: a restore must not bring back an old
+# one (the revision that asked is still in History, with its comment).
 reversion.register(Topic)
 reversion.register(Author)
+reversion.register(ArticleAuthor)
 reversion.register(RelatedLink)
 reversion.register(Correction)
 reversion.register(
     Article,
-    follow=["related_links", "corrections"],
+    follow=["bylines", "related_links", "corrections"],
     exclude=[
         "version",
         "search_vector",
@@ -67,7 +80,7 @@ RESTORING_LIVE = "article_before_restore"
 SAVED_AS_DRAFT = "article_saved_as_draft_of_changes"
 
 
-def old_addresses_list(owner: Article | Topic) -> str:
+def old_addresses_list(owner: Article | Topic | Author) -> str:
     """The old addresses that lead to ``owner``, each a link to its redirect's page."""
     redirects = owner.redirects.order_by("old_slug")
     if not redirects:
@@ -121,10 +134,33 @@ class TopicAdmin(TakeOverAddressAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name", "slug"]
+class AuthorAdmin(TakeOverAddressAdminMixin, admin.ModelAdmin):
+    form = AuthorAdminForm
+    list_display = ["name", "role", "slug", "story_count"]
+    search_fields = ["name", "slug", "role"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["old_addresses"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "slug", "take_over_address", "role", "bio", "photo", "photo_alt"]
+        return [*fields, "old_addresses"] if obj is not None else fields
+
+    def get_queryset(self, request):
+        # Every story in their byline, whatever its status: one COUNT in the list's query.
+        return super().get_queryset(request).annotate(stories=Count("bylines"))
+
+    @admin.display(description=_("stories"), ordering="stories")
+    def story_count(self, author: Author) -> int:
+        return author.stories
+
+    @admin.display(description=_("Old addresses"))
+    def old_addresses(self, author: Author) -> str:
+        return old_addresses_list(author)
+
+    def save_model(self, request, obj, form, change):
+        services.author_save(
+            author=obj, take_over_address=form.cleaned_data.get("take_over_address", False)
+        )
 
 
 class VisibilityFilter(admin.SimpleListFilter):
@@ -198,6 +234,18 @@ class LiveRowsInlineMixin:
         return type(formset.__name__, (formset,), {"editor": request.user, "opened_as": opened_as})
 
 
+class BylineInline(LiveRowsInlineMixin, SortableTabularInline):
+    """The story's authors, in byline order: drag a row to move it."""
+
+    model = ArticleAuthor
+    formset = BylineFormSet
+    fields = ["author"]
+    autocomplete_fields = ["author"]
+    extra = 0
+    verbose_name = _("author")
+    verbose_name_plural = _("Authors (the byline, in this order: drag a row to move it)")
+
+
 class RelatedLinkInline(LiveRowsInlineMixin, admin.TabularInline):
     model = RelatedLink
     fk_name = "article"
@@ -229,13 +277,13 @@ class CorrectionInline(LiveRowsInlineMixin, admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
+class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionAdmin):
     form = ArticleAdminForm
 
     class Media:
         css = {"all": ["articles/admin/article.css"]}
 
-    inlines = [RelatedLinkInline, CorrectionInline]
+    inlines = [BylineInline, RelatedLinkInline, CorrectionInline]
     list_display = [
         "title",
         "status_on_site",
@@ -244,15 +292,16 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
         "topic_names",
         "review_asked",
     ]
-    list_filter = ["status", VisibilityFilter, ReviewFilter, ChangesFilter, "topics", "author"]
-    search_fields = ["title", "standfirst", "slug", "author__name"]
+    list_filter = ["status", VisibilityFilter, ReviewFilter, ChangesFilter, "topics", "authors"]
+    search_fields = ["title", "standfirst", "slug", "authors__name"]
     date_hierarchy = "publish_at"
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["topics", "author"]
+    autocomplete_fields = ["topics"]
     readonly_fields = ["linked_from", "old_addresses", "review_request"]
     actions = ["publish_now", "redate", "withdraw", "request_review", "publish_changes"]
     history_latest_first = True
-    compare_exclude = ["version", "updated_at", "latest_correction_at"]
+    # The authors show as the followed byline rows (``bylines``).
+    compare_exclude = ["version", "updated_at", "latest_correction_at", "authors"]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
@@ -279,7 +328,6 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
                         "unpublish_at",
                         "impact_score",
                         "topics",
-                        "author",
                         "opened_version",
                     ]
                 },
@@ -797,16 +845,16 @@ def _is_restore(request) -> bool:
 
 @admin.register(Redirect)
 class RedirectAdmin(admin.ModelAdmin):
-    """Old addresses of stories and topics. Made by renaming a live story or a topic;
-    editors may add, correct or remove them here.
+    """Old addresses of stories, topics and authors. Made by renaming a live story, a
+    topic or an author; editors may add, correct or remove them here.
     """
 
     list_display = ["old_address", "kind", "leads_to", "created_at"]
     list_filter = ["kind"]
-    search_fields = ["old_slug", "article__title", "topic__name"]
-    fields = ["kind", "old_slug", "article", "topic"]
-    autocomplete_fields = ["article", "topic"]
-    list_select_related = ["article", "topic"]
+    search_fields = ["old_slug", "article__title", "topic__name", "author__name"]
+    fields = ["kind", "old_slug", "article", "topic", "author"]
+    autocomplete_fields = ["article", "topic", "author"]
+    list_select_related = ["article", "topic", "author"]
 
     @admin.display(description=_("old address"), ordering="old_slug")
     def old_address(self, redirect: Redirect) -> str:

@@ -8,12 +8,15 @@ from the functions below; ``articles/signals.py`` bumps the tags an edit touches
 - ``links:<id>``: an article's own related links, shown on its page only.
 - ``home``: the public list (which stories are live, in which order, under which
   topics): the home pages, the feed, and article pages that suggest stories.
-- ``topic:<id>``: a topic's pages.
+- ``topic:<id>``: a topic's pages and feed.
+- ``author:<id>``: what is shown of an author (name, role, bio, photo, address): their
+  page and feed, and the pages and feeds whose bylines name them.
+- ``author-stories:<id>``: the list of an author's public stories: their page and feed.
 - ``sitemap``: the sitemap.
 - ``schedule``: when the next scheduled story goes live or the next live story's
   take-down time comes; no page is kept past it.
 - ``GLOBAL_TAG`` (``newsroom.pagecache.store``, on every page and kept value): the
-  topic menu and bylines.
+  topic menu.
 """
 
 import time
@@ -40,6 +43,14 @@ def links_tag(article_id: int) -> str:
 
 def topic_tag(topic_id: int) -> str:
     return f"topic:{topic_id}"
+
+
+def author_tag(author_id: int) -> str:
+    return f"author:{author_id}"
+
+
+def author_stories_tag(author_id: int) -> str:
+    return f"author-stories:{author_id}"
 
 
 def public_page(view, *, tags=(), params=()):
@@ -96,6 +107,7 @@ def article_page_tags(page: ArticlePage) -> list[str]:
         article_tag(page.article.pk),
         links_tag(page.article.pk),
         *(article_tag(pk) for pk in page.linked_article_ids | shown if pk),
+        *(author_tag(author.pk) for author in page.authors),
     ]
     if any(card.is_suggested for card in page.cards):
         tags.append(HOME_TAG)
@@ -110,8 +122,19 @@ def topic_page_tags(topic, articles) -> list[str]:
     return [topic_tag(topic.pk), *_article_tags(articles)]
 
 
+def author_page_tags(author, articles) -> list[str]:
+    """The author as shown, the list of their public stories, and the stories listed."""
+    return [author_tag(author.pk), author_stories_tag(author.pk), *_article_tags(articles)]
+
+
 def feed_tags(articles) -> list[str]:
-    return [HOME_TAG, *_article_tags(articles)]
+    return [HOME_TAG, *_article_tags(articles), *byline_tags(articles)]
+
+
+def byline_tags(articles) -> list[str]:
+    """The authors the bylines of ``articles`` name (fetched ``with_bylines()``)."""
+    ids = {byline.author_id for article in articles for byline in article.bylines.all()}
+    return [author_tag(pk) for pk in sorted(ids)]
 
 
 def _article_tags(articles) -> list[str]:

@@ -28,6 +28,7 @@ class DemoTopic:
 class DemoAuthor:
     slug: str
     name: str
+    role: str
     bio: str
 
 
@@ -81,7 +82,7 @@ class DemoArticle:
     why_it_matters: str
     impact_score: int
     topics: tuple[str, ...]
-    author: str
+    authors: tuple[str, ...]  # the byline, in order
     state: State = "published"
     hours: int = 0
     related: tuple[DemoLink, ...] = field(default=())
@@ -152,6 +153,7 @@ def _article(table: dict) -> DemoArticle:
         **{
             **table,
             "topics": tuple(table["topics"]),
+            "authors": tuple(table["authors"]),
             "related": tuple(DemoLink(**_squashed(link)) for link in table.get("related", ())),
             "pending": DemoPending(**_squashed(table["pending"], keep=("body",)))
             if "pending" in table

@@ -1,5 +1,6 @@
 import copy
 
+from adminsortable2.admin import CustomInlineFormSetMixin
 from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AdminURLFieldWidget
@@ -10,7 +11,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Article, Correction, PendingEdit, Redirect, RelatedLink, Topic
+from .models import Article, Author, Correction, PendingEdit, Redirect, RelatedLink, Topic
 
 IMPACT_SCORE_RANGE = _("The impact score is a whole number from 0 to 100.")
 # The name of the change form's "Save draft of changes" button, sent with the form.
@@ -111,7 +112,6 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
             "unpublish_at",
             "impact_score",
             "topics",
-            "author",
             "seo_description",
             "hero_image",
             "hero_image_alt",
@@ -308,9 +308,13 @@ class LiveOnlyFormSet(BaseInlineFormSet):
     editor = None
     opened_as: Article | None = None
 
+    def changes_rows(self) -> bool:
+        """Whether the rows as sent differ from the saved ones in what readers see."""
+        return self.has_changed()
+
     def clean(self) -> None:
         super().clean()
-        if not self.has_changed():
+        if not self.changes_rows():
             return
         opened_live = self.opened_as is not None and self.opened_as.is_published()
         if sends_draft_of_changes(self.data, live=opened_live):
@@ -400,6 +404,61 @@ class TopicAdminForm(TakeOverAddressMixin, forms.ModelForm):
     class Meta:
         model = Topic
         fields = ["name", "slug", "description"]
+
+
+class AuthorAdminForm(TakeOverAddressMixin, forms.ModelForm):
+    address_kind = Redirect.Kind.AUTHOR
+
+    class Meta:
+        model = Author
+        fields = ["name", "slug", "role", "bio", "photo", "photo_alt"]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 4, "cols": 60})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            # The admin renders help texts as HTML; "<slug>" would vanish.
+            self.fields["slug"].help_text = escape(self.fields["slug"].help_text)
+
+
+class BylineFormSet(CustomInlineFormSetMixin, LiveOnlyFormSet):
+    """The story's authors, ordered by drag and drop (django-admin-sortable2 numbers the
+    rows' hidden positions). They belong to the live story, like its related links.
+    """
+
+    live_only_message = _(
+        "Authors are not part of a draft of changes: readers see a byline change at once. "
+        "Undo the changes to the authors, or publish them with “Save and publish”."
+    )
+    readers_see_message = _(
+        "Readers would see this byline change at once, and only chief editors (the “Can "
+        "publish articles” permission) may publish. Undo it and ask a chief editor to make it."
+    )
+
+    def byline(self) -> list[Author]:
+        """The authors the rows name, in the order they will be saved."""
+        kept = [
+            form
+            for form in self.forms
+            if form.is_valid()
+            and form.cleaned_data.get("author") is not None
+            and not self._should_delete_form(form)
+        ]
+        # A row without a position goes after the others, as it is saved (``save_new``).
+        kept.sort(
+            key=lambda form: (
+                not form.cleaned_data.get("position"),
+                form.cleaned_data.get("position") or 0,
+            )
+        )
+        return [form.cleaned_data["author"] for form in kept]
+
+    def changes_rows(self) -> bool:
+        # Renumbered positions that keep the order are no change for readers.
+        if self.opened_as is None:
+            return self.has_changed()
+        saved = list(self.opened_as.bylines.values_list("author_id", flat=True))
+        return [author.pk for author in self.byline()] != saved
 
 
 class CorrectionFormSet(LiveOnlyFormSet):

@@ -53,19 +53,69 @@ class Topic(models.Model):
 
 
 class Author(models.Model):
-    """A byline: who wrote the story. Not a login; editors are Django users."""
+    """A byline: who wrote the story, with a public page of their stories
+    (``/authors/<slug>/``). Not a login; editors are Django users.
+    """
 
     name = models.CharField(_("name"), max_length=150)
-    slug = models.SlugField(_("slug"), max_length=150, unique=True)
-    bio = models.TextField(_("bio"), blank=True)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=150,
+        unique=True,
+        help_text=_("The author's page: /authors/<slug>/"),
+    )
+    role = models.CharField(
+        _("role"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown under the name, e.g. “Science correspondent”."),
+    )
+    bio = models.TextField(
+        _("short bio"),
+        max_length=600,
+        blank=True,
+        help_text=_("A few sentences on the author's page; plain text, up to 600 characters."),
+    )
+    photo = models.ImageField(_("photo"), upload_to="authors/", blank=True)
+    photo_alt = models.CharField(
+        _("photo alt text"),
+        max_length=250,
+        blank=True,
+        help_text=_("What the photo shows, for readers who cannot see it. Needed with a photo."),
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("author")
         verbose_name_plural = _("authors")
+        constraints = [
+            # A photo readers cannot see is described (``clean()`` says so on the form).
+            models.CheckConstraint(
+                condition=Q(photo="") | ~Q(photo_alt=""), name="author_photo_has_alt"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:author", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        super().clean()
+        if self.photo and not self.photo_alt.strip():
+            raise ValidationError(
+                {"photo_alt": _("Describe the photo for readers who cannot see it.")},
+                code="alt_required",
+            )
+
+
+def byline_text(authors) -> str:
+    """The names of ``authors`` as a byline reads them: "A", "A and B", "A, B and C"."""
+    names = [author.name for author in authors]
+    if len(names) <= 1:
+        return "".join(names)
+    return _("%(names)s and %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
 # Search ranks at most this many of the newest matches of a query.
@@ -136,8 +186,13 @@ class ArticleQuerySet(models.QuerySet):
 
         The body and the search vector are the bulk of a row and no card shows them.
         """
-        return (
-            self.select_related("author").prefetch_related("topics").defer("body", "search_vector")
+        return self.prefetch_related("topics").defer("body", "search_vector")
+
+    def with_bylines(self):
+        """Each article's authors in byline order (``Article.byline_authors()``), in one
+        more query."""
+        return self.prefetch_related(
+            models.Prefetch("bylines", queryset=ArticleAuthor.objects.select_related("author"))
         )
 
     def older_than(self, pk: int):
@@ -253,13 +308,13 @@ class Article(models.Model):
     topics = models.ManyToManyField(
         Topic, related_name="articles", blank=True, verbose_name=_("topics")
     )
-    author = models.ForeignKey(
+    # The byline, in the editor's order (``ArticleAuthor.position``).
+    authors = models.ManyToManyField(
         Author,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        through="ArticleAuthor",
         related_name="articles",
-        verbose_name=_("byline"),
+        blank=True,
+        verbose_name=_("authors"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
@@ -436,6 +491,10 @@ class Article(models.Model):
             and self.publish_at > timezone.now()
         )
 
+    def byline_authors(self) -> list[Author]:
+        """The story's authors in byline order (prefetched by ``with_bylines()``)."""
+        return [byline.author for byline in self.bylines.all()]
+
     @property
     def modified_at(self):
         """When the story last changed for readers: its last save or its latest
@@ -453,6 +512,33 @@ class Article(models.Model):
     def safe_body(self) -> str:
         """The body as HTML that is safe to render, whatever wrote the row."""
         return sanitize_html(self.body)
+
+
+class ArticleAuthor(models.Model):
+    """One author in an article's byline, at ``position`` (the editor's order)."""
+
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="bylines", verbose_name=_("article")
+    )
+    author = models.ForeignKey(
+        Author, on_delete=models.CASCADE, related_name="bylines", verbose_name=_("author")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "author"],
+                name="articleauthor_unique_author",
+                violation_error_message=_("This author is already in the byline."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.author)
 
 
 class RelatedLink(models.Model):
@@ -573,7 +659,7 @@ class PendingEdit(models.Model):
     (``services.article_publish_pending``, or "Save and publish" on the change
     form, which shows them). Only the story's text and what sits with it are
     kept here (``FIELDS`` and the topics); its address, status, publish time,
-    hero image and related links are changed on the live story.
+    hero image, authors and related links are changed on the live story.
     """
 
     # The article's fields a draft of changes holds, besides its topics.
@@ -583,7 +669,6 @@ class PendingEdit(models.Model):
         "body",
         "why_it_matters",
         "impact_score",
-        "author",
         "seo_description",
     )
 
@@ -603,16 +688,8 @@ class PendingEdit(models.Model):
     impact_score = models.PositiveSmallIntegerField(
         _("impact score"), validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    # related_name="+": a topic or byline lists the stories readers see, not drafts.
+    # related_name="+": a topic lists the stories readers see, not drafts.
     topics = models.ManyToManyField(Topic, related_name="+", blank=True, verbose_name=_("topics"))
-    author = models.ForeignKey(
-        Author,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("byline"),
-    )
     seo_description = models.CharField(_("SEO description"), max_length=300, blank=True)
     saved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -723,7 +800,8 @@ class Correction(models.Model):
 
 
 class Redirect(models.Model):
-    """An old address of a story or topic, answered with a 301 to where it lives now.
+    """An old address of a story, topic or author, answered with a 301 to where it
+    lives now.
 
     Keyed by kind and old slug, it points at the row, not at a slug: a story
     renamed A → B → C has two redirects, both to the story, and A answers with C
@@ -734,12 +812,15 @@ class Redirect(models.Model):
     class Kind(models.TextChoices):
         ARTICLE = "article", _("Article")
         TOPIC = "topic", _("Topic")
+        AUTHOR = "author", _("Author")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     old_slug = models.SlugField(
         _("old slug"),
         max_length=200,
-        help_text=_("The old address: /articles/<old slug>/ or /topics/<old slug>/."),
+        help_text=_(
+            "The old address: /articles/<old slug>/, /topics/<old slug>/ or /authors/<old slug>/."
+        ),
     )
     article = models.ForeignKey(
         Article,
@@ -757,6 +838,14 @@ class Redirect(models.Model):
         related_name="redirects",
         verbose_name=_("topic"),
     )
+    author = models.ForeignKey(
+        Author,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="redirects",
+        verbose_name=_("author"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -773,8 +862,21 @@ class Redirect(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind="article", article__isnull=False, topic__isnull=True)
-                    | Q(kind="topic", topic__isnull=False, article__isnull=True)
+                    Q(
+                        kind="article",
+                        article__isnull=False,
+                        topic__isnull=True,
+                        author__isnull=True,
+                    )
+                    | Q(
+                        kind="topic", topic__isnull=False, article__isnull=True, author__isnull=True
+                    )
+                    | Q(
+                        kind="author",
+                        author__isnull=False,
+                        article__isnull=True,
+                        topic__isnull=True,
+                    )
                 ),
                 name="redirect_target_matches_kind",
             ),
@@ -783,14 +885,20 @@ class Redirect(models.Model):
     def __str__(self) -> str:
         return self.old_path
 
-    @property
-    def old_path(self) -> str:
-        name = "articles:detail" if self.kind == self.Kind.ARTICLE else "articles:topic"
-        return reverse(name, kwargs={"slug": self.old_slug})
+    # The URL name of each kind's pages.
+    URL_NAMES = {
+        Kind.ARTICLE: "articles:detail",
+        Kind.TOPIC: "articles:topic",
+        Kind.AUTHOR: "articles:author",
+    }
 
     @property
-    def target(self) -> Article | Topic | None:
-        return self.article if self.kind == self.Kind.ARTICLE else self.topic
+    def old_path(self) -> str:
+        return reverse(self.URL_NAMES[self.kind], kwargs={"slug": self.old_slug})
+
+    @property
+    def target(self) -> "Article | Topic | Author | None":
+        return getattr(self, self.kind, None) if self.kind in self.Kind.values else None
 
     def clean(self) -> None:
         super().clean()
@@ -800,15 +908,23 @@ class Redirect(models.Model):
                     {"article": _("Choose the article this old address leads to.")},
                     code="no_target",
                 )
-            self.topic = None
+            self.topic = self.author = None
             live = Article.objects.filter(slug=self.old_slug).first()
         elif self.kind == self.Kind.TOPIC:
             if self.topic_id is None:
                 raise ValidationError(
                     {"topic": _("Choose the topic this old address leads to.")}, code="no_target"
                 )
-            self.article = None
+            self.article = self.author = None
             live = Topic.objects.filter(slug=self.old_slug).first()
+        elif self.kind == self.Kind.AUTHOR:
+            if self.author_id is None:
+                raise ValidationError(
+                    {"author": _("Choose the author this old address leads to.")},
+                    code="no_target",
+                )
+            self.article = self.topic = None
+            live = Author.objects.filter(slug=self.old_slug).first()
         else:
             return
         if live is not None:

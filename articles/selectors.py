@@ -10,7 +10,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.db import connection
-from django.db.models import Count, Q, Value
+from django.db.models import Count, JSONField, Q, Value
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,17 @@ from newsroom.pagecache.store import GLOBAL_TAG
 from newsroom.seo import absolute_url
 
 from . import sharing
-from .models import Article, Correction, PendingEdit, Redirect, RelatedLink, ShareKey, Topic
+from .models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    PendingEdit,
+    Redirect,
+    RelatedLink,
+    ShareKey,
+    Topic,
+)
 
 # Related content shows at least this many cards: suggestions fill up the editor's.
 RELATED_CARDS_MINIMUM = 3
@@ -118,9 +128,7 @@ class DraftOfChanges:
 
 def pending_edit(*, article_id: int) -> PendingEdit | None:
     """The article's draft of changes (``PendingEdit``), or None."""
-    return (
-        PendingEdit.objects.select_related("saved_by", "author").filter(article=article_id).first()
-    )
+    return PendingEdit.objects.select_related("saved_by").filter(article=article_id).first()
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,9 @@ class ArticlePage:
     article: Article
     # The story's topics, in the topics' order.
     topics: tuple[Topic, ...]
+    # Its byline: the authors in the editor's order (name and slug only on the page's
+    # own query; the page cache tags the page with them).
+    authors: tuple[Author, ...]
     # The editor's cards whose target is shown, then suggestions, in the order shown.
     cards: tuple[RelatedCard, ...]
     # Every story the editor's links point at, shown or not: a hidden one shows
@@ -165,7 +176,8 @@ def article_page(*, slug: str, reader, with_changes: bool = False) -> ArticlePag
     asks for a live story's unpublished changes (``PendingEdit``), which that reader
     then sees in place of the live text. So a public page never reads the session.
 
-    The byline comes with the row, and on PostgreSQL the topic ids too; the topics
+    The byline (its authors' names and slugs) comes with the row, and on PostgreSQL
+    the topic ids too; the topics
     themselves are taken from ``kept_topics()`` (read before, as the menu reads
     them); the related links with their target articles in one more plain query,
     and suggestions in one more when the editor's cards are too few. Compiling
@@ -179,7 +191,11 @@ def article_page(*, slug: str, reader, with_changes: bool = False) -> ArticlePag
     # No ORDER BY on the wide queries: Django hashes every selected column to
     # compile one, which cost more than the query itself. The slug names one
     # article, and a page's few links are put in order here.
-    query = Article.objects.select_related("author").defer("search_vector").filter(slug=slug)
+    query = (
+        Article.objects.defer("search_vector")
+        .filter(slug=slug)
+        .annotate(page_bylines=RawSQL(_bylines_sql(), (), output_field=JSONField()))  # noqa: S611 - no parameters
+    )
     if connection.vendor == "postgresql":
         # The topic ids come with the row; the topics themselves from ``known_topics``.
         query = query.annotate(page_topic_ids=RawSQL(_topic_ids_sql(), ()))  # noqa: S611 - no parameters
@@ -190,20 +206,29 @@ def article_page(*, slug: str, reader, with_changes: bool = False) -> ArticlePag
     is_preview = not article.is_published()
     if is_preview and not can_preview(reader):
         return None
-    # Read here and no more: the page's topics are ``ArticlePage.topics``.
+    # Read here and no more: the page's topics and authors are ``ArticlePage``'s.
     topic_ids = vars(article).pop("page_topic_ids", None)
+    authors = _authors_from(vars(article).pop("page_bylines"))
     pending = pending_edit(article_id=article.pk) if with_changes and can_preview(reader) else None
     if pending is not None:
-        return _changes_page(article, pending)
-    return _page(article, _topics_of(article, topic_ids, known_topics), is_preview=is_preview)
+        return _changes_page(article, pending, authors=authors)
+    return _page(
+        article,
+        _topics_of(article, topic_ids, known_topics),
+        authors=authors,
+        is_preview=is_preview,
+    )
 
 
 def preview_page(*, article: Article, topics) -> ArticlePage:
     """The page ``article`` would have with ``topics``, as an editor's form has them, unsaved.
 
-    Its related content is the story's saved cards (none for a story not saved yet).
+    Its byline and related content are the story's saved ones (none for a story not
+    saved yet).
     """
-    return _page(article, list(topics), is_preview=True, unsaved=True)
+    return _page(
+        article, list(topics), authors=_saved_authors(article), is_preview=True, unsaved=True
+    )
 
 
 def shared_page(*, token: str) -> ArticlePage:
@@ -216,21 +241,21 @@ def shared_page(*, token: str) -> ArticlePage:
     was deleted ("gone").
     """
     claim = sharing.read_token(token)
-    article = (
-        Article.objects.select_related("author")
-        .defer("search_vector")
-        .filter(pk=claim.article_id)
-        .first()
-    )
+    article = Article.objects.defer("search_vector").filter(pk=claim.article_id).first()
     if article is None:
         raise sharing.LinkRefused("gone")
     if share_generation(article_id=article.pk) != claim.generation:
         raise sharing.LinkRefused("revoked")
     pending = pending_edit(article_id=article.pk)
+    authors = _saved_authors(article)
     if pending is not None:
-        return _changes_page(article, pending, shared=True)
+        return _changes_page(article, pending, authors=authors, shared=True)
     return _page(
-        article, list(article.topics.all()), is_preview=not article.is_published(), shared=True
+        article,
+        list(article.topics.all()),
+        authors=authors,
+        is_preview=not article.is_published(),
+        shared=True,
     )
 
 
@@ -257,18 +282,24 @@ def share_link(*, article_id: int) -> ShareLink:
     )
 
 
-def _changes_page(article: Article, pending: PendingEdit, *, shared: bool = False) -> ArticlePage:
-    """``article``'s page with its draft of changes in place of its live text and topics."""
+def _changes_page(
+    article: Article, pending: PendingEdit, *, authors: list[Author], shared: bool = False
+) -> ArticlePage:
+    """``article``'s page with its draft of changes in place of its live text and topics.
+
+    A draft of changes does not hold the byline: ``authors`` are the live story's.
+    """
     return _page(
         pending.applied_to(article),
         list(pending.topics.all()),
+        authors=authors,
         is_preview=True,
         changes=DraftOfChanges.of(pending),
         shared=shared,
     )
 
 
-def _page(article: Article, topics: list[Topic], **state) -> ArticlePage:
+def _page(article: Article, topics: list[Topic], *, authors, **state) -> ArticlePage:
     links = (
         sorted(
             RelatedLink.objects.filter(article=article.pk)
@@ -283,6 +314,7 @@ def _page(article: Article, topics: list[Topic], **state) -> ArticlePage:
     return ArticlePage(
         article=article,
         topics=tuple(topics),
+        authors=tuple(authors),
         cards=tuple(_cards(article, topics, links)),
         linked_article_ids=frozenset(
             link.target_article_id for link in links if link.target_article_id
@@ -303,29 +335,25 @@ def _corrections_of(article: Article) -> list[Correction]:
 
 
 def moved_address(*, kind: str, slug: str) -> str | None:
-    """Where the old address ``slug`` of a story or topic (``kind``) leads now: the
-    path of the story or topic it was renamed to, or None.
+    """Where the old address ``slug`` of a story, topic or author (``kind``) leads now:
+    the path of the story, topic or author it was renamed to, or None.
 
     None too when the story is not live (draft, scheduled, withdrawn): its old
     addresses answer 404 as its own does. Asked only when no story or topic has
     the slug, so a page that is found pays nothing for old addresses.
     """
-    if kind == Redirect.Kind.ARTICLE:
-        current = (
-            Article.objects.published()
-            .filter(redirects__kind=kind, redirects__old_slug=slug)
-            .values_list("slug", flat=True)
-            .first()
-        )
-        name = "articles:detail"
-    else:
-        current = (
-            Topic.objects.filter(redirects__kind=kind, redirects__old_slug=slug)
-            .values_list("slug", flat=True)
-            .first()
-        )
-        name = "articles:topic"
-    return reverse(name, kwargs={"slug": current}) if current else None
+    owners = {
+        Redirect.Kind.ARTICLE: Article.objects.published(),
+        Redirect.Kind.TOPIC: Topic.objects.all(),
+        Redirect.Kind.AUTHOR: Author.objects.all(),
+    }
+    current = (
+        owners[kind]
+        .filter(redirects__kind=kind, redirects__old_slug=slug)
+        .values_list("slug", flat=True)
+        .first()
+    )
+    return reverse(Redirect.URL_NAMES[kind], kwargs={"slug": current}) if current else None
 
 
 def _topic_ids_sql() -> str:
@@ -341,6 +369,48 @@ def _topic_ids_sql() -> str:
     select = f"SELECT {quote(topic.column)} FROM {quote(through.db_table)}"  # noqa: S608
     row_id = f"{quote(Article._meta.db_table)}.{quote(Article._meta.pk.column)}"
     return f"ARRAY({select} WHERE {quote(article.column)} = {row_id})"
+
+
+def _bylines_sql() -> str:
+    """An article row's byline as a JSON array of [position, row id, author id, name,
+    slug], in no particular order (``_authors_from`` sorts it).
+
+    With the row rather than in a query of its own, as the topic ids are: the article
+    page stays at two queries. Both PostgreSQL and SQLite build JSON arrays.
+    """
+    quote = connection.ops.quote_name
+    byline, author = ArticleAuthor._meta, Author._meta
+    if connection.vendor == "postgresql":
+        aggregate, row = "jsonb_agg", "jsonb_build_array"
+    else:
+        aggregate, row = "json_group_array", "json_array"
+    columns = ", ".join(
+        [
+            f"b.{quote(byline.get_field('position').column)}",
+            f"b.{quote(byline.pk.column)}",
+            f"a.{quote(author.pk.column)}",
+            f"a.{quote(author.get_field('name').column)}",
+            f"a.{quote(author.get_field('slug').column)}",
+        ]
+    )
+    row_id = f"{quote(Article._meta.db_table)}.{quote(Article._meta.pk.column)}"
+    # Names from the models only: nothing a visitor sends.
+    return (
+        f"(SELECT {aggregate}({row}({columns})) FROM {quote(byline.db_table)} b "  # noqa: S608
+        f"JOIN {quote(author.db_table)} a ON a.{quote(author.pk.column)} = "
+        f"b.{quote(byline.get_field('author').column)} "
+        f"WHERE b.{quote(byline.get_field('article').column)} = {row_id})"
+    )
+
+
+def _authors_from(rows) -> list[Author]:
+    """The authors of ``_bylines_sql()``'s array in byline order (None: no author)."""
+    ordered = sorted(rows or (), key=lambda row: (row[0], row[1]))
+    return [Author.from_db(None, ["id", "name", "slug"], row[2:]) for row in ordered]
+
+
+def _saved_authors(article: Article) -> list[Author]:
+    return article.byline_authors() if article.pk else []
 
 
 def _topics_of(article: Article, topic_ids, known_topics: list[Topic]) -> list[Topic]:

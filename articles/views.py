@@ -26,7 +26,7 @@ from newsroom.pagecache.http import is_staff_visitor, shows
 from newsroom.seo import PageMeta, absolute_url
 
 from . import cachetags, selectors, sharing
-from .models import SEARCH_CANDIDATES, Article, Redirect, Topic
+from .models import SEARCH_CANDIDATES, Article, Author, Redirect, Topic
 
 SEARCH_QUERY_MAX_LENGTH = 200
 # Two full rows of three on a wide screen.
@@ -216,6 +216,39 @@ class TopicView(ArticleListMixin, ListView):
             description=self.topic.description
             or _("Stories about %(topic)s.") % {"topic": self.topic.name},
             path=self.page_path(),
+        )
+        return context
+
+
+class AuthorView(ArticleListMixin, ListView):
+    """An author's page: who they are, and their public stories paged like a topic's."""
+
+    template_name = "articles/author.html"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            self.author = Author.objects.get(slug=self.kwargs["slug"])
+        except Author.DoesNotExist:
+            return moved_or_404(request, kind=Redirect.Kind.AUTHOR, slug=self.kwargs["slug"])
+        return super().get(request, *args, **kwargs)
+
+    def listed(self):
+        return super().listed().filter(authors=self.author)
+
+    def list_path(self) -> str:
+        return self.author.get_absolute_url()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["author"] = self.author
+        shows(self.request, *cachetags.author_page_tags(self.author, self.list_page.articles))
+        context["meta"] = PageMeta(
+            title=self.author.name,
+            description=self.author.bio
+            or self.author.role
+            or _("Stories by %(author)s.") % {"author": self.author.name},
+            path=self.page_path(),
+            image_url=absolute_url(self.author.photo.url) if self.author.photo else "",
         )
         return context
 

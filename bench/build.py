@@ -3,7 +3,8 @@
 Drops and creates the database (default ``bench_pages``) on a loopback
 PostgreSQL, migrates it, then loads with COPY: 20 topics, 10 authors and N
 articles of about 600 words each (deterministic text from the word list below
-and ``--seed``), 3 topics and 3 related links to other articles each. The
+and ``--seed``), 3 topics and 3 related links to other articles each, and one
+author each (every fifth article a second one). The
 search-vector trigger (articles migration 0003) fills ``search_vector`` as the
 rows arrive. Prints what it built, how long each part took and the rows/s.
 
@@ -121,7 +122,6 @@ def articles(n: int, *, seed: int, now: datetime, columns: list[str], defaults: 
             "body": body(rng),
             "why_it_matters": " ".join(sentences(rng, 2)),
             "impact_score": rng.randint(0, 100),
-            "author_id": 1 + i % len(AUTHORS),
             "status": "published",
             "publish_at": publish_at,
             "created_at": publish_at,
@@ -161,7 +161,7 @@ def main() -> None:
     from django.core.management import call_command
     from psycopg import sql
 
-    from articles.models import Article, Author, RelatedLink, Topic
+    from articles.models import Article, ArticleAuthor, Author, RelatedLink, Topic
 
     call_command("migrate", verbosity=0)
     migrated = time.monotonic()
@@ -199,6 +199,16 @@ def main() -> None:
             ((i, ((i * 7 + k * 5) % len(TOPICS)) + 1) for i in range(1, n + 1) for k in range(3)),
             columns=["article_id", "topic_id"],
         )
+        byline_rows = copy_rows(
+            cursor,
+            ArticleAuthor,
+            (
+                (i, 1 + (i + k) % len(AUTHORS), k + 1)
+                for i in range(1, n + 1)
+                for k in range(1 if i % 5 else 2)
+            ),
+            columns=["article_id", "author_id", "position"],
+        )
         link_rows = copy_rows(
             cursor,
             RelatedLink,
@@ -228,7 +238,7 @@ def main() -> None:
     print(
         f"  {len(TOPICS)} topics, {len(AUTHORS)} authors, {n} published articles "
         f"(~600 words each, seed {args.seed}), {topic_rows} topic links, "
-        f"{link_rows} related links"
+        f"{byline_rows} bylines, {link_rows} related links"
     )
     print(f"  create + migrate  {migrated - wall:7.1f} s")
     print(
@@ -236,8 +246,8 @@ def main() -> None:
         f"{n / article_seconds:,.0f} rows/s"
     )
     print(
-        f"  topics + related links (COPY)  {links_seconds:7.1f} s  "
-        f"{(topic_rows + link_rows) / links_seconds:,.0f} rows/s"
+        f"  topics, bylines, related links (COPY)  {links_seconds:7.1f} s  "
+        f"{(topic_rows + byline_rows + link_rows) / links_seconds:,.0f} rows/s"
     )
     print(f"  VACUUM ANALYZE  {analyze_seconds:7.1f} s")
     print(f"  total  {total:7.1f} s")

@@ -84,9 +84,37 @@ def existing_correction_rows(article: Article) -> list[dict]:
     return rows
 
 
+def byline_rows(bylines: list[dict], *, initial: int | None = None) -> dict:
+    """The authors inline's POST data; rows with an "id" are the existing ones."""
+    data = {
+        "bylines-TOTAL_FORMS": str(len(bylines)),
+        "bylines-INITIAL_FORMS": str(
+            sum(1 for row in bylines if row.get("id")) if initial is None else initial
+        ),
+        "bylines-MIN_NUM_FORMS": "0",
+        "bylines-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(bylines):
+        for key, value in row.items():
+            data[f"bylines-{index}-{key}"] = "" if value is None else str(value)
+    return data
+
+
+def existing_byline_rows(article: Article) -> list[dict]:
+    return [
+        {
+            "id": byline.pk,
+            "article": article.pk,
+            "author": byline.author_id,
+            "position": byline.position,
+        }
+        for byline in article.bylines.all()
+    ]
+
+
 def article_form(article: Article | None = None, *, links=None, **changes) -> dict:
     """The change form's POST data as a browser sends it for ``article`` (or a new one)."""
-    article = article or ArticleFactory.build(slug="a-new-story", author=None)
+    article = article or ArticleFactory.build(slug="a-new-story")
     local_publish = timezone.localtime(article.publish_at) if article.publish_at else None
     local_unpublish = timezone.localtime(article.unpublish_at) if article.unpublish_at else None
     existing = existing_link_rows(article) if article.pk else []
@@ -102,12 +130,12 @@ def article_form(article: Article | None = None, *, links=None, **changes) -> di
         "unpublish_at_0": local_unpublish.strftime("%Y-%m-%d") if local_unpublish else "",
         "unpublish_at_1": local_unpublish.strftime("%H:%M:%S") if local_unpublish else "",
         "impact_score": "" if article.impact_score is None else article.impact_score,
-        "author": article.author_id or "",
         "seo_description": article.seo_description,
         "hero_image_alt": article.hero_image_alt,
         "_save": "Save",
         **link_rows(existing + list(links or []), initial=len(existing)),
         **correction_rows(existing_correction_rows(article) if article.pk else []),
+        **byline_rows(existing_byline_rows(article) if article.pk else []),
     }
     if article.pk:
         data["topics"] = [topic.pk for topic in article.topics.all()]
@@ -122,9 +150,9 @@ def test_the_list_search_covers_headline_standfirst_slug_and_byline(editor_clien
         title="New harbour timetable",
         standfirst="Night ferries return in spring.",
         slug="ferry-timetable-2027",
-        author=AuthorFactory(name="Ada Okonkwo"),
+        authors=[AuthorFactory(name="Ada Okonkwo")],
     )
-    ArticleFactory(title="Budget vote delayed", slug="budget-vote", author=None)
+    ArticleFactory(title="Budget vote delayed", slug="budget-vote", authors=[])
 
     listing = editor_client.get(CHANGELIST, {"q": query}).content.decode()
 
@@ -134,14 +162,26 @@ def test_the_list_search_covers_headline_standfirst_slug_and_byline(editor_clien
 
 def test_the_list_filters_by_byline(editor_client):
     ada = AuthorFactory(name="Ada Okonkwo")
-    ArticleFactory(title="By Ada", author=ada)
-    ArticleFactory(title="By someone else", author=AuthorFactory(name="Ben Hale"))
+    ArticleFactory(title="By Ada", authors=[ada])
+    ArticleFactory(title="By Ada and Ben", authors=[AuthorFactory(name="Ben Hale"), ada])
+    ArticleFactory(title="By someone else", authors=[AuthorFactory(name="Cy Hale")])
 
-    listing = editor_client.get(CHANGELIST, {"author__id__exact": ada.pk}).content.decode()
+    listing = editor_client.get(CHANGELIST, {"authors__id__exact": ada.pk}).content.decode()
 
     assert "By Ada" in listing
+    assert "By Ada and Ben" in listing, "a second author counts too"
     assert "By someone else" not in listing
-    assert "By byline" in editor_client.get(CHANGELIST).content.decode()
+    assert "By authors" in editor_client.get(CHANGELIST).content.decode()
+
+
+def inline_errors(response, prefix: str) -> list:
+    """The errors of each row of the inline whose formset has ``prefix``."""
+    (formset,) = [
+        inline.formset
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == prefix
+    ]
+    return formset.errors
 
 
 def opened_version_in(html: str) -> str:
@@ -1605,7 +1645,7 @@ def test_a_correction_dated_in_the_future_is_an_error_next_to_its_time(editor_cl
     )
 
     assert response.status_code == 200
-    errors = response.context["inline_admin_formsets"][1].formset.errors
+    errors = inline_errors(response, "corrections")
     assert errors[0]["posted_at"] == ["A correction cannot be dated in the future."]
     assert "Kept text." in response.content.decode()
     assert not article.corrections.exists()

@@ -70,16 +70,17 @@ def test_the_group_migration_reverses_and_reapplies():
     migration.delete_editors_group(state_apps, schema_editor)
     assert not Group.objects.filter(name="Editors").exists()
     migration.create_editors_group(state_apps, schema_editor)
-    # 0004 adds the corrections' and redirects' permissions to the group 0002 made.
-    later = importlib.import_module("articles.migrations.0004_redirects_corrections")
-    later_apps = (
-        MigrationExecutor(connection)
-        .loader.project_state(("articles", "0004_redirects_corrections"))
-        .apps
-    )
-    later.revoke_editors(later_apps, schema_editor)
-    assert not Group.objects.filter(name="Editors", permissions__codename="add_correction").exists()
-    later.grant_editors(later_apps, schema_editor)
+    # 0004 adds the corrections' and redirects' permissions to the group 0002 made, and
+    # 0008 the byline rows'.
+    for name, codename in [
+        ("0004_redirects_corrections", "add_correction"),
+        ("0008_authors", "add_articleauthor"),
+    ]:
+        later = importlib.import_module(f"articles.migrations.{name}")
+        later_apps = MigrationExecutor(connection).loader.project_state(("articles", name)).apps
+        later.revoke_editors(later_apps, schema_editor)
+        assert not Group.objects.filter(name="Editors", permissions__codename=codename).exists()
+        later.grant_editors(later_apps, schema_editor)
 
     assert Group.objects.get(name="Editors").permissions.count() == len(EDITORS_ARTICLE_PERMISSIONS)
 

@@ -26,7 +26,7 @@ def test_article_page_anatomy_top_to_bottom(client):
         body="<p>The first paragraph.</p><p>The second paragraph.</p>",
         why_it_matters="Forty thousand commuters use it daily.",
         impact_score=68,
-        author__name="Jane Reporter",
+        authors__name="Jane Reporter",
     )
 
     response = client.get(f"/articles/{article.slug}/")
