@@ -17,6 +17,7 @@ invalidates, and the models themselves know nothing of the page cache.
   the story is public), since the story's "Updated" time and its feed and
   sitemap dates follow it.
 - A topic or a byline: every page (the topic menu and bylines are everywhere).
+- A picture (its sized versions made, say): the pages that show it.
 """
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
@@ -24,8 +25,16 @@ from django.dispatch import receiver
 
 from newsroom.pagecache.store import GLOBAL_TAG, invalidate
 
-from .cachetags import HOME_TAG, SCHEDULE_TAG, SITEMAP_TAG, article_tag, links_tag, topic_tag
-from .models import Article, Author, Correction, RelatedLink, Topic
+from .cachetags import (
+    HOME_TAG,
+    SCHEDULE_TAG,
+    SITEMAP_TAG,
+    article_tag,
+    links_tag,
+    picture_tag,
+    topic_tag,
+)
+from .models import Article, Author, Correction, Picture, RelatedLink, Topic
 
 ON_LIST = {Article.Status.PUBLISHED}
 
@@ -123,3 +132,10 @@ def _correction_changed(sender, instance, raw=False, **kwargs):
 def _shown_everywhere_changed(sender, raw=False, **kwargs):
     if not raw:
         invalidate(GLOBAL_TAG)
+
+
+@receiver(post_save, sender=Picture)
+@receiver(post_delete, sender=Picture)
+def _picture_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        invalidate(picture_tag(instance.pk))

@@ -88,12 +88,15 @@ class ChiefEditorFactory(EditorFactory):
             self.groups.add(chief_editors_group())
 
 
-# What the data migrations give the Editors group (articles 0002 and 0004, contact 0002), as
+# What the data migrations give the Editors group (articles 0002, 0004 and 0008, contact 0002), as
 # "app_label.codename". tests/articles/test_editors_group.py and
 # tests/contact/test_admin.py hold the migrated group to exactly these.
 EDITORS_ARTICLE_PERMISSIONS = frozenset(
     f"articles.{action}_{model}"
-    for model in ("article", "relatedlink", "topic", "author", "correction", "redirect")
+    for model in (
+        *("article", "relatedlink", "topic", "author", "correction", "redirect"),
+        "picture",
+    )
     for action in ("add", "change", "delete", "view")
 )
 EDITORS_CONTACT_PERMISSIONS = frozenset(

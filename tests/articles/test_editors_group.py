@@ -80,6 +80,14 @@ def test_the_group_migration_reverses_and_reapplies():
     later.revoke_editors(later_apps, schema_editor)
     assert not Group.objects.filter(name="Editors", permissions__codename="add_correction").exists()
     later.grant_editors(later_apps, schema_editor)
+    # 0008 adds the pictures'.
+    pictures = importlib.import_module("articles.migrations.0008_pictures")
+    pictures_apps = (
+        MigrationExecutor(connection).loader.project_state(("articles", "0008_pictures")).apps
+    )
+    pictures.editors_may_not_use_pictures(pictures_apps, schema_editor)
+    assert not Group.objects.filter(name="Editors", permissions__codename="add_picture").exists()
+    pictures.editors_may_use_pictures(pictures_apps, schema_editor)
 
     assert Group.objects.get(name="Editors").permissions.count() == len(EDITORS_ARTICLE_PERMISSIONS)
 

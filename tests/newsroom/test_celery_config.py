@@ -57,8 +57,7 @@ def queue_of(task_name: str) -> str:
 
 
 def test_the_code_a_visitor_waits_for_has_its_own_queue():
-    assert queue_of("contact.send_verification_code") == "email"
-    for name in ("contact.notify_editors", "contact.outbox_sweep", "contact.purge_verifications"):
+    assert queue_of("contact.send_verification_code") == "email"    for name in ("contact.notify_editors", "contact.outbox_sweep", "contact.purge_verifications"):
         assert queue_of(name) == "default"
     assert app.conf.task_default_queue == "default"
     assert queue_of("some.new_task") == "default"  # nothing lands on an unserved queue
@@ -80,6 +79,8 @@ def test_beat_sweeps_the_outbox_every_minute_and_purges_hourly_and_daily():
         "contact.outbox_sweep": 60.0,
         "contact.purge_verifications": 3600.0,
         "newsroom.prune_login_records": 86400.0,
+        # Pictures a lost task left without sized versions (articles/pictures.py).
+        "articles.picture_sizes_sweep": 300.0,
     }
     # The sweep finds a lost mail after CONTACT_OUTBOX_STALE_AFTER; runs are more frequent.
     assert schedule["contact.outbox_sweep"] < settings.CONTACT_OUTBOX_STALE_AFTER
