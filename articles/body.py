@@ -24,6 +24,7 @@ import html
 import re
 
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Picture
@@ -45,6 +46,25 @@ def picture_ids(body: str) -> set[int]:
 
 def article_ids(body: str) -> set[int]:
     return {int(pk) for pk in ARTICLE_ID.findall(body)}
+
+
+def figure(picture: Picture, *, alt: str, caption: str = "", credit: str = "") -> str:
+    """The markup the body editor stores for ``picture`` with this use's texts."""
+    words = format_html("{}", caption)
+    if credit:
+        space = " " if caption else ""
+        words = format_html('{}{}<span class="credit">{}</span>', words, space, credit)
+    img = format_html(
+        '<img src="{}" alt="{}" width="{}" height="{}" data-picture="{}">',
+        picture.file.url,
+        alt,
+        picture.width,
+        picture.height,
+        picture.pk,
+    )
+    if not words:
+        return format_html("<figure>{}</figure>", img)
+    return format_html("<figure>{}<figcaption>{}</figcaption></figure>", img, words)
 
 
 def render(body: str, *, pictures: dict[int, Picture], stories: dict[int, str]) -> SafeString:

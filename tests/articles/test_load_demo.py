@@ -26,8 +26,9 @@ BIOMED_SLUG = "ai-models-reshape-biomedical-research"
 
 
 @pytest.fixture(autouse=True)
-def _debug_on(settings):
+def _debug_on(settings, tmp_path):
     settings.DEBUG = True
+    settings.MEDIA_ROOT = tmp_path / "media"  # the demo's pictures
     # The command hashes the demo password; the real hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -450,3 +451,23 @@ def test_a_reset_brings_back_a_removed_correction_and_old_address():
     assert council.corrections.count() == 1
     assert council.latest_correction_at is not None
     assert list(council.redirects.values_list("old_slug", flat=True)) == [COUNCIL_OLD_SLUG]
+
+
+def test_the_demo_has_a_story_with_a_captioned_hero_and_body_picture(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=StringIO())
+
+    story = Article.objects.get(slug="river-restoration-brings-back-salmon")
+    content = client.get(story.get_absolute_url()).content.decode()
+
+    hero = content.split('<figure class="article-hero', 1)[1].split("</figure>", 1)[0]
+    assert 'alt="A river winding between green hills' in hero
+    assert '<span class="credit">Illustration: Newsroom demo</span>' in hero
+    assert 'type="image/webp" srcset="' in hero, "its sized versions were made"
+    body = content.split('<div class="article-body">', 1)[1].split("</div>", 1)[0]
+    assert body.count("<figure>") == 1
+    assert 'alt="Water tumbling down a ramp of boulders' in body
+    assert "<figcaption>A rock ramp now lets fish climb" in body
+    assert body.index("rock ramps") < body.index("<figure>") < body.index("one good year")

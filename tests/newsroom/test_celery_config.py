@@ -57,7 +57,8 @@ def queue_of(task_name: str) -> str:
 
 
 def test_the_code_a_visitor_waits_for_has_its_own_queue():
-    assert queue_of("contact.send_verification_code") == "email"    for name in ("contact.notify_editors", "contact.outbox_sweep", "contact.purge_verifications"):
+    assert queue_of("contact.send_verification_code") == "email"
+    for name in ("contact.notify_editors", "contact.outbox_sweep", "contact.purge_verifications"):
         assert queue_of(name) == "default"
     assert app.conf.task_default_queue == "default"
     assert queue_of("some.new_task") == "default"  # nothing lands on an unserved queue
