@@ -6,9 +6,10 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,7 +21,7 @@ from django.utils.translation import ngettext
 from js_asset import Media
 from reversion_compare.admin import CompareVersionAdmin
 
-from . import selectors, services
+from . import pictures, selectors, services
 from .forms import (
     REQUEST_REVIEW,
     ArticleAdminForm,
@@ -28,6 +29,7 @@ from .forms import (
     BylineFormSet,
     CorrectionForm,
     CorrectionFormSet,
+    PictureForm,
     RelatedLinkForm,
     RelatedLinkFormSet,
     TopicAdminForm,
@@ -39,6 +41,7 @@ from .models import (
     Author,
     Correction,
     PendingEdit,
+    Picture,
     Redirect,
     RelatedLink,
     Topic,
@@ -281,7 +284,7 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
     form = ArticleAdminForm
 
     class Media:
-        css = {"all": ["articles/admin/article.css"]}
+        css = {"all": ["articles/admin/article.css", "articles/admin/body-editor.css"]}
 
     inlines = [BylineInline, RelatedLinkInline, CorrectionInline]
     list_display = [
@@ -334,7 +337,15 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
             ),
             (
                 _("Sharing and image"),
-                {"fields": ["seo_description", "hero_image", "hero_image_alt"]},
+                {
+                    "fields": [
+                        "seo_description",
+                        "hero_image",
+                        "hero_image_alt",
+                        "hero_image_caption",
+                        "hero_image_credit",
+                    ]
+                },
             ),
         ]
         if obj is not None:
@@ -866,3 +877,123 @@ class RedirectAdmin(admin.ModelAdmin):
         if target is None:
             return "—"
         return format_html("{} ({})", target, target.get_absolute_url())
+
+
+@admin.register(Picture)
+class PictureAdmin(admin.ModelAdmin):
+    """The picture library: every uploaded picture, hero images included.
+
+    Its three JSON endpoints serve the body editor's tools (``body-editor.js``): upload
+    a picture, choose one of the library, and find a story to link to.
+    """
+
+    form = PictureForm
+
+    class Media:
+        css = {"all": ["articles/admin/body-editor.css"]}
+
+    list_display = ["thumbnail", "alt", "credit", "dimensions", "sized_versions", "uploaded_at"]
+    search_fields = ["alt", "caption", "credit", "file"]
+    readonly_fields = ["preview", "dimensions", "sized_versions", "uploaded_by", "uploaded_at"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["file", "alt", "caption", "credit"]
+        # A picture's file stays: stories show it by its address.
+        return ["preview", "alt", "caption", "credit", *self.readonly_fields[1:]]
+
+    @admin.display(description=_("picture"))
+    def thumbnail(self, picture: Picture) -> str:
+        return format_html(
+            '<img src="{}" alt="" width="96" loading="lazy" decoding="async">',
+            _thumbnail_url(picture),
+        )
+
+    @admin.display(description=_("picture"))
+    def preview(self, picture: Picture) -> str:
+        src = pictures.shown(picture).src
+        return format_html('<img src="{}" alt="{}" class="picture-preview">', src, picture.alt)
+
+    @admin.display(description=_("size"))
+    def dimensions(self, picture: Picture) -> str:
+        return f"{picture.width} x {picture.height}" if picture.width else "—"
+
+    @admin.display(description=_("sized versions"))
+    def sized_versions(self, picture: Picture) -> str:
+        if picture.sizes_error:
+            return format_html('<strong class="errornote">{}</strong>', picture.sizes_error)
+        if picture.sized_at is None:
+            return _("being made; pages show the original meanwhile")
+        widths = sorted({size["width"] for size in picture.sizes})
+        return ", ".join(f"{width} px" for width in widths)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.full_clean()
+            obj.save()
+        else:
+            services.picture_add(picture=obj, user=request.user)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("upload/", view(self.upload_view), name="articles_picture_upload"),
+            path("library/", view(self.library_view), name="articles_picture_library"),
+            path("stories/", view(self.stories_view), name="articles_picture_stories"),
+            *super().get_urls(),
+        ]
+
+    def upload_view(self, request):
+        """Upload a picture from the body editor: its data as JSON, or each field's
+        errors (``{"errors": {"file": [...], "alt": [...]}}``, status 400)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PictureForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                picture = services.picture_add(picture=form.save(commit=False), user=request.user)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return JsonResponse(_picture_json(picture), status=201)
+        errors = {
+            field: [error["message"] for error in field_errors]
+            for field, field_errors in form.errors.get_json_data().items()
+        }
+        return JsonResponse({"errors": errors}, status=400)
+
+    def library_view(self, request):
+        """The newest pictures of the library, or those whose texts match ``q``."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        found = selectors.library_pictures(query=request.GET.get("q", ""))
+        return JsonResponse({"pictures": [_picture_json(picture) for picture in found]})
+
+    def stories_view(self, request):
+        """Stories whose headline or slug matches ``q``, for the body editor's story link."""
+        if not request.user.has_perm("articles.view_article"):
+            raise PermissionDenied
+        choices = selectors.story_choices(query=request.GET.get("q", ""))
+        return JsonResponse({"stories": [vars(choice) for choice in choices]})
+
+
+def _thumbnail_url(picture: Picture) -> str:
+    smallest = [size for size in picture.sizes if size["type"] == "image/jpeg"]
+    return default_storage.url(smallest[0]["name"]) if smallest else picture.file.url
+
+
+def _picture_json(picture: Picture) -> dict:
+    """What the body editor stores of a picture: the original's address and size (the
+    page shows its sized versions), and the texts it offers for this use."""
+    return {
+        "id": picture.pk,
+        "src": picture.file.url,
+        "thumbnail": _thumbnail_url(picture),
+        "width": picture.width,
+        "height": picture.height,
+        "alt": picture.alt,
+        "caption": picture.caption,
+        "credit": picture.credit,
+    }

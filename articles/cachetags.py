@@ -6,6 +6,8 @@ from the functions below; ``articles/signals.py`` bumps the tags an edit touches
 - ``article:<id>``: a story, on every page that shows it (its own, the lists and
   feed that list it, the article pages with a card for it).
 - ``links:<id>``: an article's own related links, shown on its page only.
+- ``picture:<id>``: a picture of the library, on the pages that show it (a story's
+  hero image or a picture in its body), refreshed when its sized versions are made.
 - ``home``: the public list (which stories are live, in which order, under which
   topics): the home pages, the feed, and article pages that suggest stories.
 - ``topic:<id>``: a topic's pages and feed.
@@ -39,6 +41,10 @@ def article_tag(article_id: int) -> str:
 
 def links_tag(article_id: int) -> str:
     return f"links:{article_id}"
+
+
+def picture_tag(picture_id: int) -> str:
+    return f"picture:{picture_id}"
 
 
 def topic_tag(topic_id: int) -> str:
@@ -99,15 +105,18 @@ def next_scheduled_change() -> float | None:
 
 
 def article_page_tags(page: ArticlePage) -> list[str]:
-    """The story, every story its cards show or would show (hidden link targets), and
-    the public list when it shows suggestions, which any newly published story can join.
+    """The story, every story its cards show or would show (hidden link targets) or its
+    body links to (a new address, or going off the site, changes the link), its
+    pictures, and the public list when it shows suggestions, which any newly published
+    story can join.
     """
     shown = {card.article_id for card in page.cards}
     tags = [
         article_tag(page.article.pk),
         links_tag(page.article.pk),
-        *(article_tag(pk) for pk in page.linked_article_ids | shown if pk),
+        *(article_tag(pk) for pk in page.linked_article_ids | shown | page.body_article_ids if pk),
         *(author_tag(author.pk) for author in page.authors),
+        *(picture_tag(pk) for pk in page.picture_ids),
     ]
     if any(card.is_suggested for card in page.cards):
         tags.append(HOME_TAG)

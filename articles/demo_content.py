@@ -74,6 +74,18 @@ class DemoCorrection:
 
 
 @dataclass(frozen=True)
+class DemoPicture:
+    """A picture drawn for the demo (``demo_pictures.draw``): its hero image, or one in
+    its body after paragraph ``after``."""
+
+    scene: str
+    alt: str
+    caption: str = ""
+    credit: str = ""
+    after: int = 0
+
+
+@dataclass(frozen=True)
 class DemoArticle:
     slug: str
     title: str
@@ -90,6 +102,8 @@ class DemoArticle:
     corrections: tuple[DemoCorrection, ...] = field(default=())
     # Old addresses that lead to the story.
     old_slugs: tuple[str, ...] = field(default=())
+    hero: DemoPicture | None = None
+    pictures: tuple[DemoPicture, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -162,6 +176,10 @@ def _article(table: dict) -> DemoArticle:
                 DemoCorrection(**_squashed(note)) for note in table.get("corrections", ())
             ),
             "old_slugs": tuple(table.get("old_slugs", ())),
+            "hero": DemoPicture(**_squashed(table["hero"])) if "hero" in table else None,
+            "pictures": tuple(
+                DemoPicture(**_squashed(picture)) for picture in table.get("pictures", ())
+            ),
         }
     )
 

@@ -10,8 +10,17 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
-from . import services
-from .models import Article, Author, Correction, PendingEdit, Redirect, RelatedLink, Topic
+from . import pictures, services
+from .models import (
+    Article,
+    Author,
+    Correction,
+    PendingEdit,
+    Picture,
+    Redirect,
+    RelatedLink,
+    Topic,
+)
 
 IMPACT_SCORE_RANGE = _("The impact score is a whole number from 0 to 100.")
 # The name of the change form's "Save draft of changes" button, sent with the form.
@@ -115,6 +124,8 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
             "seo_description",
             "hero_image",
             "hero_image_alt",
+            "hero_image_caption",
+            "hero_image_credit",
         ]
         error_messages = {
             "impact_score": {"min_value": IMPACT_SCORE_RANGE, "max_value": IMPACT_SCORE_RANGE}
@@ -485,3 +496,31 @@ class CorrectionForm(forms.ModelForm):
             "help": Correction._meta.get_field("posted_at").help_text,
             "zone": settings.TIME_ZONE,
         }
+
+
+class PictureForm(forms.ModelForm):
+    """A picture for the library: the admin's form and the body editor's upload.
+
+    The file is checked as the library takes it (``pictures.check_upload``), so what
+    is wrong with it is said next to it, with the alt text and caption kept.
+    """
+
+    class Meta:
+        model = Picture
+        fields = ["file", "alt", "caption", "credit"]
+        error_messages = {
+            "alt": {"required": Picture._meta.get_field("alt").error_messages["blank"]}
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "file" in self.fields:
+            self.fields["file"].help_text = _(
+                "JPEG, PNG or WebP, up to %(mb)s MB and %(side)s pixels on its longer side."
+            ) % {"mb": settings.PICTURE_MAX_UPLOAD_MB, "side": pictures.MAX_SIDE}
+
+    def clean_file(self):
+        file = self.cleaned_data.get("file")
+        if file and "file" in self.changed_data:
+            pictures.check_upload(file)
+        return file

@@ -6,16 +6,20 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import F, Q, Subquery
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import formats, timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import to_locale
 from django_prose_editor.fields import ProseEditorField
 
 from .sanitize import sanitize_html
 
 # What the admin's rich-text editor offers; the sanitizer allows the same and no more.
+# Pictures of the library, links to our stories (a link that also knows its story) and
+# spell-checking in the newsroom's language are the site's own tools
+# (``DJANGO_PROSE_EDITOR_EXTENSIONS`` in the settings); their endpoints are in the admin.
 BODY_EDITOR_EXTENSIONS = {
     "Bold": True,
     "Italic": True,
@@ -30,7 +34,18 @@ BODY_EDITOR_EXTENSIONS = {
     "Blockquote": True,
     "HorizontalRule": True,
     "HardBreak": True,
-    "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
+    "StoryLink": {
+        "enableTarget": False,
+        "protocols": ["http", "https", "mailto"],
+        "searchUrl": reverse_lazy("admin:articles_picture_stories"),
+    },
+    "NewsroomPicture": {
+        "uploadUrl": reverse_lazy("admin:articles_picture_upload"),
+        "libraryUrl": reverse_lazy("admin:articles_picture_library"),
+    },
+    "BodyEditorAttributes": {"lang": to_locale(settings.LANGUAGE_CODE).replace("_", "-")},
+    # The library turns the browser's spell-checking off by default; editors want it.
+    "NoSpellCheck": False,
     "History": True,
 }
 
@@ -363,6 +378,30 @@ class Article(models.Model):
         blank=True,
         help_text=_("What the image shows, for readers who cannot see it."),
     )
+    hero_image_caption = models.CharField(
+        _("hero image caption"),
+        max_length=300,
+        blank=True,
+        help_text=_("Shown under the image. Optional."),
+    )
+    hero_image_credit = models.CharField(
+        _("hero image credit"),
+        max_length=150,
+        blank=True,
+        help_text=_("Who took or owns the image, e.g. “Photo: Ana Ruiz / Reuters”. Optional."),
+    )
+    # The hero image as a picture of the library: its size and its sized versions, kept
+    # by ``pictures.hero_picture_attach`` (the file is the same). On the row the page
+    # reads, so the page knows them without another query.
+    hero_picture = models.ForeignKey(
+        "Picture",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("hero picture"),
+    )
     # Headline (weight A), standfirst (B) and body (C) as one tsvector with a GIN index,
     # kept up to date by a PostgreSQL trigger (migration 0003) on every write, bulk
     # loads included. Unused on SQLite, where search matches words (``all_words()``).
@@ -443,6 +482,12 @@ class Article(models.Model):
             raise ValidationError(
                 {"hero_image_alt": _("Describe the hero image for readers who cannot see it.")},
                 code="alt_required",
+            )
+        if not self.hero_image and (self.hero_image_caption or self.hero_image_credit):
+            field = "hero_image_caption" if self.hero_image_caption else "hero_image_credit"
+            raise ValidationError(
+                {field: _("There is no hero image to go with this: add one, or empty this field.")},
+                code="no_hero_image",
             )
 
     def missing_to_publish(self) -> list[str]:
@@ -938,3 +983,72 @@ class Redirect(models.Model):
                 },
                 code="address_in_use",
             )
+
+
+class PictureQuerySet(models.QuerySet):
+    def without_sizes(self):
+        """Pictures whose sized versions were not made yet (and did not fail for good)."""
+        return self.filter(sized_at__isnull=True, sizes_error="")
+
+
+class Picture(models.Model):
+    """An uploaded image of the picture library: a story's hero image or a body picture.
+
+    Its width and height are the image as readers see it (EXIF orientation applied).
+    ``sizes`` lists its sized versions once a worker has made them
+    (``pictures.picture_make_sizes``), so a page writes its ``srcset`` without
+    touching a file. Until
+    then (``sized_at`` empty) pages show the original with its width and height.
+    """
+
+    file = models.ImageField(_("image"), upload_to="pictures/%Y/%m/", max_length=200)
+    width = models.PositiveIntegerField(_("width"), editable=False)
+    height = models.PositiveIntegerField(_("height"), editable=False)
+    alt = models.CharField(
+        _("alt text"),
+        max_length=250,
+        help_text=_("What the image shows, for readers who cannot see it."),
+        error_messages={
+            "blank": _("Describe the picture for readers who cannot see it (alt text).")
+        },
+    )
+    caption = models.CharField(_("caption"), max_length=300, blank=True)
+    credit = models.CharField(_("credit"), max_length=150, blank=True)
+    # [{"name": storage name, "width", "height", "type": MIME type}], smallest first.
+    sizes = models.JSONField(_("sized versions"), default=list, blank=True, editable=False)
+    sized_at = models.DateTimeField(_("sized versions made"), null=True, editable=False)
+    # Why the sized versions cannot be made (not an image Pillow reads any more);
+    # the sweep leaves such a picture alone.
+    sizes_error = models.CharField(_("sizing error"), max_length=300, blank=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now, editable=False)
+
+    objects = PictureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("picture")
+        verbose_name_plural = _("pictures")
+        indexes = [
+            # What the sweep looks for: pictures still without sized versions.
+            models.Index(
+                fields=["uploaded_at"],
+                condition=Q(sized_at__isnull=True),
+                name="picture_unsized_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.alt or self.file.name
+
+    @property
+    def url(self) -> str:
+        return self.file.url

@@ -10,7 +10,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.db import connection
-from django.db.models import Count, JSONField, Q, Value
+from django.db.models import Count, F, JSONField, Q, Value
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
@@ -19,13 +19,14 @@ from newsroom.pagecache import values
 from newsroom.pagecache.store import GLOBAL_TAG
 from newsroom.seo import absolute_url
 
-from . import sharing
+from . import body, pictures, sharing
 from .models import (
     Article,
     ArticleAuthor,
     Author,
     Correction,
     PendingEdit,
+    Picture,
     Redirect,
     RelatedLink,
     ShareKey,
@@ -156,6 +157,13 @@ class ArticlePage:
     shared: bool = False
     # Its corrections, updates and editor's notes, oldest first.
     corrections: tuple[Correction, ...] = ()
+    # The hero image and the body as readers get them (``articles/body.py``); the
+    # pictures the page shows and the stories its body links to (the page cache tags
+    # the page with both).
+    hero: pictures.ShownImage | None = None
+    body: str = ""
+    picture_ids: frozenset[int] = frozenset()
+    body_article_ids: frozenset[int] = frozenset()
 
     @property
     def updated_at(self) -> datetime | None:
@@ -192,7 +200,8 @@ def article_page(*, slug: str, reader, with_changes: bool = False) -> ArticlePag
     # compile one, which cost more than the query itself. The slug names one
     # article, and a page's few links are put in order here.
     query = (
-        Article.objects.defer("search_vector")
+        Article.objects.select_related("hero_picture")
+        .defer("search_vector")
         .filter(slug=slug)
         .annotate(page_bylines=RawSQL(_bylines_sql(), (), output_field=JSONField()))  # noqa: S611 - no parameters
     )
@@ -241,7 +250,12 @@ def shared_page(*, token: str) -> ArticlePage:
     was deleted ("gone").
     """
     claim = sharing.read_token(token)
-    article = Article.objects.defer("search_vector").filter(pk=claim.article_id).first()
+    article = (
+        Article.objects.select_related("hero_picture")
+        .defer("search_vector")
+        .filter(pk=claim.article_id)
+        .first()
+    )
     if article is None:
         raise sharing.LinkRefused("gone")
     if share_generation(article_id=article.pk) != claim.generation:
@@ -289,8 +303,11 @@ def _changes_page(
 
     A draft of changes does not hold the byline: ``authors`` are the live story's.
     """
+    changed = pending.applied_to(article)
+    if article.hero_picture_id:
+        changed.hero_picture = article.hero_picture  # fetched with the story
     return _page(
-        pending.applied_to(article),
+        changed,
         list(pending.topics.all()),
         authors=authors,
         is_preview=True,
@@ -311,6 +328,10 @@ def _page(article: Article, topics: list[Topic], *, authors, **state) -> Article
         if article.pk
         else []
     )
+    hero = _hero_picture(article)
+    markup = article.safe_body
+    shown_pictures = _pictures_in(markup)
+    stories = _stories_linked_from(markup)
     return ArticlePage(
         article=article,
         topics=tuple(topics),
@@ -320,8 +341,47 @@ def _page(article: Article, topics: list[Topic], *, authors, **state) -> Article
             link.target_article_id for link in links if link.target_article_id
         ),
         corrections=tuple(_corrections_of(article)),
+        hero=_hero(article, hero),
+        body=body.render(markup, pictures=shown_pictures, stories=stories),
+        picture_ids=frozenset([*shown_pictures, *([hero.pk] if hero else [])]),
+        body_article_ids=frozenset(body.article_ids(markup)),
         **state,
     )
+
+
+def _hero_picture(article: Article) -> Picture | None:
+    """The library picture of the story's hero image, when it is still that image's."""
+    if not article.hero_image or not article.hero_picture_id:
+        return None
+    picture = article.hero_picture
+    return picture if picture.file.name == article.hero_image.name else None
+
+
+def _hero(article: Article, picture: Picture | None) -> pictures.ShownImage | None:
+    if picture is not None:
+        return pictures.shown(picture)
+    if article.hero_image:
+        # Written around the editors' form: shown as it is until the sweep catches up.
+        return pictures.ShownImage(src=article.hero_image.url)
+    return None
+
+
+def _pictures_in(markup: str) -> dict[int, Picture]:
+    """The pictures the body shows, in one query, and only when it shows some."""
+    ids = body.picture_ids(markup)
+    if not ids:
+        return {}
+    return {picture.pk: picture for picture in Picture.objects.filter(pk__in=ids).order_by()}
+
+
+def _stories_linked_from(markup: str) -> dict[int, str]:
+    """Where the public stories the body links to are now, in one query, and only when
+    it links to some; a story that is not public is left out (its link shows as text)."""
+    ids = body.article_ids(markup)
+    if not ids:
+        return {}
+    public = Article.objects.published().filter(pk__in=ids).order_by().values_list("pk", "slug")
+    return {pk: reverse("articles:detail", kwargs={"slug": slug}) for pk, slug in public}
 
 
 def _corrections_of(article: Article) -> list[Correction]:
@@ -470,3 +530,61 @@ def _suggestions(topics: list[Topic], *, exclude_ids, limit: int) -> list[Articl
         return 3.0 * story.shared_topics + 2.0 * 0.5 ** (age_days / 7) + story.impact_score / 100
 
     return sorted(pool, key=score, reverse=True)[:limit]
+
+
+# The body editor's tools ---------------------------------------------------------------
+
+# How many choices the body editor's boxes list at once.
+EDITOR_CHOICES = 12
+
+
+def library_pictures(*, query: str = "") -> list[Picture]:
+    """The newest pictures of the library (hero images included), or those whose alt
+    text, caption or credit contains ``query``; readable ones only."""
+    found = Picture.objects.exclude(width=0)
+    if query := query.strip()[:100]:
+        found = found.filter(
+            Q(alt__icontains=query) | Q(caption__icontains=query) | Q(credit__icontains=query)
+        )
+    return list(found.order_by("-uploaded_at", "-id")[:EDITOR_CHOICES])
+
+
+@dataclass(frozen=True)
+class StoryChoice:
+    """A story the body editor may link to, as its search box lists it."""
+
+    id: int
+    title: str
+    url: str
+    state: str
+
+
+def story_choices(*, query: str = "") -> list[StoryChoice]:
+    """Stories whose headline or slug contains ``query``, newest first (drafts last); each
+    says whether readers see it now, since a link to a story that is not live shows as
+    plain text until it is."""
+    found = Article.objects.all()
+    if query := query.strip()[:100]:
+        found = found.filter(Q(title__icontains=query) | Q(slug__icontains=query))
+    found = found.only("pk", "title", "slug", "status", "publish_at", "unpublish_at").order_by(
+        F("publish_at").desc(nulls_last=True), "-id"
+    )[:EDITOR_CHOICES]
+    return [
+        StoryChoice(
+            id=story.pk,
+            title=story.title,
+            url=story.get_absolute_url(),
+            state=_state(story),
+        )
+        for story in found
+    ]
+
+
+def _state(story: Article) -> str:
+    if story.is_published():
+        return "live"
+    if story.is_scheduled():
+        return "scheduled"
+    if story.is_taken_down():
+        return "taken down"
+    return story.status

@@ -25,6 +25,7 @@ editors cannot overwrite each other's draft either; they write the version with
 an UPDATE that no signal sees, as nothing readers see changes, so no page is purged.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,18 +37,23 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as BrokerError
 from reversion.models import Version
 
+from . import pictures, tasks
 from .models import (
     Article,
     ArticleAuthor,
     Author,
     Correction,
     PendingEdit,
+    Picture,
     Redirect,
     ShareKey,
     Topic,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class AddressTaken(Exception):
@@ -154,9 +160,65 @@ def article_save(
         # The form this save comes from showed the draft of changes (it was opened on
         # the version that saved it): what it saves publishes or replaces the draft.
         PendingEdit.objects.filter(article=article.pk).delete()
+    _attach_hero_picture(article=article, user=user)
     _save_with_revision(article=article, user=user)
     _keep_old_address(kind=Redirect.Kind.ARTICLE, old_slug=live_slug, owner=article)
     return article
+
+
+def _attach_hero_picture(*, article: Article, user: AbstractBaseUser | None) -> None:
+    """Give a new hero image its library picture (the same file) before the story is saved:
+    the page then knows its size at once, and its sized versions are made after the commit.
+    """
+    # Stores a new upload now, as saving the story would.
+    Article._meta.get_field("hero_image").pre_save(article, add=article.pk is None)
+    picture = pictures.hero_picture_for(article, user=user)
+    if picture is not None and picture.pk != article.hero_picture_id and not picture.sizes_error:
+        _enqueue_sizes(picture)
+    article.hero_picture = picture
+
+
+# Pictures ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def picture_add(*, picture: Picture, user: AbstractBaseUser | None) -> Picture:
+    """Add ``picture`` (new, its file an upload) to the library; its sized versions are
+    made by a worker after the commit.
+
+    ValidationError naming the field when the file is not a picture we publish
+    (``pictures.check_upload``: what is wrong with it) or the alt text is missing.
+    """
+    try:
+        dimensions = pictures.check_upload(picture.file)
+    except ValidationError as error:
+        raise ValidationError({"file": error}) from error
+    picture.width, picture.height = dimensions.width, dimensions.height
+    for name in ("alt", "caption", "credit"):
+        setattr(picture, name, getattr(picture, name).strip())
+    picture.uploaded_by = user if user is not None and user.is_authenticated else None
+    picture.full_clean()
+    picture.save()
+    _enqueue_sizes(picture)
+    return picture
+
+
+def _enqueue_sizes(picture: Picture) -> None:
+    """Hand the making of ``picture``'s sized versions to a worker once the transaction
+    commits. A broker that cannot be reached loses nothing: pages show the original,
+    and the sweep (``tasks.picture_sizes_sweep``) enqueues it again.
+    """
+
+    def publish() -> None:
+        try:
+            tasks.make_picture_sizes.apply_async(kwargs={"picture_id": picture.pk}, retry=False)
+        except (BrokerError, OSError) as exc:
+            logger.warning(
+                "broker unreachable; picture %s waits for the sweep: %s", picture.pk, exc
+            )
+
+    # robust: making the sizes must never undo or fail the editor's save.
+    transaction.on_commit(publish, robust=True)
 
 
 def article_reinstate_version(*, article_id: int, saved: SavedVersion) -> None:

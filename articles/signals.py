@@ -22,6 +22,7 @@ invalidates, and the models themselves know nothing of the page cache.
 - A topic: every page (the topic menu is everywhere).
 - An author: the pages that show them (their own, and the pages and feeds whose
   bylines name them), and the sitemap.
+- A picture (its sized versions made, say): the pages that show it.
 """
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
@@ -37,9 +38,10 @@ from .cachetags import (
     author_stories_tag,
     author_tag,
     links_tag,
+    picture_tag,
     topic_tag,
 )
-from .models import Article, ArticleAuthor, Author, Correction, RelatedLink, Topic
+from .models import Article, ArticleAuthor, Author, Correction, Picture, RelatedLink, Topic
 
 ON_LIST = {Article.Status.PUBLISHED}
 
@@ -183,3 +185,10 @@ def _correction_changed(sender, instance, raw=False, **kwargs):
 def _shown_everywhere_changed(sender, raw=False, **kwargs):
     if not raw:
         invalidate(GLOBAL_TAG)
+
+
+@receiver(post_save, sender=Picture)
+@receiver(post_delete, sender=Picture)
+def _picture_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        invalidate(picture_tag(instance.pk))

@@ -25,7 +25,7 @@ from newsroom import db
 from newsroom.pagecache.http import is_staff_visitor, shows
 from newsroom.seo import PageMeta, absolute_url
 
-from . import cachetags, selectors, sharing
+from . import cachetags, pictures, selectors, sharing
 from .models import SEARCH_CANDIDATES, Article, Author, Redirect, Topic
 
 SEARCH_QUERY_MAX_LENGTH = 200
@@ -386,9 +386,22 @@ def article_page_context(page: selectors.ArticlePage) -> dict:
             description=article.meta_description,
             path=article.get_absolute_url() if article.slug else reverse("articles:home"),
             type="article",
-            image_url=absolute_url(article.hero_image.url) if article.hero_image else "",
+            **_share_image(page),
             noindex=page.is_preview,
         ),
+    }
+
+
+def _share_image(page: selectors.ArticlePage) -> dict:
+    """The story's hero image for link previews: its largest JPEG, else the original."""
+    if page.hero is None:
+        return {}
+    image = pictures.share_version(page.hero)
+    return {
+        "image_url": absolute_url(image.src),
+        "image_width": image.width,
+        "image_height": image.height,
+        "image_alt": page.article.hero_image_alt,
     }
 
 

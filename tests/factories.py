@@ -105,13 +105,8 @@ class ChiefEditorFactory(EditorFactory):
 EDITORS_ARTICLE_PERMISSIONS = frozenset(
     f"articles.{action}_{model}"
     for model in (
-        "article",
-        "relatedlink",
-        "topic",
-        "author",
-        "correction",
-        "redirect",
-        "articleauthor",
+        *("article", "relatedlink", "topic", "author", "correction", "redirect"),
+        *("articleauthor", "picture"),
     )
     for action in ("add", "change", "delete", "view")
 )

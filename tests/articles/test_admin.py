@@ -132,6 +132,8 @@ def article_form(article: Article | None = None, *, links=None, **changes) -> di
         "impact_score": "" if article.impact_score is None else article.impact_score,
         "seo_description": article.seo_description,
         "hero_image_alt": article.hero_image_alt,
+        "hero_image_caption": article.hero_image_caption,
+        "hero_image_credit": article.hero_image_credit,
         "_save": "Save",
         **link_rows(existing + list(links or []), initial=len(existing)),
         **correction_rows(existing_correction_rows(article) if article.pk else []),

@@ -37,7 +37,7 @@ BIOMED_SLUG = "ai-models-reshape-biomedical-research"
 @pytest.fixture(autouse=True)
 def _debug_on(settings, tmp_path):
     settings.DEBUG = True
-    settings.MEDIA_ROOT = tmp_path  # the authors' portraits
+    settings.MEDIA_ROOT = tmp_path / "media"  # the authors' portraits and the demo's pictures
     # The command hashes the demo password; the real hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -497,3 +497,23 @@ def test_a_reset_brings_back_the_demo_byline():
 
     assert f"article {DEMO.lead}: authors" in output
     assert [author.slug for author in lead.byline_authors()] == ["lucia-ferrand", "maren-castell"]
+
+
+def test_the_demo_has_a_story_with_a_captioned_hero_and_body_picture(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=StringIO())
+
+    story = Article.objects.get(slug="river-restoration-brings-back-salmon")
+    content = client.get(story.get_absolute_url()).content.decode()
+
+    hero = content.split('<figure class="article-hero', 1)[1].split("</figure>", 1)[0]
+    assert 'alt="A river winding between green hills' in hero
+    assert '<span class="credit">Illustration: Newsroom demo</span>' in hero
+    assert 'type="image/webp" srcset="' in hero, "its sized versions were made"
+    body = content.split('<div class="article-body">', 1)[1].split("</div>", 1)[0]
+    assert body.count("<figure>") == 1
+    assert 'alt="Water tumbling down a ramp of boulders' in body
+    assert "<figcaption>A rock ramp now lets fish climb" in body
+    assert body.index("rock ramps") < body.index("<figure>") < body.index("one good year")

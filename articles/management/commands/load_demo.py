@@ -11,6 +11,7 @@ logins editors create themselves are never read or changed.
 
 import hashlib
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,14 +26,15 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
+from articles import body, demo_pictures, selectors, services
 from articles import demo_content as demo
-from articles import selectors, services
 from articles.models import (
     Article,
     ArticleAuthor,
     Author,
     Correction,
     PendingEdit,
+    Picture,
     Redirect,
     RelatedLink,
     Topic,
@@ -107,6 +109,7 @@ class Command(BaseCommand):
                     self.kept += 1
             for spec in content.articles:
                 if spec.slug in new:
+                    self.created += self._add_pictures(articles[spec.slug], spec)
                     self._set_links(articles[spec.slug], spec, articles=articles)
                     self.created += self._set_corrections(articles[spec.slug], spec, now=now)
                     self.created += self._add_old_slugs(articles[spec.slug], spec)
@@ -249,6 +252,38 @@ class Command(BaseCommand):
                 self._add_old_slugs(article, spec, take_over=True)
 
         self.overwrites.append(Overwrite(f"article {article.slug}", changed, apply))
+
+    def _add_pictures(self, article: Article, spec: demo.DemoArticle) -> int:
+        """Draw the story's hero image and body pictures, add them to the picture library
+        (their sized versions are made by the worker) and put them on the story."""
+        if spec.hero is None and not spec.pictures:
+            return 0
+        added = []
+        if spec.hero is not None:
+            hero = self._picture(article, spec.hero, "hero")
+            article.hero_image = hero.file.name
+            article.hero_picture = hero
+            article.hero_image_alt = spec.hero.alt
+            article.hero_image_caption = spec.hero.caption
+            article.hero_image_credit = spec.hero.credit
+            added.append(hero)
+        for number, wanted in enumerate(spec.pictures, start=1):
+            picture = self._picture(article, wanted, str(number))
+            figure = body.figure(
+                picture, alt=wanted.alt, caption=wanted.caption, credit=wanted.credit
+            )
+            article.body = _after_paragraph(article.body, wanted.after, figure)
+            added.append(picture)
+        article.full_clean()
+        article.save()
+        return len(added)
+
+    def _picture(self, article: Article, spec: demo.DemoPicture, name: str) -> Picture:
+        drawn = ContentFile(demo_pictures.draw(spec.scene), name=f"{article.slug}-{name}.jpg")
+        return services.picture_add(
+            picture=Picture(file=drawn, alt=spec.alt, caption=spec.caption, credit=spec.credit),
+            user=None,
+        )
 
     def _set_links(self, article: Article, spec: demo.DemoArticle, *, articles) -> None:
         """Make the article's cards exactly the demo's list, in order."""
@@ -423,7 +458,11 @@ def _fill(article: Article, spec: demo.DemoArticle, *, now) -> None:
     """Set the article's own fields to the demo's, in memory."""
     article.title = spec.title
     article.standfirst = spec.standfirst
+    # The demo pictures the story has (``_add_pictures``) stay where the demo puts them.
+    figures = FIGURE.findall(article.body or "")
     article.body = demo.render_body(spec.body)
+    for wanted, figure in zip(spec.pictures, figures, strict=False):
+        article.body = _after_paragraph(article.body, wanted.after, figure)
     article.why_it_matters = spec.why_it_matters
     article.impact_score = spec.impact_score
     article.status, article.publish_at = _publication(spec, article, now=now)
@@ -461,6 +500,17 @@ def _add_portrait(author: Author) -> None:
 def _wanted_authors(spec: demo.DemoArticle, authors: dict[str, Author]) -> list[Author]:
     """The demo's byline of the article, in order."""
     return [authors[slug] for slug in spec.authors]
+
+
+FIGURE = re.compile(r"<figure>.*?</figure>", re.DOTALL)
+
+
+def _after_paragraph(html: str, number: int, insert: str) -> str:
+    """``html`` with ``insert`` after its paragraph ``number`` (counted from 1)."""
+    position = 0
+    for _ in range(number):
+        position = html.index("</p>", position) + len("</p>")
+    return html[:position] + insert + html[position:]
 
 
 def _values(article: Article) -> dict:
