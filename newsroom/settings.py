@@ -155,6 +155,7 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "reversion",
     "reversion_compare",
+    "adminsortable2",
     "csp",
     "axes",
     "articles",
