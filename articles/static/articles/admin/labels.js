@@ -31,6 +31,10 @@
     }
     const text = label.textContent.replace(/:\s*$/, "").trim();
     const selection = container.querySelector(".select2-selection");
+    if (selection && !selection.hasAttribute("aria-controls")) {
+      // An open combobox names the list it controls: select2's list of results.
+      selection.setAttribute("aria-controls", `select2-${select.id}-results`);
+    }
     if (selection) {
       // The box is named by its label, then the choice it shows (select2's own name).
       const shown = selection.getAttribute("aria-labelledby") || "";
