@@ -1,13 +1,18 @@
 import copy
 
 import reversion
-from adminsortable2.admin import SortableAdminBase, SortableTabularInline
+from adminsortable2.admin import (
+    CustomInlineFormSetMixin,
+    SortableAdminBase,
+    SortableStackedInline,
+    SortableTabularInline,
+)
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, Exists, OuterRef
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
@@ -15,7 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.text import format_lazy
+from django.utils.text import Truncator, format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from js_asset import Media
@@ -47,6 +52,10 @@ from .models import (
     Topic,
 )
 from .views import render_preview
+from .widgets import LabelledSplitDateTime
+
+# Date-and-time fields whose two inputs each have a label.
+LABELLED_DATETIMES = {models.DateTimeField: {"widget": LabelledSplitDateTime}}
 
 # An article's revision carries its bylines (authors in order), related links and
 # corrections, so restoring a version brings them back and History/compare shows
@@ -79,6 +88,8 @@ RESTORING_OVER = "article_restoring_over"
 # to ``get_form`` on the request: the form is made inside django-reversion's view,
 # which hands nothing else on.
 RESTORING_LIVE = "article_before_restore"
+# Sent by a bulk action's confirmation page (``ArticleAdmin._confirm_action``).
+CONFIRMED = "post"
 # Set on the request by ``save_model`` when the form was kept as a draft of changes.
 SAVED_AS_DRAFT = "article_saved_as_draft_of_changes"
 
@@ -249,12 +260,26 @@ class BylineInline(LiveRowsInlineMixin, SortableTabularInline):
     verbose_name_plural = _("Authors (the byline, in this order: drag a row to move it)")
 
 
-class RelatedLinkInline(LiveRowsInlineMixin, admin.TabularInline):
+class SortableRelatedLinkFormSet(CustomInlineFormSetMixin, RelatedLinkFormSet):
+    """The related links' rules (``forms.RelatedLinkFormSet``) with django-admin-sortable2's
+    hidden position field, which its script numbers 1, 2, 3… as the editor drags the rows.
+    """
+
+
+class RelatedLinkInline(LiveRowsInlineMixin, SortableStackedInline):
+    """Stacked, two fields a line, so the form fits a laptop's window; each saved link is
+    dragged by its heading (django-admin-sortable2), and a new one goes last."""
+
     model = RelatedLink
     fk_name = "article"
     form = RelatedLinkForm
-    formset = RelatedLinkFormSet
-    fields = ["position", "target_article", "live_site", "url", "title", "summary"]
+    formset = SortableRelatedLinkFormSet
+    fieldsets = [
+        (
+            None,
+            {"fields": [("target_article", "live_site"), ("url", "title"), "summary", "position"]},
+        )
+    ]
     readonly_fields = ["live_site"]
     autocomplete_fields = ["target_article"]
     extra = 1
@@ -269,11 +294,13 @@ class RelatedLinkInline(LiveRowsInlineMixin, admin.TabularInline):
         return _("shown")
 
 
-class CorrectionInline(LiveRowsInlineMixin, admin.TabularInline):
+class CorrectionInline(LiveRowsInlineMixin, admin.StackedInline):
+    # Stacked, for a label on every input (a table's column headings are none).
     model = Correction
     form = CorrectionForm
     formset = CorrectionFormSet
-    fields = ["kind", "posted_at", "text"]
+    fieldsets = [(None, {"fields": [("kind", "posted_at"), "text"]})]
+    formfield_overrides = LABELLED_DATETIMES
     extra = 0
     verbose_name = _("correction or update")
     verbose_name_plural = _("Corrections and updates (shown at the foot of the story)")
@@ -282,13 +309,15 @@ class CorrectionInline(LiveRowsInlineMixin, admin.TabularInline):
 @admin.register(Article)
 class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionAdmin):
     form = ArticleAdminForm
+    formfield_overrides = LABELLED_DATETIMES
 
     class Media:
         css = {"all": ["articles/admin/article.css", "articles/admin/body-editor.css"]}
+        js = ["articles/admin/suggestions.js"]
 
     inlines = [BylineInline, RelatedLinkInline, CorrectionInline]
     list_display = [
-        "title",
+        "headline",
         "status_on_site",
         "publish_time",
         "impact_score",
@@ -300,7 +329,7 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
     date_hierarchy = "publish_at"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["topics"]
-    readonly_fields = ["linked_from", "old_addresses", "review_request"]
+    readonly_fields = ["linked_from", "old_addresses", "review_request", "suggested_related"]
     actions = ["publish_now", "redate", "withdraw", "request_review", "publish_changes"]
     history_latest_first = True
     # The authors show as the followed byline rows (``bylines``).
@@ -329,6 +358,7 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
                         *(["review_request"] if obj is not None else []),
                         "publish_at",
                         "unpublish_at",
+                        "pinned_until",
                         "impact_score",
                         "topics",
                         "opened_version",
@@ -352,6 +382,20 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
             fieldsets.append(
                 (_("Links to this article"), {"fields": ["linked_from", "old_addresses"]})
             )
+            fieldsets.append(
+                (
+                    _("Suggested related stories"),
+                    {
+                        "fields": ["suggested_related"],
+                        "description": _(
+                            "What readers are suggested when the story has fewer than three "
+                            "related links of its own (stories sharing its topics, fresh "
+                            "and high-impact ones first). “Add as related” puts one in the "
+                            "related links below; saving the story adds it."
+                        ),
+                    },
+                )
+            )
         return fieldsets
 
     def get_queryset(self, request):
@@ -368,6 +412,13 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
         return services.can_publish(request.user)
 
     # The list
+
+    @admin.display(description=_("headline"), ordering="title")
+    def headline(self, article: Article) -> str:
+        # At most three lines in the list (article.css); the whole of it on hover.
+        return format_html(
+            '<span class="list-headline" title="{}">{}</span>', article.title, article.title
+        )
 
     @admin.display(description=_("status"), ordering="status")
     def status_on_site(self, article: Article) -> str:
@@ -438,6 +489,38 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
     @admin.display(description=_("Old addresses"))
     def old_addresses(self, article: Article) -> str:
         return old_addresses_list(article)
+
+    @admin.display(description=_("Suggestions"))
+    def suggested_related(self, article: Article) -> str:
+        cards = selectors.suggested_related(article=article)
+        if not cards:
+            return _("None: no other live story shares its topics.")
+        return format_html(
+            '<ul class="suggested-related">{}</ul>',
+            format_html_join(
+                "",
+                '<li data-article-id="{}"><span><a href="{}" id="suggestion-{}" target="_blank" '
+                'rel="noopener">{}</a><span class="suggestion-summary">{}</span></span>'
+                '<button type="button" class="button add-suggested" data-article-id="{}" '
+                'data-title="{}" data-added-text="{}" aria-describedby="suggestion-{}">{}'
+                "</button></li>",
+                (
+                    (
+                        card.article_id,
+                        card.url,
+                        card.article_id,
+                        card.title,
+                        Truncator(card.summary).chars(160),
+                        card.article_id,
+                        card.title,
+                        _("Added to the related links below: save the story to keep it."),
+                        card.article_id,
+                        _("Add as related"),
+                    )
+                    for card in cards
+                ),
+            ),
+        )
 
     def view_on_site(self, article: Article) -> str | None:
         # Only a live article is "on site"; drafts and scheduled ones get a Preview link.
@@ -730,6 +813,18 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
 
     @admin.action(description=_("Publish now"), permissions=["publish"])
     def publish_now(self, request, queryset):
+        if CONFIRMED not in request.POST:
+            return self._confirm_action(
+                request,
+                queryset,
+                action="publish_now",
+                title=_("Publish these stories now?"),
+                explain=_(
+                    "Each story below goes live at once: a draft or scheduled story as of "
+                    "now, a withdrawn one in its old place in the lists."
+                ),
+                button=_("Yes, publish them"),
+            )
         self._act_on_each(
             request,
             queryset,
@@ -741,6 +836,18 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
 
     @admin.action(description=_("Re-date to now"), permissions=["publish"])
     def redate(self, request, queryset):
+        if CONFIRMED not in request.POST:
+            return self._confirm_action(
+                request,
+                queryset,
+                action="redate",
+                title=_("Publish these stories as new, dated now?"),
+                explain=_(
+                    "Each story below goes live with now as its publish time, at the top "
+                    "of the lists."
+                ),
+                button=_("Yes, publish them as new"),
+            )
         self._act_on_each(
             request,
             queryset,
@@ -754,6 +861,19 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
 
     @admin.action(description=_("Withdraw"), permissions=["change"])
     def withdraw(self, request, queryset):
+        if CONFIRMED not in request.POST:
+            return self._confirm_action(
+                request,
+                queryset,
+                action="withdraw",
+                title=_("Withdraw these stories?"),
+                explain=_(
+                    "Each story below comes off the site at once: its page, the lists, the "
+                    "feed and the sitemap stop showing it."
+                ),
+                button=_("Yes, withdraw them"),
+                linkers=selectors.live_linkers(article_ids=[article.pk for article in queryset]),
+            )
         self._act_on_each(
             request,
             queryset,
@@ -790,6 +910,29 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
             ),
             say_none=True,
         )
+
+    def _confirm_action(self, request, articles, *, action, title, explain, button, linkers=None):
+        """The page that asks before a bulk action changes what readers see, as Django's
+        "delete selected" does: it lists the stories (and, given ``linkers``, the live
+        stories that link to each); "Yes" sends the action again with ``CONFIRMED``,
+        "No" goes back to the list as it was, with nothing changed.
+        """
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "explain": explain,
+            "button": button,
+            "action": action,
+            "confirmed": CONFIRMED,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "stories": [
+                (article, linkers.get(article.pk, []) if linkers is not None else None)
+                for article in articles
+            ],
+            "list_url": request.get_full_path(),
+        }
+        return TemplateResponse(request, "admin/articles/article/action_confirmation.html", context)
 
     def _act_on_each(self, request, articles, act, *, done, after=None, say_none=False):
         """An action's loop: ``act(article=…, user=…)`` on each article, a refusal reported

@@ -15,8 +15,8 @@ from the functions below; ``articles/signals.py`` bumps the tags an edit touches
   page and feed, and the pages and feeds whose bylines name them.
 - ``author-stories:<id>``: the list of an author's public stories: their page and feed.
 - ``sitemap``: the sitemap.
-- ``schedule``: when the next scheduled story goes live or the next live story's
-  take-down time comes; no page is kept past it.
+- ``schedule``: when the next scheduled story goes live, the next live story's
+  take-down time comes or the next pin to Top stories ends; no page is kept past it.
 - ``GLOBAL_TAG`` (``newsroom.pagecache.store``, on every page and kept value): the
   topic menu.
 """
@@ -72,8 +72,8 @@ def public_page(view, *, tags=(), params=()):
 
 def next_scheduled_change() -> float | None:
     """When the public site next changes by itself (a timestamp), or None: the next
-    scheduled story's publish time or a published story's take-down time, whichever
-    comes first.
+    scheduled story's publish time, a published story's take-down time or the end of
+    a published story's pin to Top stories, whichever comes first.
     """
 
     def compute():
@@ -90,7 +90,16 @@ def next_scheduled_change() -> float | None:
             .values_list("unpublish_at", flat=True)
             .first()
         )
-        changes = [moment.timestamp() for moment in (publish_at, unpublish_at) if moment]
+        # A pin's end reorders Top stories (only a published story's pin counts; one
+        # still scheduled first shows at its publish time, itself a change).
+        pin_ends = (
+            Article.objects.filter(status=Article.Status.PUBLISHED)
+            .pinned(at=now)
+            .order_by("pinned_until")
+            .values_list("pinned_until", flat=True)
+            .first()
+        )
+        changes = [moment.timestamp() for moment in (publish_at, unpublish_at, pin_ends) if moment]
         return min(changes, default=None)
 
     return values.cached_value(

@@ -119,6 +119,7 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
             "status",
             "publish_at",
             "unpublish_at",
+            "pinned_until",
             "impact_score",
             "topics",
             "seo_description",
@@ -136,7 +137,7 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
         if "slug" in self.fields:
             # The admin renders help texts as HTML; "<slug>" would vanish.
             self.fields["slug"].help_text = escape(self.fields["slug"].help_text)
-        for name in ("publish_at", "unpublish_at"):
+        for name in ("publish_at", "unpublish_at", "pinned_until"):
             if name in self.fields:
                 self.fields[name].help_text = _("%(help)s Enter it in %(zone)s time.") % {
                     "help": Article._meta.get_field(name).help_text,
@@ -176,6 +177,7 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
         if not self._check_publishing(cleaned_data):
             self._check_readers_change(cleaned_data)
         self._check_take_down_time(cleaned_data)
+        self._check_pin_time(cleaned_data)
         if self.instance.pk and self.saves_pending:
             self._refuse_what_a_draft_cannot_hold()
         return cleaned_data
@@ -241,6 +243,25 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
                         "withdraw the story to take it down now."
                     ),
                     code="unpublish_in_past",
+                ),
+            )
+
+    def _check_pin_time(self, cleaned_data) -> None:
+        """A pin typed to end in the past would pin nothing: say so, rather than save it."""
+        pinned_until = cleaned_data.get("pinned_until")
+        if (
+            "pinned_until" in self.changed_data
+            and pinned_until is not None
+            and pinned_until <= timezone.now()
+        ):
+            self.add_error(
+                "pinned_until",
+                ValidationError(
+                    _(
+                        "This time has already passed, so the story would not be pinned. "
+                        "Choose a later time, or empty the field to unpin it."
+                    ),
+                    code="pin_in_past",
                 ),
             )
 

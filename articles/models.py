@@ -262,26 +262,46 @@ class ArticleQuerySet(models.QuerySet):
         newest = self.filter(condition).order_by("-publish_at", "-id")
         return self.filter(pk__in=newest.values("pk")[:candidates]).order_by("-publish_at", "-id")
 
+    def pinned(self, *, at=None):
+        """Articles whose editor pinned them to Top stories until a time still to come."""
+        return self.filter(pinned_until__gt=at or timezone.now())
+
     def top_stories(self, *, limit=5, at=None, candidates=50, half_life_hours=24.0):
-        """The public stories that matter most now: impact score decayed by age.
+        """The public stories that matter most now: pinned ones first, then impact
+        score decayed by age.
 
         A story's weight halves every ``half_life_hours`` after it was published,
         so a fresh 60 outranks a day-old 100. Only the ``candidates`` newest
-        public stories are ranked, which keeps the work bounded.
+        public stories are ranked, which keeps the work bounded, and any public
+        story an editor pinned (``pinned_until``, however old) comes before them
+        until its pin ends, pinned ones among themselves by the same weight. One
+        query either way: where the database can (PostgreSQL) a UNION of the newest
+        candidates and the pinned stories, each read by its own index; elsewhere
+        (SQLite's small embedded databases) the same rows with an OR.
         """
         now = at or timezone.now()
-        recent = list(
-            self.published(at=now)
-            .defer("body", "search_vector")
-            .order_by("-publish_at", "-id")[:candidates]
-        )
+        public = self.published(at=now).defer("body", "search_vector")
+        newest = public.order_by("-publish_at", "-id")
+        if connection.features.supports_slicing_ordering_in_compound:
+            rows = newest[:candidates].union(public.pinned(at=now).order_by())
+        else:
+            rows = public.filter(
+                Q(pk__in=newest.values("pk")[:candidates]) | Q(pinned_until__gt=now)
+            )
+        recent = list(rows)
 
         def weight(article):
             age_hours = max((now - article.publish_at).total_seconds(), 0) / 3600
             return article.impact_score * 0.5 ** (age_hours / half_life_hours)
 
-        # sorted() is stable: equal weights keep newest-first order.
-        return sorted(recent, key=weight, reverse=True)[:limit]
+        def rank(article):
+            # Pinned first; sorted() is stable, and the rows come newest first, so
+            # equal weights keep newest-first order.
+            pinned = article.pinned_until is not None and article.pinned_until > now
+            return (pinned, weight(article))
+
+        recent.sort(key=lambda article: (article.publish_at, article.pk), reverse=True)
+        return sorted(recent, key=rank, reverse=True)[:limit]
 
 
 class Article(models.Model):
@@ -347,6 +367,15 @@ class Article(models.Model):
         help_text=_(
             "Optional. At this time the live story comes off the site by itself. "
             "Empty: it stays up."
+        ),
+    )
+    pinned_until = models.DateTimeField(
+        _("pinned to Top stories until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Optional. Until this time the live story comes first in Top stories on the "
+            "home page, whatever its impact score and age. Empty: not pinned."
         ),
     )
     # The review step (``services.article_request_review``): who asked a publisher to
@@ -425,6 +454,12 @@ class Article(models.Model):
         permissions = [("publish_article", _("Can publish articles"))]
         indexes = [
             models.Index(fields=["status", "-publish_at"], name="article_status_publish_idx"),
+            # The next pin to end, which no stored home page may outlive (cachetags.py).
+            models.Index(
+                fields=["pinned_until"],
+                condition=Q(pinned_until__isnull=False),
+                name="article_pinned_idx",
+            ),
             # The next take-down, which no stored page may outlive (articles/cachetags.py).
             models.Index(
                 fields=["unpublish_at"],

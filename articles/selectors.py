@@ -14,6 +14,7 @@ from django.db.models import Count, F, JSONField, Q, Value
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from newsroom.pagecache import values
 from newsroom.pagecache.store import GLOBAL_TAG
@@ -110,6 +111,52 @@ class RelatedCard:
             is_suggested=True,
             article_id=article.pk,
         )
+
+
+@dataclass(frozen=True)
+class Linker:
+    """A live story that links to another story, and how (for the editors' warnings)."""
+
+    article_id: int
+    title: str
+    # What kind of link it is, as the editors' pages say it: "related link".
+    how: str
+
+
+def live_linkers(*, article_ids) -> dict[int, list[Linker]]:
+    """For each of ``article_ids``, the other live stories that link to it, by headline.
+
+    Readers of those stories lose the link when it goes (a card is hidden; a link in
+    the body leads nowhere). Each kind of link has its finder in ``LINK_FINDERS``,
+    which yields ``(target id, Linker)`` pairs; a new kind of link adds its own.
+    """
+    ids = set(article_ids)
+    found: dict[int, list[Linker]] = {pk: [] for pk in ids}
+    for finder in LINK_FINDERS:
+        for target_id, linker in finder(ids):
+            if linker.article_id != target_id:
+                found[target_id].append(linker)
+    for linkers in found.values():
+        linkers.sort(key=lambda linker: (linker.title, linker.article_id))
+    return found
+
+
+def _related_link_linkers(article_ids: set[int]):
+    """Live stories whose related-content cards point at one of ``article_ids``."""
+    rows = (
+        RelatedLink.objects.filter(
+            target_article__in=article_ids,
+            article__in=Article.objects.published(),
+        )
+        .values_list("target_article_id", "article_id", "article__title")
+        .order_by()
+    )
+    how = _("related link")
+    for target_id, article_id, title in rows:
+        yield target_id, Linker(article_id=article_id, title=title, how=how)
+
+
+LINK_FINDERS = [_related_link_linkers]
 
 
 @dataclass(frozen=True)
@@ -508,6 +555,22 @@ def _cards(article: Article, topics: list[Topic], links: list[RelatedLink]) -> l
         suggested = _suggestions(topics, exclude_ids=linked_ids, limit=missing)
         cards.extend(RelatedCard.for_suggestion(story) for story in suggested)
     return cards
+
+
+def suggested_related(*, article: Article, limit: int = 5) -> list[RelatedCard]:
+    """The suggestions readers' related content draws on (``_cards``) for ``article``
+    as saved, best first, less the stories it already links to: what an editor may
+    add as related links (the admin's change form lists them).
+    """
+    linked = set(
+        RelatedLink.objects.filter(article=article.pk, target_article__isnull=False).values_list(
+            "target_article_id", flat=True
+        )
+    )
+    stories = _suggestions(
+        list(article.topics.all()), exclude_ids=linked | {article.pk}, limit=limit
+    )
+    return [RelatedCard.for_suggestion(story) for story in stories]
 
 
 def _suggestions(topics: list[Topic], *, exclude_ids, limit: int) -> list[Article]:

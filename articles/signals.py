@@ -11,6 +11,8 @@ invalidates, and the models themselves know nothing of the page cache.
   and the publish schedule.
 - A change of its topics: its pages, and when it is public the pages of the
   topics it joined or left and the pages whose suggestions it may join.
+- Its pin to Top stories changes while it is or was public or scheduled: the home
+  pages and the publish schedule (when the pin ends).
 - Any other save of a public story: the sitemap (its last-modified time).
 - A related link: the page of the article it belongs to.
 - A byline row (an author added to, removed from or moved in a story's byline): the
@@ -53,7 +55,7 @@ def _remember_listing(sender, instance, raw=False, **kwargs):
         return
     instance._listed_before = (
         Article.objects.filter(pk=instance.pk)
-        .values_list("status", "publish_at", "unpublish_at")
+        .values_list("status", "publish_at", "unpublish_at", "pinned_until")
         .first()
     )
 
@@ -69,11 +71,14 @@ def _article_saved(sender, instance, created, raw=False, **kwargs):
     is_listed = instance.status in ON_LIST
     if was_listed or is_listed:
         tags.append(SITEMAP_TAG)
-        if created or before != after:
+        if created or before[:3] != after:
             tags += _listing_tags(
                 instance.topics.values_list("pk", flat=True),
                 instance.bylines.values_list("author_id", flat=True),
             )
+        elif before[3] != instance.pinned_until:
+            # Pinned or unpinned: Top stories (home pages only) and when a pin ends.
+            tags += [HOME_TAG, SCHEDULE_TAG]
     invalidate(*tags)
 
 

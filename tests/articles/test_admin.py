@@ -117,6 +117,7 @@ def article_form(article: Article | None = None, *, links=None, **changes) -> di
     article = article or ArticleFactory.build(slug="a-new-story")
     local_publish = timezone.localtime(article.publish_at) if article.publish_at else None
     local_unpublish = timezone.localtime(article.unpublish_at) if article.unpublish_at else None
+    local_pin = timezone.localtime(article.pinned_until) if article.pinned_until else None
     existing = existing_link_rows(article) if article.pk else []
     data = {
         "title": article.title,
@@ -129,6 +130,8 @@ def article_form(article: Article | None = None, *, links=None, **changes) -> di
         "publish_at_1": local_publish.strftime("%H:%M:%S") if local_publish else "",
         "unpublish_at_0": local_unpublish.strftime("%Y-%m-%d") if local_unpublish else "",
         "unpublish_at_1": local_unpublish.strftime("%H:%M:%S") if local_unpublish else "",
+        "pinned_until_0": local_pin.strftime("%Y-%m-%d") if local_pin else "",
+        "pinned_until_1": local_pin.strftime("%H:%M:%S") if local_pin else "",
         "impact_score": "" if article.impact_score is None else article.impact_score,
         "seo_description": article.seo_description,
         "hero_image_alt": article.hero_image_alt,
@@ -296,7 +299,8 @@ def test_saving_keeps_the_editors_order_and_puts_new_rows_last(chief_editor_clie
 def test_a_new_link_row_starts_without_a_position(editor_client):
     html = editor_client.get(ADD).content.decode()
 
-    assert re.search(r'<input type="number" name="related_links-0-position"(?![^>]*value=)', html)
+    # Out of sight: rows are ordered by dragging them (django-admin-sortable2).
+    assert re.search(r'<input type="hidden" name="related_links-0-position"(?![^>]*value=)', html)
 
 
 @pytest.mark.parametrize(
@@ -415,7 +419,8 @@ def test_publish_now_action_makes_articles_live(chief_editor_client):
     scheduled = ArticleFactory(publish_at=timezone.now() + datetime.timedelta(days=3))
 
     response = chief_editor_client.post(
-        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk, scheduled.pk]}
+        CHANGELIST,
+        {"action": "publish_now", "_selected_action": [draft.pk, scheduled.pk], "post": "yes"},
     )
 
     assert response.status_code == 302
@@ -432,7 +437,7 @@ def test_withdraw_action_warns_with_the_linking_articles(editor_client):
     RelatedLinkFactory(target_article=target, article=ArticleFactory(title="Linker two"))
 
     response = editor_client.post(
-        CHANGELIST, {"action": "withdraw", "_selected_action": [target.pk]}
+        CHANGELIST, {"action": "withdraw", "_selected_action": [target.pk], "post": "yes"}
     )
 
     target.refresh_from_db()
@@ -542,7 +547,7 @@ def test_an_action_after_the_form_was_opened_also_refuses_the_save(chief_editor_
     article = ArticleFactory(status="draft", publish_at=None)
     opened = opened_version_in(chief_editor_client.get(change_url(article)).content.decode())
     chief_editor_client.post(
-        CHANGELIST, {"action": "publish_now", "_selected_action": [article.pk]}
+        CHANGELIST, {"action": "publish_now", "_selected_action": [article.pk], "post": "yes"}
     )
 
     response = chief_editor_client.post(
@@ -807,7 +812,7 @@ def test_publish_now_is_not_offered_to_an_editor_and_does_nothing_if_sent(editor
 
     changelist = editor_client.get(CHANGELIST).content.decode()
     response = editor_client.post(
-        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk]}
+        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk], "post": "yes"}
     )
 
     assert 'value="publish_now"' not in changelist
@@ -824,7 +829,7 @@ def test_with_the_review_step_off_an_editor_publishes_as_before(editor_client, s
 
     added = editor_client.post(ADD, article_form(status="published"))
     acted = editor_client.post(
-        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk]}
+        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk], "post": "yes"}
     )
 
     assert added.status_code == 302
@@ -1186,7 +1191,7 @@ def test_publish_now_on_an_unfinished_draft_says_what_is_missing(chief_editor_cl
     draft = ArticleFactory(title="Storm warning", standfirst="", status="draft")
 
     response = chief_editor_client.post(
-        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk]}
+        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk], "post": "yes"}
     )
 
     assert (
@@ -1711,7 +1716,8 @@ def test_publish_now_brings_a_withdrawn_story_back_at_its_original_time(chief_ed
     draft = ArticleFactory(status="draft", publish_at=None)
 
     chief_editor_client.post(
-        CHANGELIST, {"action": "publish_now", "_selected_action": [story.pk, draft.pk]}
+        CHANGELIST,
+        {"action": "publish_now", "_selected_action": [story.pk, draft.pk], "post": "yes"},
     )
 
     story.refresh_from_db()
@@ -1726,7 +1732,7 @@ def test_redate_to_now_is_an_action_of_its_own(chief_editor_client):
 
     changelist = chief_editor_client.get(CHANGELIST).content.decode()
     response = chief_editor_client.post(
-        CHANGELIST, {"action": "redate", "_selected_action": [story.pk]}
+        CHANGELIST, {"action": "redate", "_selected_action": [story.pk], "post": "yes"}
     )
 
     assert '<option value="redate">Re-date to now</option>' in changelist
