@@ -2,52 +2,77 @@ import copy
 from types import SimpleNamespace
 
 import reversion
+from adminsortable2.admin import (
+    CustomInlineFormSetMixin,
+    SortableAdminBase,
+    SortableStackedInline,
+    SortableTabularInline,
+)
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.core.files.storage import default_storage
+from django.db import models, transaction
+from django.db.models import Count, Exists, OuterRef
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.text import format_lazy
+from django.utils.text import Truncator, format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from js_asset import Media
 from reversion_compare.admin import CompareVersionAdmin
 
-from . import history, selectors, services
+from . import history, pictures, selectors, services
 from .forms import (
     REQUEST_REVIEW,
     ArticleAdminForm,
+    AuthorAdminForm,
+    BylineFormSet,
     CorrectionForm,
     CorrectionFormSet,
+    PictureForm,
     RelatedLinkForm,
     RelatedLinkFormSet,
     TopicAdminForm,
     edit_conflict_error,
 )
-from .models import Article, Author, Correction, PendingEdit, Redirect, RelatedLink, Topic
+from .models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    PendingEdit,
+    Picture,
+    Redirect,
+    RelatedLink,
+    Topic,
+)
 from .views import render_preview
+from .widgets import LabelledSplitDateTime
 
-# An article's revision carries its related links and corrections, so restoring a
-# version brings them back and History/compare shows them; topics and bylines are
-# registered for the compare view's sake. ``version`` is bookkeeping for edit
-# conflicts, not content: a restore must never wind it back; ``search_vector`` is
-# derived by the database and ``latest_correction_at`` from the corrections. Nor is
-# a review request content: a restore must not bring back an old one (the revision
-# that asked is still in History, with its comment).
+# Date-and-time fields whose two inputs each have a label.
+LABELLED_DATETIMES = {models.DateTimeField: {"widget": LabelledSplitDateTime}}
+
+# An article's revision carries its bylines (authors in order), related links and
+# corrections, so restoring a version brings them back and History/compare shows
+# them; topics and authors are registered for the compare view's sake. ``version``
+# is bookkeeping for edit conflicts, not content: a restore must never wind it back;
+# ``search_vector`` is derived by the database and ``latest_correction_at`` from the
+# corrections. Nor is a review request content: a restore must not bring back an old
+# one (the revision that asked is still in History, with its comment).
 reversion.register(Topic)
 reversion.register(Author)
+reversion.register(ArticleAuthor)
 reversion.register(RelatedLink)
 reversion.register(Correction)
 reversion.register(
     Article,
-    follow=["related_links", "corrections"],
+    follow=["bylines", "related_links", "corrections"],
     exclude=[
         "version",
         "search_vector",
@@ -64,6 +89,8 @@ RESTORING_OVER = "article_restoring_over"
 # to ``get_form`` on the request: the form is made inside django-reversion's view,
 # which hands nothing else on.
 RESTORING_LIVE = "article_before_restore"
+# Sent by a bulk action's confirmation page (``ArticleAdmin._confirm_action``).
+CONFIRMED = "post"
 # Set on the request by ``save_model`` when the form was kept as a draft of changes.
 SAVED_AS_DRAFT = "article_saved_as_draft_of_changes"
 # A change form whose own fields changed nothing, held by ``save_model`` until
@@ -75,7 +102,7 @@ SAVED_NOTHING = "article_saved_nothing"
 FORM_ONLY_FIELDS = frozenset({"opened_version", "take_over_address"})
 
 
-def old_addresses_list(owner: Article | Topic) -> str:
+def old_addresses_list(owner: Article | Topic | Author) -> str:
     """The old addresses that lead to ``owner``, each a link to its redirect's page."""
     redirects = owner.redirects.order_by("old_slug")
     if not redirects:
@@ -129,10 +156,33 @@ class TopicAdmin(TakeOverAddressAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name", "slug"]
+class AuthorAdmin(TakeOverAddressAdminMixin, admin.ModelAdmin):
+    form = AuthorAdminForm
+    list_display = ["name", "role", "slug", "story_count"]
+    search_fields = ["name", "slug", "role"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["old_addresses"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "slug", "take_over_address", "role", "bio", "photo", "photo_alt"]
+        return [*fields, "old_addresses"] if obj is not None else fields
+
+    def get_queryset(self, request):
+        # Every story in their byline, whatever its status: one COUNT in the list's query.
+        return super().get_queryset(request).annotate(stories=Count("bylines"))
+
+    @admin.display(description=_("stories"), ordering="stories")
+    def story_count(self, author: Author) -> int:
+        return author.stories
+
+    @admin.display(description=_("Old addresses"))
+    def old_addresses(self, author: Author) -> str:
+        return old_addresses_list(author)
+
+    def save_model(self, request, obj, form, change):
+        services.author_save(
+            author=obj, take_over_address=form.cleaned_data.get("take_over_address", False)
+        )
 
 
 class VisibilityFilter(admin.SimpleListFilter):
@@ -206,12 +256,38 @@ class LiveRowsInlineMixin:
         return type(formset.__name__, (formset,), {"editor": request.user, "opened_as": opened_as})
 
 
-class RelatedLinkInline(LiveRowsInlineMixin, admin.TabularInline):
+class BylineInline(LiveRowsInlineMixin, SortableTabularInline):
+    """The story's authors, in byline order: drag a row to move it."""
+
+    model = ArticleAuthor
+    formset = BylineFormSet
+    fields = ["author"]
+    autocomplete_fields = ["author"]
+    extra = 0
+    verbose_name = _("author")
+    verbose_name_plural = _("Authors (the byline, in this order: drag a row to move it)")
+
+
+class SortableRelatedLinkFormSet(CustomInlineFormSetMixin, RelatedLinkFormSet):
+    """The related links' rules (``forms.RelatedLinkFormSet``) with django-admin-sortable2's
+    hidden position field, which its script numbers 1, 2, 3… as the editor drags the rows.
+    """
+
+
+class RelatedLinkInline(LiveRowsInlineMixin, SortableStackedInline):
+    """Stacked, two fields a line, so the form fits a laptop's window; each saved link is
+    dragged by its heading (django-admin-sortable2), and a new one goes last."""
+
     model = RelatedLink
     fk_name = "article"
     form = RelatedLinkForm
-    formset = RelatedLinkFormSet
-    fields = ["position", "target_article", "live_site", "url", "title", "summary"]
+    formset = SortableRelatedLinkFormSet
+    fieldsets = [
+        (
+            None,
+            {"fields": [("target_article", "live_site"), ("url", "title"), "summary", "position"]},
+        )
+    ]
     readonly_fields = ["live_site"]
     autocomplete_fields = ["target_article"]
     extra = 1
@@ -226,41 +302,46 @@ class RelatedLinkInline(LiveRowsInlineMixin, admin.TabularInline):
         return _("shown")
 
 
-class CorrectionInline(LiveRowsInlineMixin, admin.TabularInline):
+class CorrectionInline(LiveRowsInlineMixin, admin.StackedInline):
+    # Stacked, for a label on every input (a table's column headings are none).
     model = Correction
     form = CorrectionForm
     formset = CorrectionFormSet
-    fields = ["kind", "posted_at", "text"]
+    fieldsets = [(None, {"fields": [("kind", "posted_at"), "text"]})]
+    formfield_overrides = LABELLED_DATETIMES
     extra = 0
     verbose_name = _("correction or update")
     verbose_name_plural = _("Corrections and updates (shown at the foot of the story)")
 
 
 @admin.register(Article)
-class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
+class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionAdmin):
     form = ArticleAdminForm
+    formfield_overrides = LABELLED_DATETIMES
 
     class Media:
-        css = {"all": ["articles/admin/article.css"]}
+        css = {"all": ["articles/admin/article.css", "articles/admin/body-editor.css"]}
+        js = ["articles/admin/suggestions.js"]
 
-    inlines = [RelatedLinkInline, CorrectionInline]
+    inlines = [BylineInline, RelatedLinkInline, CorrectionInline]
     list_display = [
-        "title",
+        "headline",
         "status_on_site",
         "publish_time",
         "impact_score",
         "topic_names",
         "review_asked",
     ]
-    list_filter = ["status", VisibilityFilter, ReviewFilter, ChangesFilter, "topics", "author"]
-    search_fields = ["title", "standfirst", "slug", "author__name"]
+    list_filter = ["status", VisibilityFilter, ReviewFilter, ChangesFilter, "topics", "authors"]
+    search_fields = ["title", "standfirst", "slug", "authors__name"]
     date_hierarchy = "publish_at"
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["topics", "author"]
-    readonly_fields = ["linked_from", "old_addresses", "review_request"]
+    autocomplete_fields = ["topics"]
+    readonly_fields = ["linked_from", "old_addresses", "review_request", "suggested_related"]
     actions = ["publish_now", "redate", "withdraw", "request_review", "publish_changes"]
     history_latest_first = True
-    # Not kept in the history (see ``reversion.register`` above) or bookkeeping.
+    # Not kept in the history (see ``reversion.register`` above), bookkeeping, or shown
+    # as the followed byline rows (``bylines``) for the authors.
     compare_exclude = [
         "version",
         "updated_at",
@@ -268,6 +349,7 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
         "review_requested_at",
         "review_requested_by",
         "search_vector",
+        "authors",
     ]
 
     def get_fieldsets(self, request, obj=None):
@@ -293,21 +375,43 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
                         *(["review_request"] if obj is not None else []),
                         "publish_at",
                         "unpublish_at",
+                        "pinned_until",
                         "impact_score",
                         "topics",
-                        "author",
                         "opened_version",
                     ]
                 },
             ),
             (
                 _("Sharing and image"),
-                {"fields": ["seo_description", "hero_image", "hero_image_alt"]},
+                {
+                    "fields": [
+                        "seo_description",
+                        "hero_image",
+                        "hero_image_alt",
+                        "hero_image_caption",
+                        "hero_image_credit",
+                    ]
+                },
             ),
         ]
         if obj is not None:
             fieldsets.append(
                 (_("Links to this article"), {"fields": ["linked_from", "old_addresses"]})
+            )
+            fieldsets.append(
+                (
+                    _("Suggested related stories"),
+                    {
+                        "fields": ["suggested_related"],
+                        "description": _(
+                            "What readers are suggested when the story has fewer than three "
+                            "related links of its own (stories sharing its topics, fresh "
+                            "and high-impact ones first). “Add as related” puts one in the "
+                            "related links below; saving the story adds it."
+                        ),
+                    },
+                )
             )
         return fieldsets
 
@@ -325,6 +429,13 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
         return services.can_publish(request.user)
 
     # The list
+
+    @admin.display(description=_("headline"), ordering="title")
+    def headline(self, article: Article) -> str:
+        # At most three lines in the list (article.css); the whole of it on hover.
+        return format_html(
+            '<span class="list-headline" title="{}">{}</span>', article.title, article.title
+        )
 
     @admin.display(description=_("status"), ordering="status")
     def status_on_site(self, article: Article) -> str:
@@ -395,6 +506,38 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
     @admin.display(description=_("Old addresses"))
     def old_addresses(self, article: Article) -> str:
         return old_addresses_list(article)
+
+    @admin.display(description=_("Suggestions"))
+    def suggested_related(self, article: Article) -> str:
+        cards = selectors.suggested_related(article=article)
+        if not cards:
+            return _("None: no other live story shares its topics.")
+        return format_html(
+            '<ul class="suggested-related">{}</ul>',
+            format_html_join(
+                "",
+                '<li data-article-id="{}"><span><a href="{}" id="suggestion-{}" target="_blank" '
+                'rel="noopener">{}</a><span class="suggestion-summary">{}</span></span>'
+                '<button type="button" class="button add-suggested" data-article-id="{}" '
+                'data-title="{}" data-added-text="{}" aria-describedby="suggestion-{}">{}'
+                "</button></li>",
+                (
+                    (
+                        card.article_id,
+                        card.url,
+                        card.article_id,
+                        card.title,
+                        Truncator(card.summary).chars(160),
+                        card.article_id,
+                        card.title,
+                        _("Added to the related links below: save the story to keep it."),
+                        card.article_id,
+                        _("Add as related"),
+                    )
+                    for card in cards
+                ),
+            ),
+        )
 
     def view_on_site(self, article: Article) -> str | None:
         # Only a live article is "on site"; drafts and scheduled ones get a Preview link.
@@ -803,6 +946,18 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
 
     @admin.action(description=_("Publish now"), permissions=["publish"])
     def publish_now(self, request, queryset):
+        if CONFIRMED not in request.POST:
+            return self._confirm_action(
+                request,
+                queryset,
+                action="publish_now",
+                title=_("Publish these stories now?"),
+                explain=_(
+                    "Each story below goes live at once: a draft or scheduled story as of "
+                    "now, a withdrawn one in its old place in the lists."
+                ),
+                button=_("Yes, publish them"),
+            )
         self._act_on_each(
             request,
             queryset,
@@ -814,6 +969,18 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
 
     @admin.action(description=_("Re-date to now"), permissions=["publish"])
     def redate(self, request, queryset):
+        if CONFIRMED not in request.POST:
+            return self._confirm_action(
+                request,
+                queryset,
+                action="redate",
+                title=_("Publish these stories as new, dated now?"),
+                explain=_(
+                    "Each story below goes live with now as its publish time, at the top "
+                    "of the lists."
+                ),
+                button=_("Yes, publish them as new"),
+            )
         self._act_on_each(
             request,
             queryset,
@@ -827,6 +994,19 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
 
     @admin.action(description=_("Withdraw"), permissions=["change"])
     def withdraw(self, request, queryset):
+        if CONFIRMED not in request.POST:
+            return self._confirm_action(
+                request,
+                queryset,
+                action="withdraw",
+                title=_("Withdraw these stories?"),
+                explain=_(
+                    "Each story below comes off the site at once: its page, the lists, the "
+                    "feed and the sitemap stop showing it."
+                ),
+                button=_("Yes, withdraw them"),
+                linkers=selectors.live_linkers(article_ids=[article.pk for article in queryset]),
+            )
         self._act_on_each(
             request,
             queryset,
@@ -863,6 +1043,29 @@ class ArticleAdmin(TakeOverAddressAdminMixin, CompareVersionAdmin):
             ),
             say_none=True,
         )
+
+    def _confirm_action(self, request, articles, *, action, title, explain, button, linkers=None):
+        """The page that asks before a bulk action changes what readers see, as Django's
+        "delete selected" does: it lists the stories (and, given ``linkers``, the live
+        stories that link to each); "Yes" sends the action again with ``CONFIRMED``,
+        "No" goes back to the list as it was, with nothing changed.
+        """
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "explain": explain,
+            "button": button,
+            "action": action,
+            "confirmed": CONFIRMED,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "stories": [
+                (article, linkers.get(article.pk, []) if linkers is not None else None)
+                for article in articles
+            ],
+            "list_url": request.get_full_path(),
+        }
+        return TemplateResponse(request, "admin/articles/article/action_confirmation.html", context)
 
     def _act_on_each(self, request, articles, act, *, done, after=None, say_none=False):
         """An action's loop: ``act(article=…, user=…)`` on each article, a refusal reported
@@ -949,16 +1152,16 @@ def _is_restore(request) -> bool:
 
 @admin.register(Redirect)
 class RedirectAdmin(admin.ModelAdmin):
-    """Old addresses of stories and topics. Made by renaming a live story or a topic;
-    editors may add, correct or remove them here.
+    """Old addresses of stories, topics and authors. Made by renaming a live story, a
+    topic or an author; editors may add, correct or remove them here.
     """
 
     list_display = ["old_address", "kind", "leads_to", "created_at"]
     list_filter = ["kind"]
-    search_fields = ["old_slug", "article__title", "topic__name"]
-    fields = ["kind", "old_slug", "article", "topic"]
-    autocomplete_fields = ["article", "topic"]
-    list_select_related = ["article", "topic"]
+    search_fields = ["old_slug", "article__title", "topic__name", "author__name"]
+    fields = ["kind", "old_slug", "article", "topic", "author"]
+    autocomplete_fields = ["article", "topic", "author"]
+    list_select_related = ["article", "topic", "author"]
 
     @admin.display(description=_("old address"), ordering="old_slug")
     def old_address(self, redirect: Redirect) -> str:
@@ -970,3 +1173,123 @@ class RedirectAdmin(admin.ModelAdmin):
         if target is None:
             return "—"
         return format_html("{} ({})", target, target.get_absolute_url())
+
+
+@admin.register(Picture)
+class PictureAdmin(admin.ModelAdmin):
+    """The picture library: every uploaded picture, hero images included.
+
+    Its three JSON endpoints serve the body editor's tools (``body-editor.js``): upload
+    a picture, choose one of the library, and find a story to link to.
+    """
+
+    form = PictureForm
+
+    class Media:
+        css = {"all": ["articles/admin/body-editor.css"]}
+
+    list_display = ["thumbnail", "alt", "credit", "dimensions", "sized_versions", "uploaded_at"]
+    search_fields = ["alt", "caption", "credit", "file"]
+    readonly_fields = ["preview", "dimensions", "sized_versions", "uploaded_by", "uploaded_at"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["file", "alt", "caption", "credit"]
+        # A picture's file stays: stories show it by its address.
+        return ["preview", "alt", "caption", "credit", *self.readonly_fields[1:]]
+
+    @admin.display(description=_("picture"))
+    def thumbnail(self, picture: Picture) -> str:
+        return format_html(
+            '<img src="{}" alt="" width="96" loading="lazy" decoding="async">',
+            _thumbnail_url(picture),
+        )
+
+    @admin.display(description=_("picture"))
+    def preview(self, picture: Picture) -> str:
+        src = pictures.shown(picture).src
+        return format_html('<img src="{}" alt="{}" class="picture-preview">', src, picture.alt)
+
+    @admin.display(description=_("size"))
+    def dimensions(self, picture: Picture) -> str:
+        return f"{picture.width} x {picture.height}" if picture.width else "—"
+
+    @admin.display(description=_("sized versions"))
+    def sized_versions(self, picture: Picture) -> str:
+        if picture.sizes_error:
+            return format_html('<strong class="errornote">{}</strong>', picture.sizes_error)
+        if picture.sized_at is None:
+            return _("being made; pages show the original meanwhile")
+        widths = sorted({size["width"] for size in picture.sizes})
+        return ", ".join(f"{width} px" for width in widths)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.full_clean()
+            obj.save()
+        else:
+            services.picture_add(picture=obj, user=request.user)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("upload/", view(self.upload_view), name="articles_picture_upload"),
+            path("library/", view(self.library_view), name="articles_picture_library"),
+            path("stories/", view(self.stories_view), name="articles_picture_stories"),
+            *super().get_urls(),
+        ]
+
+    def upload_view(self, request):
+        """Upload a picture from the body editor: its data as JSON, or each field's
+        errors (``{"errors": {"file": [...], "alt": [...]}}``, status 400)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PictureForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                picture = services.picture_add(picture=form.save(commit=False), user=request.user)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return JsonResponse(_picture_json(picture), status=201)
+        errors = {
+            field: [error["message"] for error in field_errors]
+            for field, field_errors in form.errors.get_json_data().items()
+        }
+        return JsonResponse({"errors": errors}, status=400)
+
+    def library_view(self, request):
+        """The newest pictures of the library, or those whose texts match ``q``."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        found = selectors.library_pictures(query=request.GET.get("q", ""))
+        return JsonResponse({"pictures": [_picture_json(picture) for picture in found]})
+
+    def stories_view(self, request):
+        """Stories whose headline or slug matches ``q``, for the body editor's story link."""
+        if not request.user.has_perm("articles.view_article"):
+            raise PermissionDenied
+        choices = selectors.story_choices(query=request.GET.get("q", ""))
+        return JsonResponse({"stories": [vars(choice) for choice in choices]})
+
+
+def _thumbnail_url(picture: Picture) -> str:
+    smallest = [size for size in picture.sizes if size["type"] == "image/jpeg"]
+    return default_storage.url(smallest[0]["name"]) if smallest else picture.file.url
+
+
+def _picture_json(picture: Picture) -> dict:
+    """What the body editor stores of a picture: the original's address and size (the
+    page shows its sized versions), and the texts it offers for this use."""
+    return {
+        "id": picture.pk,
+        "src": picture.file.url,
+        "thumbnail": _thumbnail_url(picture),
+        "width": picture.width,
+        "height": picture.height,
+        "alt": picture.alt,
+        "caption": picture.caption,
+        "credit": picture.credit,
+    }

@@ -28,6 +28,7 @@ class DemoTopic:
 class DemoAuthor:
     slug: str
     name: str
+    role: str
     bio: str
 
 
@@ -73,6 +74,18 @@ class DemoCorrection:
 
 
 @dataclass(frozen=True)
+class DemoPicture:
+    """A picture drawn for the demo (``demo_pictures.draw``): its hero image, or one in
+    its body after paragraph ``after``."""
+
+    scene: str
+    alt: str
+    caption: str = ""
+    credit: str = ""
+    after: int = 0
+
+
+@dataclass(frozen=True)
 class DemoArticle:
     slug: str
     title: str
@@ -81,7 +94,7 @@ class DemoArticle:
     why_it_matters: str
     impact_score: int
     topics: tuple[str, ...]
-    author: str
+    authors: tuple[str, ...]  # the byline, in order
     state: State = "published"
     hours: int = 0
     related: tuple[DemoLink, ...] = field(default=())
@@ -89,6 +102,8 @@ class DemoArticle:
     corrections: tuple[DemoCorrection, ...] = field(default=())
     # Old addresses that lead to the story.
     old_slugs: tuple[str, ...] = field(default=())
+    hero: DemoPicture | None = None
+    pictures: tuple[DemoPicture, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -152,6 +167,7 @@ def _article(table: dict) -> DemoArticle:
         **{
             **table,
             "topics": tuple(table["topics"]),
+            "authors": tuple(table["authors"]),
             "related": tuple(DemoLink(**_squashed(link)) for link in table.get("related", ())),
             "pending": DemoPending(**_squashed(table["pending"], keep=("body",)))
             if "pending" in table
@@ -160,6 +176,10 @@ def _article(table: dict) -> DemoArticle:
                 DemoCorrection(**_squashed(note)) for note in table.get("corrections", ())
             ),
             "old_slugs": tuple(table.get("old_slugs", ())),
+            "hero": DemoPicture(**_squashed(table["hero"])) if "hero" in table else None,
+            "pictures": tuple(
+                DemoPicture(**_squashed(picture)) for picture in table.get("pictures", ())
+            ),
         }
     )
 

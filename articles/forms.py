@@ -1,5 +1,6 @@
 import copy
 
+from adminsortable2.admin import CustomInlineFormSetMixin
 from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AdminURLFieldWidget
@@ -9,8 +10,17 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
-from . import services
-from .models import Article, Correction, PendingEdit, Redirect, RelatedLink, Topic
+from . import pictures, services
+from .models import (
+    Article,
+    Author,
+    Correction,
+    PendingEdit,
+    Picture,
+    Redirect,
+    RelatedLink,
+    Topic,
+)
 
 IMPACT_SCORE_RANGE = _("The impact score is a whole number from 0 to 100.")
 # The name of the change form's "Save draft of changes" button, sent with the form.
@@ -109,12 +119,14 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
             "status",
             "publish_at",
             "unpublish_at",
+            "pinned_until",
             "impact_score",
             "topics",
-            "author",
             "seo_description",
             "hero_image",
             "hero_image_alt",
+            "hero_image_caption",
+            "hero_image_credit",
         ]
         error_messages = {
             "impact_score": {"min_value": IMPACT_SCORE_RANGE, "max_value": IMPACT_SCORE_RANGE}
@@ -125,7 +137,7 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
         if "slug" in self.fields:
             # The admin renders help texts as HTML; "<slug>" would vanish.
             self.fields["slug"].help_text = escape(self.fields["slug"].help_text)
-        for name in ("publish_at", "unpublish_at"):
+        for name in ("publish_at", "unpublish_at", "pinned_until"):
             if name in self.fields:
                 self.fields[name].help_text = _("%(help)s Enter it in %(zone)s time.") % {
                     "help": Article._meta.get_field(name).help_text,
@@ -165,6 +177,7 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
         if not self._check_publishing(cleaned_data):
             self._check_readers_change(cleaned_data)
         self._check_take_down_time(cleaned_data)
+        self._check_pin_time(cleaned_data)
         if self.instance.pk and self.saves_pending:
             self._refuse_what_a_draft_cannot_hold()
         return cleaned_data
@@ -230,6 +243,25 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
                         "withdraw the story to take it down now."
                     ),
                     code="unpublish_in_past",
+                ),
+            )
+
+    def _check_pin_time(self, cleaned_data) -> None:
+        """A pin typed to end in the past would pin nothing: say so, rather than save it."""
+        pinned_until = cleaned_data.get("pinned_until")
+        if (
+            "pinned_until" in self.changed_data
+            and pinned_until is not None
+            and pinned_until <= timezone.now()
+        ):
+            self.add_error(
+                "pinned_until",
+                ValidationError(
+                    _(
+                        "This time has already passed, so the story would not be pinned. "
+                        "Choose a later time, or empty the field to unpin it."
+                    ),
+                    code="pin_in_past",
                 ),
             )
 
@@ -308,9 +340,13 @@ class LiveOnlyFormSet(BaseInlineFormSet):
     editor = None
     opened_as: Article | None = None
 
+    def changes_rows(self) -> bool:
+        """Whether the rows as sent differ from the saved ones in what readers see."""
+        return self.has_changed()
+
     def clean(self) -> None:
         super().clean()
-        if not self.has_changed():
+        if not self.changes_rows():
             return
         opened_live = self.opened_as is not None and self.opened_as.is_published()
         if sends_draft_of_changes(self.data, live=opened_live):
@@ -402,6 +438,61 @@ class TopicAdminForm(TakeOverAddressMixin, forms.ModelForm):
         fields = ["name", "slug", "description"]
 
 
+class AuthorAdminForm(TakeOverAddressMixin, forms.ModelForm):
+    address_kind = Redirect.Kind.AUTHOR
+
+    class Meta:
+        model = Author
+        fields = ["name", "slug", "role", "bio", "photo", "photo_alt"]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 4, "cols": 60})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            # The admin renders help texts as HTML; "<slug>" would vanish.
+            self.fields["slug"].help_text = escape(self.fields["slug"].help_text)
+
+
+class BylineFormSet(CustomInlineFormSetMixin, LiveOnlyFormSet):
+    """The story's authors, ordered by drag and drop (django-admin-sortable2 numbers the
+    rows' hidden positions). They belong to the live story, like its related links.
+    """
+
+    live_only_message = _(
+        "Authors are not part of a draft of changes: readers see a byline change at once. "
+        "Undo the changes to the authors, or publish them with “Save and publish”."
+    )
+    readers_see_message = _(
+        "Readers would see this byline change at once, and only chief editors (the “Can "
+        "publish articles” permission) may publish. Undo it and ask a chief editor to make it."
+    )
+
+    def byline(self) -> list[Author]:
+        """The authors the rows name, in the order they will be saved."""
+        kept = [
+            form
+            for form in self.forms
+            if form.is_valid()
+            and form.cleaned_data.get("author") is not None
+            and not self._should_delete_form(form)
+        ]
+        # A row without a position goes after the others, as it is saved (``save_new``).
+        kept.sort(
+            key=lambda form: (
+                not form.cleaned_data.get("position"),
+                form.cleaned_data.get("position") or 0,
+            )
+        )
+        return [form.cleaned_data["author"] for form in kept]
+
+    def changes_rows(self) -> bool:
+        # Renumbered positions that keep the order are no change for readers.
+        if self.opened_as is None:
+            return self.has_changed()
+        saved = list(self.opened_as.bylines.values_list("author_id", flat=True))
+        return [author.pk for author in self.byline()] != saved
+
+
 class CorrectionFormSet(LiveOnlyFormSet):
     live_only_message = _(
         "Corrections and updates are not part of a draft of changes: readers see them "
@@ -426,3 +517,31 @@ class CorrectionForm(forms.ModelForm):
             "help": Correction._meta.get_field("posted_at").help_text,
             "zone": settings.TIME_ZONE,
         }
+
+
+class PictureForm(forms.ModelForm):
+    """A picture for the library: the admin's form and the body editor's upload.
+
+    The file is checked as the library takes it (``pictures.check_upload``), so what
+    is wrong with it is said next to it, with the alt text and caption kept.
+    """
+
+    class Meta:
+        model = Picture
+        fields = ["file", "alt", "caption", "credit"]
+        error_messages = {
+            "alt": {"required": Picture._meta.get_field("alt").error_messages["blank"]}
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "file" in self.fields:
+            self.fields["file"].help_text = _(
+                "JPEG, PNG or WebP, up to %(mb)s MB and %(side)s pixels on its longer side."
+            ) % {"mb": settings.PICTURE_MAX_UPLOAD_MB, "side": pictures.MAX_SIDE}
+
+    def clean_file(self):
+        file = self.cleaned_data.get("file")
+        if file and "file" in self.changed_data:
+            pictures.check_upload(file)
+        return file

@@ -6,16 +6,20 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import F, Q, Subquery
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import formats, timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import to_locale
 from django_prose_editor.fields import ProseEditorField
 
 from .sanitize import sanitize_html
 
 # What the admin's rich-text editor offers; the sanitizer allows the same and no more.
+# Pictures of the library, links to our stories (a link that also knows its story) and
+# spell-checking in the newsroom's language are the site's own tools
+# (``DJANGO_PROSE_EDITOR_EXTENSIONS`` in the settings); their endpoints are in the admin.
 BODY_EDITOR_EXTENSIONS = {
     "Bold": True,
     "Italic": True,
@@ -30,7 +34,18 @@ BODY_EDITOR_EXTENSIONS = {
     "Blockquote": True,
     "HorizontalRule": True,
     "HardBreak": True,
-    "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
+    "StoryLink": {
+        "enableTarget": False,
+        "protocols": ["http", "https", "mailto"],
+        "searchUrl": reverse_lazy("admin:articles_picture_stories"),
+    },
+    "NewsroomPicture": {
+        "uploadUrl": reverse_lazy("admin:articles_picture_upload"),
+        "libraryUrl": reverse_lazy("admin:articles_picture_library"),
+    },
+    "BodyEditorAttributes": {"lang": to_locale(settings.LANGUAGE_CODE).replace("_", "-")},
+    # The library turns the browser's spell-checking off by default; editors want it.
+    "NoSpellCheck": False,
     "History": True,
 }
 
@@ -53,19 +68,69 @@ class Topic(models.Model):
 
 
 class Author(models.Model):
-    """A byline: who wrote the story. Not a login; editors are Django users."""
+    """A byline: who wrote the story, with a public page of their stories
+    (``/authors/<slug>/``). Not a login; editors are Django users.
+    """
 
     name = models.CharField(_("name"), max_length=150)
-    slug = models.SlugField(_("slug"), max_length=150, unique=True)
-    bio = models.TextField(_("bio"), blank=True)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=150,
+        unique=True,
+        help_text=_("The author's page: /authors/<slug>/"),
+    )
+    role = models.CharField(
+        _("role"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown under the name, e.g. “Science correspondent”."),
+    )
+    bio = models.TextField(
+        _("short bio"),
+        max_length=600,
+        blank=True,
+        help_text=_("A few sentences on the author's page; plain text, up to 600 characters."),
+    )
+    photo = models.ImageField(_("photo"), upload_to="authors/", blank=True)
+    photo_alt = models.CharField(
+        _("photo alt text"),
+        max_length=250,
+        blank=True,
+        help_text=_("What the photo shows, for readers who cannot see it. Needed with a photo."),
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("author")
         verbose_name_plural = _("authors")
+        constraints = [
+            # A photo readers cannot see is described (``clean()`` says so on the form).
+            models.CheckConstraint(
+                condition=Q(photo="") | ~Q(photo_alt=""), name="author_photo_has_alt"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:author", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        super().clean()
+        if self.photo and not self.photo_alt.strip():
+            raise ValidationError(
+                {"photo_alt": _("Describe the photo for readers who cannot see it.")},
+                code="alt_required",
+            )
+
+
+def byline_text(authors) -> str:
+    """The names of ``authors`` as a byline reads them: "A", "A and B", "A, B and C"."""
+    names = [author.name for author in authors]
+    if len(names) <= 1:
+        return "".join(names)
+    return _("%(names)s and %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
 # Search ranks at most this many of the newest matches of a query.
@@ -140,8 +205,13 @@ class ArticleQuerySet(models.QuerySet):
 
         The body and the search vector are the bulk of a row and no card shows them.
         """
-        return (
-            self.select_related("author").prefetch_related("topics").defer("body", "search_vector")
+        return self.prefetch_related("topics").defer("body", "search_vector")
+
+    def with_bylines(self):
+        """Each article's authors in byline order (``Article.byline_authors()``), in one
+        more query."""
+        return self.prefetch_related(
+            models.Prefetch("bylines", queryset=ArticleAuthor.objects.select_related("author"))
         )
 
     def older_than(self, pk: int):
@@ -198,26 +268,46 @@ class ArticleQuerySet(models.QuerySet):
         condition = all_words(query)
         return self.none() if condition is None else self.filter(condition)
 
+    def pinned(self, *, at=None):
+        """Articles whose editor pinned them to Top stories until a time still to come."""
+        return self.filter(pinned_until__gt=at or timezone.now())
+
     def top_stories(self, *, limit=5, at=None, candidates=50, half_life_hours=24.0):
-        """The public stories that matter most now: impact score decayed by age.
+        """The public stories that matter most now: pinned ones first, then impact
+        score decayed by age.
 
         A story's weight halves every ``half_life_hours`` after it was published,
         so a fresh 60 outranks a day-old 100. Only the ``candidates`` newest
-        public stories are ranked, which keeps the work bounded.
+        public stories are ranked, which keeps the work bounded, and any public
+        story an editor pinned (``pinned_until``, however old) comes before them
+        until its pin ends, pinned ones among themselves by the same weight. One
+        query either way: where the database can (PostgreSQL) a UNION of the newest
+        candidates and the pinned stories, each read by its own index; elsewhere
+        (SQLite's small embedded databases) the same rows with an OR.
         """
         now = at or timezone.now()
-        recent = list(
-            self.published(at=now)
-            .defer("body", "search_vector")
-            .order_by("-publish_at", "-id")[:candidates]
-        )
+        public = self.published(at=now).defer("body", "search_vector")
+        newest = public.order_by("-publish_at", "-id")
+        if connection.features.supports_slicing_ordering_in_compound:
+            rows = newest[:candidates].union(public.pinned(at=now).order_by())
+        else:
+            rows = public.filter(
+                Q(pk__in=newest.values("pk")[:candidates]) | Q(pinned_until__gt=now)
+            )
+        recent = list(rows)
 
         def weight(article):
             age_hours = max((now - article.publish_at).total_seconds(), 0) / 3600
             return article.impact_score * 0.5 ** (age_hours / half_life_hours)
 
-        # sorted() is stable: equal weights keep newest-first order.
-        return sorted(recent, key=weight, reverse=True)[:limit]
+        def rank(article):
+            # Pinned first; sorted() is stable, and the rows come newest first, so
+            # equal weights keep newest-first order.
+            pinned = article.pinned_until is not None and article.pinned_until > now
+            return (pinned, weight(article))
+
+        recent.sort(key=lambda article: (article.publish_at, article.pk), reverse=True)
+        return sorted(recent, key=rank, reverse=True)[:limit]
 
 
 class Article(models.Model):
@@ -259,13 +349,13 @@ class Article(models.Model):
     topics = models.ManyToManyField(
         Topic, related_name="articles", blank=True, verbose_name=_("topics")
     )
-    author = models.ForeignKey(
+    # The byline, in the editor's order (``ArticleAuthor.position``).
+    authors = models.ManyToManyField(
         Author,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        through="ArticleAuthor",
         related_name="articles",
-        verbose_name=_("byline"),
+        blank=True,
+        verbose_name=_("authors"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
@@ -283,6 +373,15 @@ class Article(models.Model):
         help_text=_(
             "Optional. At this time the live story comes off the site by itself. "
             "Empty: it stays up."
+        ),
+    )
+    pinned_until = models.DateTimeField(
+        _("pinned to Top stories until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Optional. Until this time the live story comes first in Top stories on the "
+            "home page, whatever its impact score and age. Empty: not pinned."
         ),
     )
     # The review step (``services.article_request_review``): who asked a publisher to
@@ -314,6 +413,30 @@ class Article(models.Model):
         blank=True,
         help_text=_("What the image shows, for readers who cannot see it."),
     )
+    hero_image_caption = models.CharField(
+        _("hero image caption"),
+        max_length=300,
+        blank=True,
+        help_text=_("Shown under the image. Optional."),
+    )
+    hero_image_credit = models.CharField(
+        _("hero image credit"),
+        max_length=150,
+        blank=True,
+        help_text=_("Who took or owns the image, e.g. “Photo: Ana Ruiz / Reuters”. Optional."),
+    )
+    # The hero image as a picture of the library: its size and its sized versions, kept
+    # by ``pictures.hero_picture_attach`` (the file is the same). On the row the page
+    # reads, so the page knows them without another query.
+    hero_picture = models.ForeignKey(
+        "Picture",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("hero picture"),
+    )
     # Headline (weight A), standfirst (B) and body (C) as one tsvector with a GIN index,
     # kept up to date by a PostgreSQL trigger (migration 0003) on every write, bulk
     # loads included. Unused on SQLite, where search matches words (``all_words()``).
@@ -337,6 +460,12 @@ class Article(models.Model):
         permissions = [("publish_article", _("Can publish articles"))]
         indexes = [
             models.Index(fields=["status", "-publish_at"], name="article_status_publish_idx"),
+            # The next pin to end, which no stored home page may outlive (cachetags.py).
+            models.Index(
+                fields=["pinned_until"],
+                condition=Q(pinned_until__isnull=False),
+                name="article_pinned_idx",
+            ),
             # The next take-down, which no stored page may outlive (articles/cachetags.py).
             models.Index(
                 fields=["unpublish_at"],
@@ -395,6 +524,12 @@ class Article(models.Model):
                 {"hero_image_alt": _("Describe the hero image for readers who cannot see it.")},
                 code="alt_required",
             )
+        if not self.hero_image and (self.hero_image_caption or self.hero_image_credit):
+            field = "hero_image_caption" if self.hero_image_caption else "hero_image_credit"
+            raise ValidationError(
+                {field: _("There is no hero image to go with this: add one, or empty this field.")},
+                code="no_hero_image",
+            )
 
     def missing_to_publish(self) -> list[str]:
         """The names of what a story needs before it can be published, in form order."""
@@ -442,6 +577,10 @@ class Article(models.Model):
             and self.publish_at > timezone.now()
         )
 
+    def byline_authors(self) -> list[Author]:
+        """The story's authors in byline order (prefetched by ``with_bylines()``)."""
+        return [byline.author for byline in self.bylines.all()]
+
     @property
     def modified_at(self):
         """When the story last changed for readers: its last save or its latest
@@ -464,12 +603,12 @@ class Article(models.Model):
 class SearchWord(models.Model):
     """A word of the published stories, for search's "Did you mean …" (PostgreSQL only).
 
-    Kept by the database, as the search vector is (migration 0008): a trigger on
+    Kept by the database, as the search vector is (migration 0011): a trigger on
     the article table counts, for each word of a published story's headline,
     standfirst and body, how many published stories hold it, so a draft's words
     are never here and a withdrawn or deleted story's leave with it. A trigram
     index on ``word`` finds the words closest to a misspelt one
-    (``selectors.search_suggestion``). SQLite has no such table filled: it
+    (``spelling.search_suggestion``). SQLite has no such table filled: it
     compares with the public stories' words in Python instead.
     """
 
@@ -483,6 +622,33 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class ArticleAuthor(models.Model):
+    """One author in an article's byline, at ``position`` (the editor's order)."""
+
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="bylines", verbose_name=_("article")
+    )
+    author = models.ForeignKey(
+        Author, on_delete=models.CASCADE, related_name="bylines", verbose_name=_("author")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "author"],
+                name="articleauthor_unique_author",
+                violation_error_message=_("This author is already in the byline."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.author)
 
 
 class RelatedLink(models.Model):
@@ -603,7 +769,7 @@ class PendingEdit(models.Model):
     (``services.article_publish_pending``, or "Save and publish" on the change
     form, which shows them). Only the story's text and what sits with it are
     kept here (``FIELDS`` and the topics); its address, status, publish time,
-    hero image and related links are changed on the live story.
+    hero image, authors and related links are changed on the live story.
     """
 
     # The article's fields a draft of changes holds, besides its topics.
@@ -613,7 +779,6 @@ class PendingEdit(models.Model):
         "body",
         "why_it_matters",
         "impact_score",
-        "author",
         "seo_description",
     )
 
@@ -633,16 +798,8 @@ class PendingEdit(models.Model):
     impact_score = models.PositiveSmallIntegerField(
         _("impact score"), validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    # related_name="+": a topic or byline lists the stories readers see, not drafts.
+    # related_name="+": a topic lists the stories readers see, not drafts.
     topics = models.ManyToManyField(Topic, related_name="+", blank=True, verbose_name=_("topics"))
-    author = models.ForeignKey(
-        Author,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("byline"),
-    )
     seo_description = models.CharField(_("SEO description"), max_length=300, blank=True)
     saved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -753,7 +910,8 @@ class Correction(models.Model):
 
 
 class Redirect(models.Model):
-    """An old address of a story or topic, answered with a 301 to where it lives now.
+    """An old address of a story, topic or author, answered with a 301 to where it
+    lives now.
 
     Keyed by kind and old slug, it points at the row, not at a slug: a story
     renamed A → B → C has two redirects, both to the story, and A answers with C
@@ -764,12 +922,15 @@ class Redirect(models.Model):
     class Kind(models.TextChoices):
         ARTICLE = "article", _("Article")
         TOPIC = "topic", _("Topic")
+        AUTHOR = "author", _("Author")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     old_slug = models.SlugField(
         _("old slug"),
         max_length=200,
-        help_text=_("The old address: /articles/<old slug>/ or /topics/<old slug>/."),
+        help_text=_(
+            "The old address: /articles/<old slug>/, /topics/<old slug>/ or /authors/<old slug>/."
+        ),
     )
     article = models.ForeignKey(
         Article,
@@ -787,6 +948,14 @@ class Redirect(models.Model):
         related_name="redirects",
         verbose_name=_("topic"),
     )
+    author = models.ForeignKey(
+        Author,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="redirects",
+        verbose_name=_("author"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -803,8 +972,21 @@ class Redirect(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind="article", article__isnull=False, topic__isnull=True)
-                    | Q(kind="topic", topic__isnull=False, article__isnull=True)
+                    Q(
+                        kind="article",
+                        article__isnull=False,
+                        topic__isnull=True,
+                        author__isnull=True,
+                    )
+                    | Q(
+                        kind="topic", topic__isnull=False, article__isnull=True, author__isnull=True
+                    )
+                    | Q(
+                        kind="author",
+                        author__isnull=False,
+                        article__isnull=True,
+                        topic__isnull=True,
+                    )
                 ),
                 name="redirect_target_matches_kind",
             ),
@@ -813,14 +995,20 @@ class Redirect(models.Model):
     def __str__(self) -> str:
         return self.old_path
 
-    @property
-    def old_path(self) -> str:
-        name = "articles:detail" if self.kind == self.Kind.ARTICLE else "articles:topic"
-        return reverse(name, kwargs={"slug": self.old_slug})
+    # The URL name of each kind's pages.
+    URL_NAMES = {
+        Kind.ARTICLE: "articles:detail",
+        Kind.TOPIC: "articles:topic",
+        Kind.AUTHOR: "articles:author",
+    }
 
     @property
-    def target(self) -> Article | Topic | None:
-        return self.article if self.kind == self.Kind.ARTICLE else self.topic
+    def old_path(self) -> str:
+        return reverse(self.URL_NAMES[self.kind], kwargs={"slug": self.old_slug})
+
+    @property
+    def target(self) -> "Article | Topic | Author | None":
+        return getattr(self, self.kind, None) if self.kind in self.Kind.values else None
 
     def clean(self) -> None:
         super().clean()
@@ -830,15 +1018,23 @@ class Redirect(models.Model):
                     {"article": _("Choose the article this old address leads to.")},
                     code="no_target",
                 )
-            self.topic = None
+            self.topic = self.author = None
             live = Article.objects.filter(slug=self.old_slug).first()
         elif self.kind == self.Kind.TOPIC:
             if self.topic_id is None:
                 raise ValidationError(
                     {"topic": _("Choose the topic this old address leads to.")}, code="no_target"
                 )
-            self.article = None
+            self.article = self.author = None
             live = Topic.objects.filter(slug=self.old_slug).first()
+        elif self.kind == self.Kind.AUTHOR:
+            if self.author_id is None:
+                raise ValidationError(
+                    {"author": _("Choose the author this old address leads to.")},
+                    code="no_target",
+                )
+            self.article = self.topic = None
+            live = Author.objects.filter(slug=self.old_slug).first()
         else:
             return
         if live is not None:
@@ -852,3 +1048,72 @@ class Redirect(models.Model):
                 },
                 code="address_in_use",
             )
+
+
+class PictureQuerySet(models.QuerySet):
+    def without_sizes(self):
+        """Pictures whose sized versions were not made yet (and did not fail for good)."""
+        return self.filter(sized_at__isnull=True, sizes_error="")
+
+
+class Picture(models.Model):
+    """An uploaded image of the picture library: a story's hero image or a body picture.
+
+    Its width and height are the image as readers see it (EXIF orientation applied).
+    ``sizes`` lists its sized versions once a worker has made them
+    (``pictures.picture_make_sizes``), so a page writes its ``srcset`` without
+    touching a file. Until
+    then (``sized_at`` empty) pages show the original with its width and height.
+    """
+
+    file = models.ImageField(_("image"), upload_to="pictures/%Y/%m/", max_length=200)
+    width = models.PositiveIntegerField(_("width"), editable=False)
+    height = models.PositiveIntegerField(_("height"), editable=False)
+    alt = models.CharField(
+        _("alt text"),
+        max_length=250,
+        help_text=_("What the image shows, for readers who cannot see it."),
+        error_messages={
+            "blank": _("Describe the picture for readers who cannot see it (alt text).")
+        },
+    )
+    caption = models.CharField(_("caption"), max_length=300, blank=True)
+    credit = models.CharField(_("credit"), max_length=150, blank=True)
+    # [{"name": storage name, "width", "height", "type": MIME type}], smallest first.
+    sizes = models.JSONField(_("sized versions"), default=list, blank=True, editable=False)
+    sized_at = models.DateTimeField(_("sized versions made"), null=True, editable=False)
+    # Why the sized versions cannot be made (not an image Pillow reads any more);
+    # the sweep leaves such a picture alone.
+    sizes_error = models.CharField(_("sizing error"), max_length=300, blank=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now, editable=False)
+
+    objects = PictureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("picture")
+        verbose_name_plural = _("pictures")
+        indexes = [
+            # What the sweep looks for: pictures still without sized versions.
+            models.Index(
+                fields=["uploaded_at"],
+                condition=Q(sized_at__isnull=True),
+                name="picture_unsized_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.alt or self.file.name
+
+    @property
+    def url(self) -> str:
+        return self.file.url

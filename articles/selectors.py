@@ -10,17 +10,29 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.db import connection
-from django.db.models import Count, Q, Value
+from django.db.models import Count, F, JSONField, Q, Value
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from newsroom.pagecache import values
 from newsroom.pagecache.store import GLOBAL_TAG
 from newsroom.seo import absolute_url
 
-from . import sharing
-from .models import Article, Correction, PendingEdit, Redirect, RelatedLink, ShareKey, Topic
+from . import body, pictures, sharing
+from .models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    PendingEdit,
+    Picture,
+    Redirect,
+    RelatedLink,
+    ShareKey,
+    Topic,
+)
 
 # Related content shows at least this many cards: suggestions fill up the editor's.
 RELATED_CARDS_MINIMUM = 3
@@ -102,6 +114,52 @@ class RelatedCard:
 
 
 @dataclass(frozen=True)
+class Linker:
+    """A live story that links to another story, and how (for the editors' warnings)."""
+
+    article_id: int
+    title: str
+    # What kind of link it is, as the editors' pages say it: "related link".
+    how: str
+
+
+def live_linkers(*, article_ids) -> dict[int, list[Linker]]:
+    """For each of ``article_ids``, the other live stories that link to it, by headline.
+
+    Readers of those stories lose the link when it goes (a card is hidden; a link in
+    the body leads nowhere). Each kind of link has its finder in ``LINK_FINDERS``,
+    which yields ``(target id, Linker)`` pairs; a new kind of link adds its own.
+    """
+    ids = set(article_ids)
+    found: dict[int, list[Linker]] = {pk: [] for pk in ids}
+    for finder in LINK_FINDERS:
+        for target_id, linker in finder(ids):
+            if linker.article_id != target_id:
+                found[target_id].append(linker)
+    for linkers in found.values():
+        linkers.sort(key=lambda linker: (linker.title, linker.article_id))
+    return found
+
+
+def _related_link_linkers(article_ids: set[int]):
+    """Live stories whose related-content cards point at one of ``article_ids``."""
+    rows = (
+        RelatedLink.objects.filter(
+            target_article__in=article_ids,
+            article__in=Article.objects.published(),
+        )
+        .values_list("target_article_id", "article_id", "article__title")
+        .order_by()
+    )
+    how = _("related link")
+    for target_id, article_id, title in rows:
+        yield target_id, Linker(article_id=article_id, title=title, how=how)
+
+
+LINK_FINDERS = [_related_link_linkers]
+
+
+@dataclass(frozen=True)
 class DraftOfChanges:
     """Who saved a live story's unpublished changes, and when."""
 
@@ -118,9 +176,7 @@ class DraftOfChanges:
 
 def pending_edit(*, article_id: int) -> PendingEdit | None:
     """The article's draft of changes (``PendingEdit``), or None."""
-    return (
-        PendingEdit.objects.select_related("saved_by", "author").filter(article=article_id).first()
-    )
+    return PendingEdit.objects.select_related("saved_by").filter(article=article_id).first()
 
 
 @dataclass(frozen=True)
@@ -130,6 +186,9 @@ class ArticlePage:
     article: Article
     # The story's topics, in the topics' order.
     topics: tuple[Topic, ...]
+    # Its byline: the authors in the editor's order (name and slug only on the page's
+    # own query; the page cache tags the page with them).
+    authors: tuple[Author, ...]
     # The editor's cards whose target is shown, then suggestions, in the order shown.
     cards: tuple[RelatedCard, ...]
     # Every story the editor's links point at, shown or not: a hidden one shows
@@ -145,6 +204,13 @@ class ArticlePage:
     shared: bool = False
     # Its corrections, updates and editor's notes, oldest first.
     corrections: tuple[Correction, ...] = ()
+    # The hero image and the body as readers get them (``articles/body.py``); the
+    # pictures the page shows and the stories its body links to (the page cache tags
+    # the page with both).
+    hero: pictures.ShownImage | None = None
+    body: str = ""
+    picture_ids: frozenset[int] = frozenset()
+    body_article_ids: frozenset[int] = frozenset()
 
     @property
     def updated_at(self) -> datetime | None:
@@ -165,7 +231,8 @@ def article_page(*, slug: str, reader, with_changes: bool = False) -> ArticlePag
     asks for a live story's unpublished changes (``PendingEdit``), which that reader
     then sees in place of the live text. So a public page never reads the session.
 
-    The byline comes with the row, and on PostgreSQL the topic ids too; the topics
+    The byline (its authors' names and slugs) comes with the row, and on PostgreSQL
+    the topic ids too; the topics
     themselves are taken from ``kept_topics()`` (read before, as the menu reads
     them); the related links with their target articles in one more plain query,
     and suggestions in one more when the editor's cards are too few. Compiling
@@ -179,7 +246,12 @@ def article_page(*, slug: str, reader, with_changes: bool = False) -> ArticlePag
     # No ORDER BY on the wide queries: Django hashes every selected column to
     # compile one, which cost more than the query itself. The slug names one
     # article, and a page's few links are put in order here.
-    query = Article.objects.select_related("author").defer("search_vector").filter(slug=slug)
+    query = (
+        Article.objects.select_related("hero_picture")
+        .defer("search_vector")
+        .filter(slug=slug)
+        .annotate(page_bylines=RawSQL(_bylines_sql(), (), output_field=JSONField()))  # noqa: S611 - no parameters
+    )
     if connection.vendor == "postgresql":
         # The topic ids come with the row; the topics themselves from ``known_topics``.
         query = query.annotate(page_topic_ids=RawSQL(_topic_ids_sql(), ()))  # noqa: S611 - no parameters
@@ -190,20 +262,29 @@ def article_page(*, slug: str, reader, with_changes: bool = False) -> ArticlePag
     is_preview = not article.is_published()
     if is_preview and not can_preview(reader):
         return None
-    # Read here and no more: the page's topics are ``ArticlePage.topics``.
+    # Read here and no more: the page's topics and authors are ``ArticlePage``'s.
     topic_ids = vars(article).pop("page_topic_ids", None)
+    authors = _authors_from(vars(article).pop("page_bylines"))
     pending = pending_edit(article_id=article.pk) if with_changes and can_preview(reader) else None
     if pending is not None:
-        return _changes_page(article, pending)
-    return _page(article, _topics_of(article, topic_ids, known_topics), is_preview=is_preview)
+        return _changes_page(article, pending, authors=authors)
+    return _page(
+        article,
+        _topics_of(article, topic_ids, known_topics),
+        authors=authors,
+        is_preview=is_preview,
+    )
 
 
 def preview_page(*, article: Article, topics) -> ArticlePage:
     """The page ``article`` would have with ``topics``, as an editor's form has them, unsaved.
 
-    Its related content is the story's saved cards (none for a story not saved yet).
+    Its byline and related content are the story's saved ones (none for a story not
+    saved yet).
     """
-    return _page(article, list(topics), is_preview=True, unsaved=True)
+    return _page(
+        article, list(topics), authors=_saved_authors(article), is_preview=True, unsaved=True
+    )
 
 
 def shared_page(*, token: str) -> ArticlePage:
@@ -217,7 +298,7 @@ def shared_page(*, token: str) -> ArticlePage:
     """
     claim = sharing.read_token(token)
     article = (
-        Article.objects.select_related("author")
+        Article.objects.select_related("hero_picture")
         .defer("search_vector")
         .filter(pk=claim.article_id)
         .first()
@@ -227,10 +308,15 @@ def shared_page(*, token: str) -> ArticlePage:
     if share_generation(article_id=article.pk) != claim.generation:
         raise sharing.LinkRefused("revoked")
     pending = pending_edit(article_id=article.pk)
+    authors = _saved_authors(article)
     if pending is not None:
-        return _changes_page(article, pending, shared=True)
+        return _changes_page(article, pending, authors=authors, shared=True)
     return _page(
-        article, list(article.topics.all()), is_preview=not article.is_published(), shared=True
+        article,
+        list(article.topics.all()),
+        authors=authors,
+        is_preview=not article.is_published(),
+        shared=True,
     )
 
 
@@ -257,18 +343,27 @@ def share_link(*, article_id: int) -> ShareLink:
     )
 
 
-def _changes_page(article: Article, pending: PendingEdit, *, shared: bool = False) -> ArticlePage:
-    """``article``'s page with its draft of changes in place of its live text and topics."""
+def _changes_page(
+    article: Article, pending: PendingEdit, *, authors: list[Author], shared: bool = False
+) -> ArticlePage:
+    """``article``'s page with its draft of changes in place of its live text and topics.
+
+    A draft of changes does not hold the byline: ``authors`` are the live story's.
+    """
+    changed = pending.applied_to(article)
+    if article.hero_picture_id:
+        changed.hero_picture = article.hero_picture  # fetched with the story
     return _page(
-        pending.applied_to(article),
+        changed,
         list(pending.topics.all()),
+        authors=authors,
         is_preview=True,
         changes=DraftOfChanges.of(pending),
         shared=shared,
     )
 
 
-def _page(article: Article, topics: list[Topic], **state) -> ArticlePage:
+def _page(article: Article, topics: list[Topic], *, authors, **state) -> ArticlePage:
     links = (
         sorted(
             RelatedLink.objects.filter(article=article.pk)
@@ -280,16 +375,60 @@ def _page(article: Article, topics: list[Topic], **state) -> ArticlePage:
         if article.pk
         else []
     )
+    hero = _hero_picture(article)
+    markup = article.safe_body
+    shown_pictures = _pictures_in(markup)
+    stories = _stories_linked_from(markup)
     return ArticlePage(
         article=article,
         topics=tuple(topics),
+        authors=tuple(authors),
         cards=tuple(_cards(article, topics, links)),
         linked_article_ids=frozenset(
             link.target_article_id for link in links if link.target_article_id
         ),
         corrections=tuple(_corrections_of(article)),
+        hero=_hero(article, hero),
+        body=body.render(markup, pictures=shown_pictures, stories=stories),
+        picture_ids=frozenset([*shown_pictures, *([hero.pk] if hero else [])]),
+        body_article_ids=frozenset(body.article_ids(markup)),
         **state,
     )
+
+
+def _hero_picture(article: Article) -> Picture | None:
+    """The library picture of the story's hero image, when it is still that image's."""
+    if not article.hero_image or not article.hero_picture_id:
+        return None
+    picture = article.hero_picture
+    return picture if picture.file.name == article.hero_image.name else None
+
+
+def _hero(article: Article, picture: Picture | None) -> pictures.ShownImage | None:
+    if picture is not None:
+        return pictures.shown(picture)
+    if article.hero_image:
+        # Written around the editors' form: shown as it is until the sweep catches up.
+        return pictures.ShownImage(src=article.hero_image.url)
+    return None
+
+
+def _pictures_in(markup: str) -> dict[int, Picture]:
+    """The pictures the body shows, in one query, and only when it shows some."""
+    ids = body.picture_ids(markup)
+    if not ids:
+        return {}
+    return {picture.pk: picture for picture in Picture.objects.filter(pk__in=ids).order_by()}
+
+
+def _stories_linked_from(markup: str) -> dict[int, str]:
+    """Where the public stories the body links to are now, in one query, and only when
+    it links to some; a story that is not public is left out (its link shows as text)."""
+    ids = body.article_ids(markup)
+    if not ids:
+        return {}
+    public = Article.objects.published().filter(pk__in=ids).order_by().values_list("pk", "slug")
+    return {pk: reverse("articles:detail", kwargs={"slug": slug}) for pk, slug in public}
 
 
 def _corrections_of(article: Article) -> list[Correction]:
@@ -303,29 +442,25 @@ def _corrections_of(article: Article) -> list[Correction]:
 
 
 def moved_address(*, kind: str, slug: str) -> str | None:
-    """Where the old address ``slug`` of a story or topic (``kind``) leads now: the
-    path of the story or topic it was renamed to, or None.
+    """Where the old address ``slug`` of a story, topic or author (``kind``) leads now:
+    the path of the story, topic or author it was renamed to, or None.
 
     None too when the story is not live (draft, scheduled, withdrawn): its old
     addresses answer 404 as its own does. Asked only when no story or topic has
     the slug, so a page that is found pays nothing for old addresses.
     """
-    if kind == Redirect.Kind.ARTICLE:
-        current = (
-            Article.objects.published()
-            .filter(redirects__kind=kind, redirects__old_slug=slug)
-            .values_list("slug", flat=True)
-            .first()
-        )
-        name = "articles:detail"
-    else:
-        current = (
-            Topic.objects.filter(redirects__kind=kind, redirects__old_slug=slug)
-            .values_list("slug", flat=True)
-            .first()
-        )
-        name = "articles:topic"
-    return reverse(name, kwargs={"slug": current}) if current else None
+    owners = {
+        Redirect.Kind.ARTICLE: Article.objects.published(),
+        Redirect.Kind.TOPIC: Topic.objects.all(),
+        Redirect.Kind.AUTHOR: Author.objects.all(),
+    }
+    current = (
+        owners[kind]
+        .filter(redirects__kind=kind, redirects__old_slug=slug)
+        .values_list("slug", flat=True)
+        .first()
+    )
+    return reverse(Redirect.URL_NAMES[kind], kwargs={"slug": current}) if current else None
 
 
 def _topic_ids_sql() -> str:
@@ -341,6 +476,48 @@ def _topic_ids_sql() -> str:
     select = f"SELECT {quote(topic.column)} FROM {quote(through.db_table)}"  # noqa: S608
     row_id = f"{quote(Article._meta.db_table)}.{quote(Article._meta.pk.column)}"
     return f"ARRAY({select} WHERE {quote(article.column)} = {row_id})"
+
+
+def _bylines_sql() -> str:
+    """An article row's byline as a JSON array of [position, row id, author id, name,
+    slug], in no particular order (``_authors_from`` sorts it).
+
+    With the row rather than in a query of its own, as the topic ids are: the article
+    page stays at two queries. Both PostgreSQL and SQLite build JSON arrays.
+    """
+    quote = connection.ops.quote_name
+    byline, author = ArticleAuthor._meta, Author._meta
+    if connection.vendor == "postgresql":
+        aggregate, row = "jsonb_agg", "jsonb_build_array"
+    else:
+        aggregate, row = "json_group_array", "json_array"
+    columns = ", ".join(
+        [
+            f"b.{quote(byline.get_field('position').column)}",
+            f"b.{quote(byline.pk.column)}",
+            f"a.{quote(author.pk.column)}",
+            f"a.{quote(author.get_field('name').column)}",
+            f"a.{quote(author.get_field('slug').column)}",
+        ]
+    )
+    row_id = f"{quote(Article._meta.db_table)}.{quote(Article._meta.pk.column)}"
+    # Names from the models only: nothing a visitor sends.
+    return (
+        f"(SELECT {aggregate}({row}({columns})) FROM {quote(byline.db_table)} b "  # noqa: S608
+        f"JOIN {quote(author.db_table)} a ON a.{quote(author.pk.column)} = "
+        f"b.{quote(byline.get_field('author').column)} "
+        f"WHERE b.{quote(byline.get_field('article').column)} = {row_id})"
+    )
+
+
+def _authors_from(rows) -> list[Author]:
+    """The authors of ``_bylines_sql()``'s array in byline order (None: no author)."""
+    ordered = sorted(rows or (), key=lambda row: (row[0], row[1]))
+    return [Author.from_db(None, ["id", "name", "slug"], row[2:]) for row in ordered]
+
+
+def _saved_authors(article: Article) -> list[Author]:
+    return article.byline_authors() if article.pk else []
 
 
 def _topics_of(article: Article, topic_ids, known_topics: list[Topic]) -> list[Topic]:
@@ -378,6 +555,22 @@ def _cards(article: Article, topics: list[Topic], links: list[RelatedLink]) -> l
         suggested = _suggestions(topics, exclude_ids=linked_ids, limit=missing)
         cards.extend(RelatedCard.for_suggestion(story) for story in suggested)
     return cards
+
+
+def suggested_related(*, article: Article, limit: int = 5) -> list[RelatedCard]:
+    """The suggestions readers' related content draws on (``_cards``) for ``article``
+    as saved, best first, less the stories it already links to: what an editor may
+    add as related links (the admin's change form lists them).
+    """
+    linked = set(
+        RelatedLink.objects.filter(article=article.pk, target_article__isnull=False).values_list(
+            "target_article_id", flat=True
+        )
+    )
+    stories = _suggestions(
+        list(article.topics.all()), exclude_ids=linked | {article.pk}, limit=limit
+    )
+    return [RelatedCard.for_suggestion(story) for story in stories]
 
 
 def _suggestions(topics: list[Topic], *, exclude_ids, limit: int) -> list[Article]:
@@ -432,3 +625,61 @@ def news_window_ends(*, at: datetime | None = None) -> datetime | None:
         .first()
     )
     return oldest + NEWS_WINDOW if oldest else None
+
+
+# The body editor's tools ---------------------------------------------------------------
+
+# How many choices the body editor's boxes list at once.
+EDITOR_CHOICES = 12
+
+
+def library_pictures(*, query: str = "") -> list[Picture]:
+    """The newest pictures of the library (hero images included), or those whose alt
+    text, caption or credit contains ``query``; readable ones only."""
+    found = Picture.objects.exclude(width=0)
+    if query := query.strip()[:100]:
+        found = found.filter(
+            Q(alt__icontains=query) | Q(caption__icontains=query) | Q(credit__icontains=query)
+        )
+    return list(found.order_by("-uploaded_at", "-id")[:EDITOR_CHOICES])
+
+
+@dataclass(frozen=True)
+class StoryChoice:
+    """A story the body editor may link to, as its search box lists it."""
+
+    id: int
+    title: str
+    url: str
+    state: str
+
+
+def story_choices(*, query: str = "") -> list[StoryChoice]:
+    """Stories whose headline or slug contains ``query``, newest first (drafts last); each
+    says whether readers see it now, since a link to a story that is not live shows as
+    plain text until it is."""
+    found = Article.objects.all()
+    if query := query.strip()[:100]:
+        found = found.filter(Q(title__icontains=query) | Q(slug__icontains=query))
+    found = found.only("pk", "title", "slug", "status", "publish_at", "unpublish_at").order_by(
+        F("publish_at").desc(nulls_last=True), "-id"
+    )[:EDITOR_CHOICES]
+    return [
+        StoryChoice(
+            id=story.pk,
+            title=story.title,
+            url=story.get_absolute_url(),
+            state=_state(story),
+        )
+        for story in found
+    ]
+
+
+def _state(story: Article) -> str:
+    if story.is_published():
+        return "live"
+    if story.is_scheduled():
+        return "scheduled"
+    if story.is_taken_down():
+        return "taken down"
+    return story.status

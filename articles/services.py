@@ -25,6 +25,7 @@ editors cannot overwrite each other's draft either; they write the version with
 an UPDATE that no signal sees, as nothing readers see changes, so no page is purged.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,9 +37,23 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as BrokerError
 from reversion.models import Version
 
-from .models import Article, Correction, PendingEdit, Redirect, ShareKey, Topic
+from . import pictures, tasks
+from .models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    PendingEdit,
+    Picture,
+    Redirect,
+    ShareKey,
+    Topic,
+)
+
+logger = logging.getLogger(__name__)
 
 
 class AddressTaken(Exception):
@@ -113,7 +128,7 @@ def article_save(
     saved as the next version, with a revision by ``user``. A new article (no
     primary key) has nothing to conflict with. The row stays locked until the
     surrounding transaction ends, so what the caller saves with it (the admin's
-    related links and topics) goes in under the same check. A publishing change
+    authors, related links and topics) goes in under the same check. A publishing change
     (``publishing_field()``) by a ``user`` who may not publish is refused with a
     ValidationError on the field concerned, and so is a change readers would see at
     once of a live story (``article_check_readers_change``), with a ValidationError.
@@ -145,9 +160,65 @@ def article_save(
         # The form this save comes from showed the draft of changes (it was opened on
         # the version that saved it): what it saves publishes or replaces the draft.
         PendingEdit.objects.filter(article=article.pk).delete()
+    _attach_hero_picture(article=article, user=user)
     _save_with_revision(article=article, user=user)
     _keep_old_address(kind=Redirect.Kind.ARTICLE, old_slug=live_slug, owner=article)
     return article
+
+
+def _attach_hero_picture(*, article: Article, user: AbstractBaseUser | None) -> None:
+    """Give a new hero image its library picture (the same file) before the story is saved:
+    the page then knows its size at once, and its sized versions are made after the commit.
+    """
+    # Stores a new upload now, as saving the story would.
+    Article._meta.get_field("hero_image").pre_save(article, add=article.pk is None)
+    picture = pictures.hero_picture_for(article, user=user)
+    if picture is not None and picture.pk != article.hero_picture_id and not picture.sizes_error:
+        _enqueue_sizes(picture)
+    article.hero_picture = picture
+
+
+# Pictures ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def picture_add(*, picture: Picture, user: AbstractBaseUser | None) -> Picture:
+    """Add ``picture`` (new, its file an upload) to the library; its sized versions are
+    made by a worker after the commit.
+
+    ValidationError naming the field when the file is not a picture we publish
+    (``pictures.check_upload``: what is wrong with it) or the alt text is missing.
+    """
+    try:
+        dimensions = pictures.check_upload(picture.file)
+    except ValidationError as error:
+        raise ValidationError({"file": error}) from error
+    picture.width, picture.height = dimensions.width, dimensions.height
+    for name in ("alt", "caption", "credit"):
+        setattr(picture, name, getattr(picture, name).strip())
+    picture.uploaded_by = user if user is not None and user.is_authenticated else None
+    picture.full_clean()
+    picture.save()
+    _enqueue_sizes(picture)
+    return picture
+
+
+def _enqueue_sizes(picture: Picture) -> None:
+    """Hand the making of ``picture``'s sized versions to a worker once the transaction
+    commits. A broker that cannot be reached loses nothing: pages show the original,
+    and the sweep (``tasks.picture_sizes_sweep``) enqueues it again.
+    """
+
+    def publish() -> None:
+        try:
+            tasks.make_picture_sizes.apply_async(kwargs={"picture_id": picture.pk}, retry=False)
+        except (BrokerError, OSError) as exc:
+            logger.warning(
+                "broker unreachable; picture %s waits for the sweep: %s", picture.pk, exc
+            )
+
+    # robust: making the sizes must never undo or fail the editor's save.
+    transaction.on_commit(publish, robust=True)
 
 
 def article_reinstate_version(*, article_id: int, saved: SavedVersion) -> None:
@@ -293,9 +364,10 @@ def changes_what_readers_see(
 
     It does when the story is live and stays live, and something readers see differs:
     a field of ``reader_fields()``, its topics (``topics``, when the save sets them) or
-    its related links or corrections (``rows_changed``). Taking the story off the site
-    (withdrawn, or a take-down time now past) does not; a story not yet live is
-    published, not changed (``publishing_field``).
+    its rows (``rows_changed``): its authors (the byline, in order), related links or
+    corrections. Taking the story off the site (withdrawn, or a take-down time now
+    past) does not; a story not yet live is published, not changed
+    (``publishing_field``).
     """
     if live is None or not live.is_published() or not edited.is_published():
         return False
@@ -453,6 +525,26 @@ def article_withdraw(*, article: Article, user: AbstractBaseUser | None) -> Arti
     return _save_with_revision(article=article, user=user, comment=_("Withdrawn."))
 
 
+# Bylines
+
+
+@transaction.atomic
+def article_set_authors(*, article: Article, authors) -> None:
+    """Make ``authors`` the article's byline, in that order; the site's own write (the
+    demo, data loads). Editors set bylines with the change form's authors rows, which
+    ``article_save`` and the review rule cover.
+    """
+    authors = list(authors)
+    ArticleAuthor.objects.filter(article=article).exclude(author__in=authors).delete()
+    kept = {byline.author_id: byline for byline in ArticleAuthor.objects.filter(article=article)}
+    for position, author in enumerate(authors, start=1):
+        byline = kept.get(author.pk) or ArticleAuthor(article=article, author=author)
+        if byline.pk is None or byline.position != position:
+            byline.position = position
+            byline.full_clean()
+            byline.save()
+
+
 # Corrections and updates
 
 
@@ -501,8 +593,8 @@ def _latest_correction_time(*, article_id: int) -> datetime | None:
 # Addresses: old slugs keep working
 
 
-def address_redirect(*, kind: str, slug: str, owner: Article | Topic) -> Redirect | None:
-    """The redirect that makes ``slug`` an old address of another story or topic than
+def address_redirect(*, kind: str, slug: str, owner: Article | Topic | Author) -> Redirect | None:
+    """The redirect that makes ``slug`` an old address of another story, topic or author than
     ``owner`` (of ``kind``), or None: ``owner`` may take the slug without asking.
     """
     if not slug:
@@ -538,7 +630,34 @@ def topic_save(*, topic: Topic, take_over_address: bool = False) -> Topic:
     return topic
 
 
-def _free_address(*, kind: str, slug: str, owner: Article | Topic, take_over: bool) -> None:
+@transaction.atomic
+def author_save(*, author: Author, take_over_address: bool = False) -> Author:
+    """Save an editor's change to ``author``; a new slug keeps the old address working.
+
+    As ``topic_save``: author pages are always public, so a renamed author's old
+    address leads to the new one, and a slug that is another author's old address is
+    refused with AddressTaken unless ``take_over_address``.
+    """
+    old_slug = None
+    if author.pk is not None:
+        old_slug = (
+            Author.objects.select_for_update()
+            .filter(pk=author.pk)
+            .values_list("slug", flat=True)
+            .first()
+        )
+    _free_address(
+        kind=Redirect.Kind.AUTHOR, slug=author.slug, owner=author, take_over=take_over_address
+    )
+    author.full_clean()
+    author.save()
+    _keep_old_address(kind=Redirect.Kind.AUTHOR, old_slug=old_slug, owner=author)
+    return author
+
+
+def _free_address(
+    *, kind: str, slug: str, owner: Article | Topic | Author, take_over: bool
+) -> None:
     """Make ``slug`` free for ``owner``, before it is saved with it.
 
     A redirect from it to ``owner`` itself goes (the address is live again, and a
@@ -555,7 +674,7 @@ def _free_address(*, kind: str, slug: str, owner: Article | Topic, take_over: bo
     taken.delete()
 
 
-def _keep_old_address(*, kind: str, old_slug: str | None, owner: Article | Topic) -> None:
+def _keep_old_address(*, kind: str, old_slug: str | None, owner: Article | Topic | Author) -> None:
     """After ``owner`` was saved: its old public address ``old_slug`` (when it changed)
     leads to it from now on. Every older redirect to ``owner`` already does, since
     redirects point at the row: chains collapse by themselves.
@@ -565,10 +684,7 @@ def _keep_old_address(*, kind: str, old_slug: str | None, owner: Article | Topic
     Redirect.objects.update_or_create(
         kind=kind,
         old_slug=old_slug,
-        defaults={
-            "article": owner if kind == Redirect.Kind.ARTICLE else None,
-            "topic": owner if kind == Redirect.Kind.TOPIC else None,
-        },
+        defaults={each: owner if each == kind else None for each in Redirect.Kind.values},
     )
 
 

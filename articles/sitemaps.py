@@ -2,9 +2,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
-from .models import Article, Topic
+from .models import Article, Author, Topic
 
 
 class SiteUrlSitemap(Sitemap):
@@ -38,6 +39,17 @@ class TopicSitemap(SiteUrlSitemap):
         return Topic.objects.order_by("slug")
 
 
+class AuthorSitemap(SiteUrlSitemap):
+    """The pages of the authors with a public story: the others list nothing yet."""
+
+    changefreq = "daily"
+    priority = 0.5
+
+    def items(self):
+        public = Article.objects.published().filter(authors=OuterRef("pk"))
+        return Author.objects.filter(Exists(public)).order_by("slug")
+
+
 class ArticleSitemap(SiteUrlSitemap):
     changefreq = "weekly"
     priority = 0.8
@@ -49,4 +61,9 @@ class ArticleSitemap(SiteUrlSitemap):
         return item.modified_at
 
 
-SITEMAPS = {"home": HomeSitemap, "topics": TopicSitemap, "articles": ArticleSitemap}
+SITEMAPS = {
+    "home": HomeSitemap,
+    "topics": TopicSitemap,
+    "authors": AuthorSitemap,
+    "articles": ArticleSitemap,
+}

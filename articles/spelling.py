@@ -7,7 +7,7 @@ finds public stories: a suggestion never leads to nothing, and never shows a
 word only a draft, a scheduled or a withdrawn story holds.
 
 - PostgreSQL: the word list the database keeps with the search vector
-  (``SearchWord``, migration 0008), by trigram similarity (pg_trgm's ``%``
+  (``SearchWord``, migration 0011), by trigram similarity (pg_trgm's ``%``
   through its GIN index), closest first, then the most used.
 - Other databases (SQLite, the embedded layout): the words of the public
   stories, read from them once and kept in the cache until a public story
@@ -38,7 +38,7 @@ MAX_WORDS = 3
 CANDIDATES = 3
 # difflib's similarity a word must reach to be offered (SQLite).
 CUTOFF = 0.75
-# The words kept: as migration 0008's ``articles_story_words`` has them.
+# The words kept: as migration 0011's ``articles_story_words`` has them.
 STORY_WORD = re.compile(r"[^\W\d_]{3,40}")
 
 

@@ -31,19 +31,14 @@ LOGO = "articles/logo.png"
 _SCRIPT_SAFE = str.maketrans({"<": "\\u003C", ">": "\\u003E", "&": "\\u0026"})
 
 
-def _authors_of(article: Article) -> list[tuple[str, str]]:
-    """The story's authors in order, each as (name, address of their author page).
-
-    Issue 14 gives a story several ordered authors with pages at /authors/<slug>/;
-    until then, its one byline.
-    """
-    if article.author is None:
-        return []
-    return [(article.author.name, absolute_url(f"/authors/{article.author.slug}/"))]
+def _authors_of(authors) -> list[tuple[str, str]]:
+    """The story's authors in byline order, each as (name, address of their author page)."""
+    return [(author.name, absolute_url(author.get_absolute_url())) for author in authors]
 
 
-def news_article(article: Article, *, meta: PageMeta) -> dict:
-    """The schema.org ``NewsArticle`` of a public story, as JSON-able values."""
+def news_article(article: Article, *, meta: PageMeta, authors=()) -> dict:
+    """The schema.org ``NewsArticle`` of a public story by ``authors`` (its byline, in
+    order), as JSON-able values."""
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -55,7 +50,7 @@ def news_article(article: Article, *, meta: PageMeta) -> dict:
         "mainEntityOfPage": {"@type": "WebPage", "@id": meta.url},
         "isAccessibleForFree": True,
         "author": [
-            {"@type": "Person", "name": name, "url": url} for name, url in _authors_of(article)
+            {"@type": "Person", "name": name, "url": url} for name, url in _authors_of(authors)
         ],
         "publisher": {
             "@type": "Organization",
@@ -65,8 +60,8 @@ def news_article(article: Article, *, meta: PageMeta) -> dict:
             "logo": {"@type": "ImageObject", "url": absolute_url(static(LOGO))},
         },
     }
-    if meta.image_url:
-        data["image"] = [meta.image_url]
+    # The picture link previews show: the story's own, else the site's.
+    data["image"] = [meta.share_image.url]
     if not data["author"]:
         del data["author"]
     return data

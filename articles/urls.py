@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from .cachetags import public_page
+from .feeds import AuthorFeed, TopicFeed
 
 app_name = "articles"
 
@@ -18,6 +19,13 @@ urlpatterns = [
         public_page(views.TopicView.as_view(), params=LIST_PARAMS),
         name="topic",
     ),
+    path("topics/<slug:slug>/feed/", public_page(TopicFeed()), name="topic_feed"),
+    path(
+        "authors/<slug:slug>/",
+        public_page(views.AuthorView.as_view(), params=LIST_PARAMS),
+        name="author",
+    ),
+    path("authors/<slug:slug>/feed/", public_page(AuthorFeed()), name="author_feed"),
     # Not cached: every query would be a page of its own.
     path("search/", views.SearchView.as_view(), name="search"),
     # Never cached: a draft or unpublished changes, for the holder of a signed link.

@@ -25,8 +25,8 @@ from newsroom import db
 from newsroom.pagecache.http import is_staff_visitor, shows
 from newsroom.seo import PageMeta, absolute_url
 
-from . import cachetags, selectors, sharing, spelling, structured_data
-from .models import SEARCH_CANDIDATES, Article, Redirect, Topic
+from . import cachetags, pictures, selectors, sharing, spelling, structured_data
+from .models import SEARCH_CANDIDATES, Article, Author, Redirect, Topic
 
 SEARCH_QUERY_MAX_LENGTH = 200
 # Two full rows of three on a wide screen.
@@ -220,6 +220,39 @@ class TopicView(ArticleListMixin, ListView):
         return context
 
 
+class AuthorView(ArticleListMixin, ListView):
+    """An author's page: who they are, and their public stories paged like a topic's."""
+
+    template_name = "articles/author.html"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            self.author = Author.objects.get(slug=self.kwargs["slug"])
+        except Author.DoesNotExist:
+            return moved_or_404(request, kind=Redirect.Kind.AUTHOR, slug=self.kwargs["slug"])
+        return super().get(request, *args, **kwargs)
+
+    def listed(self):
+        return super().listed().filter(authors=self.author)
+
+    def list_path(self) -> str:
+        return self.author.get_absolute_url()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["author"] = self.author
+        shows(self.request, *cachetags.author_page_tags(self.author, self.list_page.articles))
+        context["meta"] = PageMeta(
+            title=self.author.name,
+            description=self.author.bio
+            or self.author.role
+            or _("Stories by %(author)s.") % {"author": self.author.name},
+            path=self.page_path(),
+            image_url=absolute_url(self.author.photo.url) if self.author.photo else "",
+        )
+        return context
+
+
 class SearchTooSlow(Exception):
     """The database gave up on a query at the time limit."""
 
@@ -366,8 +399,7 @@ def article_page_context(page: selectors.ArticlePage) -> dict:
         description=article.meta_description,
         path=article.get_absolute_url() if article.slug else reverse("articles:home"),
         type="article",
-        image_url=absolute_url(article.hero_image.url) if article.hero_image else "",
-        image_alt=article.hero_image_alt if article.hero_image else "",
+        **_share_image(page),
         noindex=page.is_preview,
     )
     return {
@@ -379,8 +411,23 @@ def article_page_context(page: selectors.ArticlePage) -> dict:
         "structured_data": (
             None
             if page.is_preview
-            else structured_data.script_tag(structured_data.news_article(article, meta=meta))
+            else structured_data.script_tag(
+                structured_data.news_article(article, meta=meta, authors=page.authors)
+            )
         ),
+    }
+
+
+def _share_image(page: selectors.ArticlePage) -> dict:
+    """The story's hero image for link previews: its largest JPEG, else the original."""
+    if page.hero is None:
+        return {}
+    image = pictures.share_version(page.hero)
+    return {
+        "image_url": absolute_url(image.src),
+        "image_width": image.width,
+        "image_height": image.height,
+        "image_alt": page.article.hero_image_alt,
     }
 
 

@@ -5,10 +5,11 @@ PostgreSQL, migrates it, then loads with COPY: 20 topics, 10 authors and N
 articles of about 600 words each (deterministic text from the word list below
 and ``--seed``, and three made-up names per story, so the archive has as many
 distinct words as a real one: the word list search's "Did you mean" looks in),
-3 topics and 3 related links to other articles each. The search-vector trigger
-(articles migration 0003) fills ``search_vector`` as the rows arrive; the
-search-word trigger (0008) is off during the COPY and the word list built in one
-statement after it. Prints what it built, how long each part took and the rows/s.
+3 topics and 3 related links to other articles each, and one author each (every
+fifth article a second one). The search-vector trigger (articles migration 0003)
+fills ``search_vector`` as the rows arrive; the search-word trigger (0011) is off
+during the COPY and the word list built in one statement after it. Prints what it
+built, how long each part took and the rows/s.
 
     .venv/bin/python bench/build.py --articles 10000
     .venv/bin/python bench/serve.py --database bench_pages     # then measure it
@@ -137,7 +138,6 @@ def articles(n: int, *, seed: int, now: datetime, columns: list[str], defaults: 
             "body": body(rng),
             "why_it_matters": " ".join(sentences(rng, 2)),
             "impact_score": rng.randint(0, 100),
-            "author_id": 1 + i % len(AUTHORS),
             "status": "published",
             "publish_at": publish_at,
             "created_at": publish_at,
@@ -177,7 +177,7 @@ def main() -> None:
     from django.core.management import call_command
     from psycopg import sql
 
-    from articles.models import Article, Author, RelatedLink, Topic
+    from articles.models import Article, ArticleAuthor, Author, RelatedLink, Topic
 
     call_command("migrate", verbosity=0)
     migrated = time.monotonic()
@@ -219,6 +219,16 @@ def main() -> None:
             ((i, ((i * 7 + k * 5) % len(TOPICS)) + 1) for i in range(1, n + 1) for k in range(3)),
             columns=["article_id", "topic_id"],
         )
+        byline_rows = copy_rows(
+            cursor,
+            ArticleAuthor,
+            (
+                (i, 1 + (i + k) % len(AUTHORS), k + 1)
+                for i in range(1, n + 1)
+                for k in range(1 if i % 5 else 2)
+            ),
+            columns=["article_id", "author_id", "position"],
+        )
         link_rows = copy_rows(
             cursor,
             RelatedLink,
@@ -255,7 +265,7 @@ def main() -> None:
     print(
         f"  {len(TOPICS)} topics, {len(AUTHORS)} authors, {n} published articles "
         f"(~600 words each, seed {args.seed}), {topic_rows} topic links, "
-        f"{link_rows} related links"
+        f"{byline_rows} bylines, {link_rows} related links"
     )
     print(f"  create + migrate  {migrated - wall:7.1f} s")
     print(
@@ -264,8 +274,8 @@ def main() -> None:
     )
     print(f"  search word list  {words_seconds:7.1f} s  {search_words:,} distinct words")
     print(
-        f"  topics + related links (COPY)  {links_seconds:7.1f} s  "
-        f"{(topic_rows + link_rows) / links_seconds:,.0f} rows/s"
+        f"  topics, bylines, related links (COPY)  {links_seconds:7.1f} s  "
+        f"{(topic_rows + byline_rows + link_rows) / links_seconds:,.0f} rows/s"
     )
     print(f"  VACUUM ANALYZE  {analyze_seconds:7.1f} s")
     print(f"  total  {total:7.1f} s")

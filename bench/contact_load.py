@@ -449,10 +449,10 @@ def create_article() -> str:
         body="\n".join([paragraph] * 8),
         why_it_matters="Fares and rents depend on it.",
         impact_score=60,
-        author=author,
         status=Article.Status.PUBLISHED,
         publish_at=timezone.now() - timezone.timedelta(hours=1),
     )
+    article.authors.add(author, through_defaults={"position": 1})
     return article.get_absolute_url()
 
 

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django_prose_editor.config import html_tags
+from js_asset import static_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -155,6 +157,7 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "reversion",
     "reversion_compare",
+    "adminsortable2",
     "csp",
     "axes",
     "articles",
@@ -345,6 +348,8 @@ CELERY_TASK_ROUTES = {
     "contact.outbox_sweep": {"queue": "default"},
     "contact.purge_verifications": {"queue": "default"},
     "newsroom.prune_login_records": {"queue": "default"},
+    "articles.make_picture_sizes": {"queue": "default"},
+    "articles.picture_sizes_sweep": {"queue": "default"},
 }
 # Each worker process reserves one task at a time: with late acknowledgement a task
 # waits in a busy process only while another could have sent it.
@@ -366,6 +371,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "contact.outbox_sweep", "schedule": OUTBOX_SWEEP_SECONDS},
     "purge-verifications": {"task": "contact.purge_verifications", "schedule": 60.0 * 60},
     "prune-login-records": {"task": "newsroom.prune_login_records", "schedule": 60.0 * 60 * 24},
+    # Pictures a lost task left without their sized versions (articles/pictures.py).
+    "picture-sizes-sweep": {"task": "articles.picture_sizes_sweep", "schedule": 60.0 * 5},
 }
 # Tasks outside the apps, which autodiscovery does not look at.
 CELERY_IMPORTS = ["newsroom.tasks"]
@@ -455,6 +462,27 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("STATIC_NO_MANIFEST")
+# The largest picture an editor may upload (articles/pictures.py). The admin's own
+# request limit in front of the site (docs/nginx/newsroom.conf: 10m) must stay above it.
+PICTURE_MAX_UPLOAD_MB = int(os.environ.get("PICTURE_MAX_UPLOAD_MB", "8"))
+
+# The body editor's own tools (articles/static/articles/admin/body-editor.js): pictures of
+# the library and links to our stories, and spell-checking. What they write is what the
+# sanitizer allows (articles/sanitize.py, the body's own sanitizer).
+DJANGO_PROSE_EDITOR_EXTENSIONS = [
+    {
+        # Resolved when the form is rendered (the hashed name in production).
+        "js": [static_lazy("articles/admin/body-editor.js")],
+        "extensions": {
+            "NewsroomPicture": html_tags(
+                ["figure", "img", "figcaption", "span"],
+                {"img": ["src", "alt", "width", "height", "data-picture"], "span": ["class"]},
+            ),
+            "StoryLink": html_tags(["a"], {"a": ["href", "title", "data-article"]}),
+            "BodyEditorAttributes": html_tags([]),
+        },
+    }
+]
 
 # Forms
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

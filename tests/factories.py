@@ -1,7 +1,7 @@
 import factory
 from django.utils import timezone
 
-from articles.models import Article, Author, RelatedLink, Topic
+from articles.models import Article, ArticleAuthor, Author, RelatedLink, Topic
 
 
 class TopicFactory(factory.django.DjangoModelFactory):
@@ -23,7 +23,11 @@ class AuthorFactory(factory.django.DjangoModelFactory):
 
 
 class ArticleFactory(factory.django.DjangoModelFactory):
-    """A published, public article unless told otherwise."""
+    """A published, public article unless told otherwise.
+
+    Its byline is one new author unless ``authors=[...]`` names them in order
+    (``authors=[]``: none); ``authors__name="…"`` names the new one.
+    """
 
     class Meta:
         model = Article
@@ -37,7 +41,14 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     impact_score = 50
     status = Article.Status.PUBLISHED
     publish_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(hours=1))
-    author = factory.SubFactory(AuthorFactory)
+
+    @factory.post_generation
+    def authors(self, create, extracted, **kwargs):
+        if not create:
+            return
+        authors = [AuthorFactory(**kwargs)] if extracted is None else extracted
+        for position, author in enumerate(authors, start=1):
+            ArticleAuthor.objects.create(article=self, author=author, position=position)
 
     @factory.post_generation
     def topics(self, create, extracted, **kwargs):
@@ -88,12 +99,15 @@ class ChiefEditorFactory(EditorFactory):
             self.groups.add(chief_editors_group())
 
 
-# What the data migrations give the Editors group (articles 0002 and 0004, contact 0002), as
+# What the data migrations give the Editors group (articles 0002, 0004 and 0008, contact 0002), as
 # "app_label.codename". tests/articles/test_editors_group.py and
 # tests/contact/test_admin.py hold the migrated group to exactly these.
 EDITORS_ARTICLE_PERMISSIONS = frozenset(
     f"articles.{action}_{model}"
-    for model in ("article", "relatedlink", "topic", "author", "correction", "redirect")
+    for model in (
+        *("article", "relatedlink", "topic", "author", "correction", "redirect"),
+        *("articleauthor", "picture"),
+    )
     for action in ("add", "change", "delete", "view")
 )
 EDITORS_CONTACT_PERMISSIONS = frozenset(

@@ -92,11 +92,40 @@ def existing_correction_rows(article: Article) -> list[dict]:
     return rows
 
 
+def byline_rows(bylines: list[dict], *, initial: int | None = None) -> dict:
+    """The authors inline's POST data; rows with an "id" are the existing ones."""
+    data = {
+        "bylines-TOTAL_FORMS": str(len(bylines)),
+        "bylines-INITIAL_FORMS": str(
+            sum(1 for row in bylines if row.get("id")) if initial is None else initial
+        ),
+        "bylines-MIN_NUM_FORMS": "0",
+        "bylines-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(bylines):
+        for key, value in row.items():
+            data[f"bylines-{index}-{key}"] = "" if value is None else str(value)
+    return data
+
+
+def existing_byline_rows(article: Article) -> list[dict]:
+    return [
+        {
+            "id": byline.pk,
+            "article": article.pk,
+            "author": byline.author_id,
+            "position": byline.position,
+        }
+        for byline in article.bylines.all()
+    ]
+
+
 def article_form(article: Article | None = None, *, links=None, **changes) -> dict:
     """The change form's POST data as a browser sends it for ``article`` (or a new one)."""
-    article = article or ArticleFactory.build(slug="a-new-story", author=None)
+    article = article or ArticleFactory.build(slug="a-new-story")
     local_publish = timezone.localtime(article.publish_at) if article.publish_at else None
     local_unpublish = timezone.localtime(article.unpublish_at) if article.unpublish_at else None
+    local_pin = timezone.localtime(article.pinned_until) if article.pinned_until else None
     existing = existing_link_rows(article) if article.pk else []
     data = {
         "title": article.title,
@@ -109,13 +138,17 @@ def article_form(article: Article | None = None, *, links=None, **changes) -> di
         "publish_at_1": local_publish.strftime("%H:%M:%S") if local_publish else "",
         "unpublish_at_0": local_unpublish.strftime("%Y-%m-%d") if local_unpublish else "",
         "unpublish_at_1": local_unpublish.strftime("%H:%M:%S") if local_unpublish else "",
+        "pinned_until_0": local_pin.strftime("%Y-%m-%d") if local_pin else "",
+        "pinned_until_1": local_pin.strftime("%H:%M:%S") if local_pin else "",
         "impact_score": "" if article.impact_score is None else article.impact_score,
-        "author": article.author_id or "",
         "seo_description": article.seo_description,
         "hero_image_alt": article.hero_image_alt,
+        "hero_image_caption": article.hero_image_caption,
+        "hero_image_credit": article.hero_image_credit,
         "_save": "Save",
         **link_rows(existing + list(links or []), initial=len(existing)),
         **correction_rows(existing_correction_rows(article) if article.pk else []),
+        **byline_rows(existing_byline_rows(article) if article.pk else []),
     }
     if article.pk:
         data["topics"] = [topic.pk for topic in article.topics.all()]
@@ -130,9 +163,9 @@ def test_the_list_search_covers_headline_standfirst_slug_and_byline(editor_clien
         title="New harbour timetable",
         standfirst="Night ferries return in spring.",
         slug="ferry-timetable-2027",
-        author=AuthorFactory(name="Ada Okonkwo"),
+        authors=[AuthorFactory(name="Ada Okonkwo")],
     )
-    ArticleFactory(title="Budget vote delayed", slug="budget-vote", author=None)
+    ArticleFactory(title="Budget vote delayed", slug="budget-vote", authors=[])
 
     listing = editor_client.get(CHANGELIST, {"q": query}).content.decode()
 
@@ -142,14 +175,26 @@ def test_the_list_search_covers_headline_standfirst_slug_and_byline(editor_clien
 
 def test_the_list_filters_by_byline(editor_client):
     ada = AuthorFactory(name="Ada Okonkwo")
-    ArticleFactory(title="By Ada", author=ada)
-    ArticleFactory(title="By someone else", author=AuthorFactory(name="Ben Hale"))
+    ArticleFactory(title="By Ada", authors=[ada])
+    ArticleFactory(title="By Ada and Ben", authors=[AuthorFactory(name="Ben Hale"), ada])
+    ArticleFactory(title="By someone else", authors=[AuthorFactory(name="Cy Hale")])
 
-    listing = editor_client.get(CHANGELIST, {"author__id__exact": ada.pk}).content.decode()
+    listing = editor_client.get(CHANGELIST, {"authors__id__exact": ada.pk}).content.decode()
 
     assert "By Ada" in listing
+    assert "By Ada and Ben" in listing, "a second author counts too"
     assert "By someone else" not in listing
-    assert "By byline" in editor_client.get(CHANGELIST).content.decode()
+    assert "By authors" in editor_client.get(CHANGELIST).content.decode()
+
+
+def inline_errors(response, prefix: str) -> list:
+    """The errors of each row of the inline whose formset has ``prefix``."""
+    (formset,) = [
+        inline.formset
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == prefix
+    ]
+    return formset.errors
 
 
 def opened_version_in(html: str) -> str:
@@ -262,7 +307,8 @@ def test_saving_keeps_the_editors_order_and_puts_new_rows_last(chief_editor_clie
 def test_a_new_link_row_starts_without_a_position(editor_client):
     html = editor_client.get(ADD).content.decode()
 
-    assert re.search(r'<input type="number" name="related_links-0-position"(?![^>]*value=)', html)
+    # Out of sight: rows are ordered by dragging them (django-admin-sortable2).
+    assert re.search(r'<input type="hidden" name="related_links-0-position"(?![^>]*value=)', html)
 
 
 @pytest.mark.parametrize(
@@ -381,7 +427,8 @@ def test_publish_now_action_makes_articles_live(chief_editor_client):
     scheduled = ArticleFactory(publish_at=timezone.now() + datetime.timedelta(days=3))
 
     response = chief_editor_client.post(
-        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk, scheduled.pk]}
+        CHANGELIST,
+        {"action": "publish_now", "_selected_action": [draft.pk, scheduled.pk], "post": "yes"},
     )
 
     assert response.status_code == 302
@@ -398,7 +445,7 @@ def test_withdraw_action_warns_with_the_linking_articles(editor_client):
     RelatedLinkFactory(target_article=target, article=ArticleFactory(title="Linker two"))
 
     response = editor_client.post(
-        CHANGELIST, {"action": "withdraw", "_selected_action": [target.pk]}
+        CHANGELIST, {"action": "withdraw", "_selected_action": [target.pk], "post": "yes"}
     )
 
     target.refresh_from_db()
@@ -512,7 +559,7 @@ def test_an_action_after_the_form_was_opened_also_refuses_the_save(chief_editor_
     article = ArticleFactory(status="draft", publish_at=None)
     opened = opened_version_in(chief_editor_client.get(change_url(article)).content.decode())
     chief_editor_client.post(
-        CHANGELIST, {"action": "publish_now", "_selected_action": [article.pk]}
+        CHANGELIST, {"action": "publish_now", "_selected_action": [article.pk], "post": "yes"}
     )
 
     response = chief_editor_client.post(
@@ -777,7 +824,7 @@ def test_publish_now_is_not_offered_to_an_editor_and_does_nothing_if_sent(editor
 
     changelist = editor_client.get(CHANGELIST).content.decode()
     response = editor_client.post(
-        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk]}
+        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk], "post": "yes"}
     )
 
     assert 'value="publish_now"' not in changelist
@@ -794,7 +841,7 @@ def test_with_the_review_step_off_an_editor_publishes_as_before(editor_client, s
 
     added = editor_client.post(ADD, article_form(status="published"))
     acted = editor_client.post(
-        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk]}
+        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk], "post": "yes"}
     )
 
     assert added.status_code == 302
@@ -1155,7 +1202,7 @@ def test_publish_now_on_an_unfinished_draft_says_what_is_missing(chief_editor_cl
     draft = ArticleFactory(title="Storm warning", standfirst="", status="draft")
 
     response = chief_editor_client.post(
-        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk]}
+        CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk], "post": "yes"}
     )
 
     assert (
@@ -1613,7 +1660,7 @@ def test_a_correction_dated_in_the_future_is_an_error_next_to_its_time(editor_cl
     )
 
     assert response.status_code == 200
-    errors = response.context["inline_admin_formsets"][1].formset.errors
+    errors = inline_errors(response, "corrections")
     assert errors[0]["posted_at"] == ["A correction cannot be dated in the future."]
     assert "Kept text." in response.content.decode()
     assert not article.corrections.exists()
@@ -1677,7 +1724,8 @@ def test_publish_now_brings_a_withdrawn_story_back_at_its_original_time(chief_ed
     draft = ArticleFactory(status="draft", publish_at=None)
 
     chief_editor_client.post(
-        CHANGELIST, {"action": "publish_now", "_selected_action": [story.pk, draft.pk]}
+        CHANGELIST,
+        {"action": "publish_now", "_selected_action": [story.pk, draft.pk], "post": "yes"},
     )
 
     story.refresh_from_db()
@@ -1692,7 +1740,7 @@ def test_redate_to_now_is_an_action_of_its_own(chief_editor_client):
 
     changelist = chief_editor_client.get(CHANGELIST).content.decode()
     response = chief_editor_client.post(
-        CHANGELIST, {"action": "redate", "_selected_action": [story.pk]}
+        CHANGELIST, {"action": "redate", "_selected_action": [story.pk], "post": "yes"}
     )
 
     assert '<option value="redate">Re-date to now</option>' in changelist

@@ -70,16 +70,23 @@ def test_the_group_migration_reverses_and_reapplies():
     migration.delete_editors_group(state_apps, schema_editor)
     assert not Group.objects.filter(name="Editors").exists()
     migration.create_editors_group(state_apps, schema_editor)
-    # 0004 adds the corrections' and redirects' permissions to the group 0002 made.
-    later = importlib.import_module("articles.migrations.0004_redirects_corrections")
-    later_apps = (
-        MigrationExecutor(connection)
-        .loader.project_state(("articles", "0004_redirects_corrections"))
-        .apps
-    )
-    later.revoke_editors(later_apps, schema_editor)
-    assert not Group.objects.filter(name="Editors", permissions__codename="add_correction").exists()
-    later.grant_editors(later_apps, schema_editor)
+    # 0004 adds the corrections' and redirects' permissions to the group 0002 made,
+    # 0008 the byline rows' and 0009 the pictures'.
+    for name, codename, revoke, grant in [
+        ("0004_redirects_corrections", "add_correction", "revoke_editors", "grant_editors"),
+        ("0008_authors", "add_articleauthor", "revoke_editors", "grant_editors"),
+        (
+            "0009_pictures",
+            "add_picture",
+            "editors_may_not_use_pictures",
+            "editors_may_use_pictures",
+        ),
+    ]:
+        later = importlib.import_module(f"articles.migrations.{name}")
+        later_apps = MigrationExecutor(connection).loader.project_state(("articles", name)).apps
+        getattr(later, revoke)(later_apps, schema_editor)
+        assert not Group.objects.filter(name="Editors", permissions__codename=codename).exists()
+        getattr(later, grant)(later_apps, schema_editor)
 
     assert Group.objects.get(name="Editors").permissions.count() == len(EDITORS_ARTICLE_PERMISSIONS)
 

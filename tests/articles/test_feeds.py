@@ -9,7 +9,7 @@ from django.utils.dateparse import parse_datetime
 
 from articles import services
 from articles.models import Article
-from tests.factories import ArticleFactory
+from tests.factories import ArticleFactory, AuthorFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +21,11 @@ def _site_url(settings):
     settings.SITE_URL = SITE_URL
 
 
-def feed_items(client):
-    response = client.get("/feed/")
+DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
+
+
+def feed_items(client, path="/feed/"):
+    response = client.get(path)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/rss+xml")
     root = ET.fromstring(response.content)  # noqa: S314 - our own response, not untrusted input
@@ -105,3 +108,70 @@ def test_an_items_updated_time_is_its_latest_correction(client):
     }
     assert updated == {"Corrected": corrected, "Untouched": published}
     assert parsedate_to_datetime(channel.findtext("lastBuildDate")) == corrected
+
+
+def test_an_items_author_is_its_byline_in_order(client):
+    ArticleFactory(
+        title="Two authors",
+        authors=[AuthorFactory(name="Ada Okonkwo"), AuthorFactory(name="Ben Hale")],
+    )
+    ArticleFactory(title="No author", authors=[])
+
+    _, items = feed_items(client)
+
+    creators = {item.findtext("title"): item.findtext(DC_CREATOR) for item in items}
+    assert creators == {"Two authors": "Ada Okonkwo and Ben Hale", "No author": None}
+
+
+# Per-topic and per-author feeds
+
+
+def test_a_topic_feed_lists_that_topics_public_stories(client):
+    climate = TopicFactory(name="Climate", slug="climate")
+    now = timezone.now()
+    older = ArticleFactory(title="Older", topics=[climate], publish_at=now - dt.timedelta(days=1))
+    newer = ArticleFactory(title="Newer", topics=[climate, TopicFactory()])
+    ArticleFactory(title="Elsewhere")
+    ArticleFactory(title="Draft", topics=[climate], status=Article.Status.DRAFT, publish_at=None)
+
+    channel, items = feed_items(client, "/topics/climate/feed/")
+
+    assert [item.findtext("title") for item in items] == [newer.title, older.title]
+    assert channel.findtext("title") == "Climate | Newsroom"
+    assert channel.findtext("link") == f"{SITE_URL}/topics/climate/"
+    self_link = channel.find("{http://www.w3.org/2005/Atom}link")
+    assert self_link.get("href") == f"{SITE_URL}/topics/climate/feed/"
+
+
+def test_an_author_feed_lists_the_stories_they_wrote_or_co_wrote(client):
+    ada = AuthorFactory(name="Ada Okonkwo", slug="ada-okonkwo")
+    now = timezone.now()
+    alone = ArticleFactory(title="Alone", authors=[ada], publish_at=now - dt.timedelta(days=1))
+    shared = ArticleFactory(title="Shared", authors=[AuthorFactory(name="Ben Hale"), ada])
+    ArticleFactory(title="Someone else's")
+    ArticleFactory(title="Scheduled", authors=[ada], publish_at=now + dt.timedelta(hours=1))
+
+    channel, items = feed_items(client, "/authors/ada-okonkwo/feed/")
+
+    assert [item.findtext("title") for item in items] == [shared.title, alone.title]
+    assert [item.findtext(DC_CREATOR) for item in items] == [
+        "Ben Hale and Ada Okonkwo",
+        "Ada Okonkwo",
+    ]
+    assert channel.findtext("title") == "Ada Okonkwo | Newsroom"
+    assert channel.findtext("link") == f"{SITE_URL}/authors/ada-okonkwo/"
+
+
+def test_unknown_topic_feed_is_404(client):
+    assert client.get("/topics/no-such-topic/feed/").status_code == 404
+
+
+def test_the_topic_page_names_its_feed_for_feed_readers(client):
+    climate = TopicFactory(name="Climate", slug="climate")
+
+    content = client.get(climate.get_absolute_url()).text
+
+    assert (
+        '<link rel="alternate" type="application/rss+xml" title="Climate | Newsroom" '
+        f'href="{SITE_URL}/topics/climate/feed/">'
+    ) in content

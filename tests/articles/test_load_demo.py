@@ -8,11 +8,20 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
+from PIL import Image
 from reversion.models import Version
 
 from articles import demo_content as demo
 from articles import selectors, services
-from articles.models import Article, Author, Correction, Redirect, RelatedLink, Topic
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    Redirect,
+    RelatedLink,
+    Topic,
+)
 from articles.sanitize import sanitize_html
 from tests.factories import ArticleFactory, TopicFactory
 
@@ -27,8 +36,9 @@ BIOMED_SLUG = "ai-models-reshape-biomedical-research"
 
 
 @pytest.fixture(autouse=True)
-def _debug_on(settings):
+def _debug_on(settings, tmp_path):
     settings.DEBUG = True
+    settings.MEDIA_ROOT = tmp_path / "media"  # the authors' portraits and the demo's pictures
     # The command hashes the demo password; the real hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -40,7 +50,7 @@ def test_the_demo_file_names_only_topics_bylines_and_stories_it_has():
     assert DEMO.lead in DEMO_SLUGS
     for spec in DEMO.articles:
         assert set(spec.topics) <= topics, spec.slug
-        assert spec.author in authors, spec.slug
+        assert spec.authors and set(spec.authors) <= authors, spec.slug
         assert spec.state in ("published", "scheduled", "draft"), spec.slug
         for link in spec.related:
             assert bool(link.article) != bool(link.url), spec.slug
@@ -65,6 +75,7 @@ def snapshot() -> dict:
             Article.topics.through.objects.order_by("pk").values_list("article_id", "topic_id")
         ),
         "links": list(RelatedLink.objects.order_by("pk").values()),
+        "bylines": list(ArticleAuthor.objects.order_by("pk").values()),
         "corrections": list(Correction.objects.order_by("pk").values()),
         "redirects": list(Redirect.objects.order_by("pk").values()),
         "topics": list(Topic.objects.order_by("pk").values()),
@@ -90,7 +101,7 @@ def test_loads_about_thirty_complete_articles_in_several_topics():
         assert article.body.startswith("<p>") and article.body.count("<p>") >= 2
         assert 0 <= article.impact_score <= 100
         assert 1 <= len(article.topics.all()) <= 3
-        assert article.author is not None
+        assert article.byline_authors()
         # Bodies went through the sanitizer: sanitizing again changes nothing.
         assert article.body == sanitize_html(article.body)
 
@@ -526,3 +537,59 @@ def test_reset_records_the_story_put_back_in_history():
         "Demo story as shipped.",
         "Demo story put back as shipped (load_demo --reset).",
     ]
+
+
+def test_the_lead_story_has_two_authors_with_roles_and_bios(client):
+    load_demo()
+
+    lead = Article.objects.get(slug=DEMO.lead)
+    authors = lead.byline_authors()
+    assert [author.name for author in authors] == ["Lucia Ferrand", "Maren Castell"]
+    assert all(author.role and author.bio for author in Author.objects.all())
+    page = client.get(lead.get_absolute_url()).text
+    assert "By <a" in page and "Lucia Ferrand</a> and <a" in page
+    author_page = client.get(authors[1].get_absolute_url()).text
+    assert f'src="{authors[1].photo.url}" alt="Placeholder portrait of Maren Castell: the' in (
+        author_page
+    )
+
+
+def test_each_demo_author_gets_a_described_portrait_drawn_at_load_time(settings):
+    load_demo()
+
+    for author in Author.objects.all():
+        with Image.open(author.photo.path) as portrait:
+            assert portrait.size == (320, 320)
+        author.full_clean()  # alt text present
+        assert author.name in author.photo_alt
+
+
+def test_a_reset_brings_back_the_demo_byline():
+    load_demo()
+    lead = Article.objects.get(slug=DEMO.lead)
+    services.article_set_authors(article=lead, authors=[Author.objects.get(slug="maren-castell")])
+
+    output = load_demo("--reset")
+
+    assert f"article {DEMO.lead}: authors" in output
+    assert [author.slug for author in lead.byline_authors()] == ["lucia-ferrand", "maren-castell"]
+
+
+def test_the_demo_has_a_story_with_a_captioned_hero_and_body_picture(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=StringIO())
+
+    story = Article.objects.get(slug="river-restoration-brings-back-salmon")
+    content = client.get(story.get_absolute_url()).content.decode()
+
+    hero = content.split('<figure class="article-hero', 1)[1].split("</figure>", 1)[0]
+    assert 'alt="A river winding between green hills' in hero
+    assert '<span class="credit">Illustration: Newsroom demo</span>' in hero
+    assert 'type="image/webp" srcset="' in hero, "its sized versions were made"
+    body = content.split('<div class="article-body">', 1)[1].split("</div>", 1)[0]
+    assert body.count("<figure>") == 1
+    assert 'alt="Water tumbling down a ramp of boulders' in body
+    assert "<figcaption>A rock ramp now lets fish climb" in body
+    assert body.index("rock ramps") < body.index("<figure>") < body.index("one good year")

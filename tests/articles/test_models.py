@@ -3,8 +3,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from articles.models import Article, RelatedLink
-from tests.factories import ArticleFactory, RelatedLinkFactory
+from articles import services
+from articles.models import Article, ArticleAuthor, Author, RelatedLink, byline_text
+from tests.factories import ArticleFactory, AuthorFactory, RelatedLinkFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +155,57 @@ def test_the_take_down_time_must_come_after_the_publish_time():
         Article.objects.filter(pk=saved.pk).update(
             unpublish_at=publish_at - timezone.timedelta(seconds=1)
         )
+
+
+# Authors and bylines
+
+
+@pytest.mark.parametrize("alt", ["", "   "])
+def test_an_authors_photo_needs_alt_text(alt):
+    author = AuthorFactory.build(photo="authors/ada.jpg", photo_alt=alt)
+    with pytest.raises(ValidationError) as excinfo:
+        author.full_clean()
+    assert excinfo.value.message_dict["photo_alt"] == [
+        "Describe the photo for readers who cannot see it."
+    ]
+
+
+def test_the_database_refuses_a_photo_without_alt_text():
+    author = AuthorFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Author.objects.filter(pk=author.pk).update(photo="authors/ada.jpg", photo_alt="")
+
+
+def test_an_author_without_photo_needs_no_alt_text():
+    AuthorFactory.build(photo="", photo_alt="").full_clean()
+
+
+def test_an_author_is_in_a_byline_once():
+    ada = AuthorFactory()
+    article = ArticleFactory(authors=[ada])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ArticleAuthor.objects.create(article=article, author=ada, position=2)
+
+
+@pytest.mark.parametrize(
+    ("names", "byline"),
+    [
+        ([], ""),
+        (["Ada"], "Ada"),
+        (["Ada", "Ben"], "Ada and Ben"),
+        (["Ada", "Ben", "Cy"], "Ada, Ben and Cy"),
+    ],
+)
+def test_byline_text_reads_as_a_byline(names, byline):
+    assert byline_text([Author(name=name) for name in names]) == byline
+
+
+def test_article_set_authors_makes_the_byline_exactly_that_list_in_order():
+    ada, ben, cy = AuthorFactory(), AuthorFactory(), AuthorFactory()
+    article = ArticleFactory(authors=[ada, ben])
+
+    services.article_set_authors(article=article, authors=[cy, ada])
+
+    assert article.byline_authors() == [cy, ada]
+    assert list(ada.articles.all()) == [article]
+    assert not ben.articles.exists()

@@ -132,3 +132,89 @@ def test_plain_text_fields_are_escaped_on_the_page(client):
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
     assert "&lt;b&gt;Headline&lt;/b&gt;" in page
     assert not scripts_beyond_the_sites(page)
+
+
+# Pictures and links to our stories: exactly what the body editor writes
+
+
+PICTURE = (
+    '<figure><img src="/media/pictures/2026/05/quay.jpg" alt="Ferries at the quay" '
+    'width="1200" height="800" data-picture="7"><figcaption>Ferries wait for the tide. '
+    '<span class="credit">Photo: Sam Lee</span></figcaption></figure>'
+)
+
+
+def test_a_picture_as_the_editor_stores_it_survives_whole():
+    assert sanitize_html(PICTURE) == PICTURE
+
+
+def test_a_link_to_one_of_our_stories_keeps_its_story():
+    html = '<p><a href="/articles/council-vote/" data-article="42">the vote</a></p>'
+
+    assert sanitize_html(html) == (
+        '<p><a href="/articles/council-vote/" data-article="42" rel="noopener noreferrer">'
+        "the vote</a></p>"
+    )
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "https://evil.example/tracker.png",
+        "//evil.example/x.png",
+        "/static/articles/favicon.svg",
+        "/media/../etc/passwd",
+        "/media/pictures/../../settings.py",
+        "/media/",
+        "javascript:alert(1)",
+        "data:image/png;base64,iVBORw0KGgo=",
+        "/admin/logout/",
+    ],
+)
+def test_an_image_from_anywhere_but_our_uploads_is_removed(src):
+    cleaned = sanitize_html(f'<figure><img src="{src}" alt="x"><figcaption>c</figcaption></figure>')
+
+    assert cleaned == "<figure><figcaption>c</figcaption></figure>"
+
+
+def test_our_uploads_on_a_cdn_are_our_media(settings):
+    settings.MEDIA_URL = "https://cdn.example.net/media/"
+    html = '<img src="https://cdn.example.net/media/pictures/quay.jpg" alt="Quay">'
+
+    assert sanitize_html(html) == html
+    assert sanitize_html('<img src="/media/pictures/quay.jpg" alt="Quay">') == ""
+
+
+@pytest.mark.parametrize(
+    ("hostile", "kept"),
+    [
+        (
+            '<img src="/media/a.jpg" alt="a" onerror="alert(1)" style="x" class="y">',
+            '<img src="/media/a.jpg" alt="a">',
+        ),
+        (
+            '<img src="/media/a.jpg" alt="a" width="100%" height="-1" data-picture="7 or 1">',
+            '<img src="/media/a.jpg" alt="a">',
+        ),
+        (
+            '<img src="/media/a.jpg" srcset="https://evil.example/x.png 2x" alt="a">',
+            '<img src="/media/a.jpg" alt="a">',
+        ),
+        ('<span class="credit evil" onclick="x">Photo</span>', '<span class="credit">Photo</span>'),
+        ('<span class="evil">Photo</span>', "<span>Photo</span>"),
+        (
+            '<a href="javascript:alert(1)" data-article="42">x</a>',
+            '<a data-article="42" rel="noopener noreferrer">x</a>',
+        ),
+        (
+            '<a href="/articles/a/" data-article="4x">x</a>',
+            '<a href="/articles/a/" rel="noopener noreferrer">x</a>',
+        ),
+        (
+            '<figure onclick="x" class="y"><figcaption style="x">c</figcaption></figure>',
+            "<figure><figcaption>c</figcaption></figure>",
+        ),
+    ],
+)
+def test_picture_and_link_markup_keeps_known_attributes_only(hostile, kept):
+    assert sanitize_html(hostile) == kept

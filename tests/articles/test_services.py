@@ -97,7 +97,7 @@ def test_a_save_on_the_opened_version_is_saved_as_the_next_version():
 
 
 def test_a_new_article_has_nothing_to_conflict_with():
-    article = ArticleFactory.build(slug="brand-new", author=None)
+    article = ArticleFactory.build(slug="brand-new")
 
     services.article_save(article=article, opened_version=None, user=None)
 
@@ -797,7 +797,7 @@ def test_renaming_back_drops_the_redirect_of_the_address_that_is_live_again():
 def test_a_slug_another_storys_redirect_uses_needs_taking_over():
     moved = ArticleFactory(slug="a")
     rename(moved, "b")
-    newcomer = ArticleFactory.build(slug="a", author=None)
+    newcomer = ArticleFactory.build(slug="a")
 
     with pytest.raises(services.AddressTaken) as excinfo:
         services.article_save(article=newcomer, opened_version=None, user=None)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from articles import services
 from articles.models import Article
-from tests.factories import ArticleFactory, TopicFactory
+from tests.factories import ArticleFactory, AuthorFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +25,14 @@ def sitemap_entries(client):
     }
 
 
-def test_sitemap_lists_home_topics_and_public_articles_on_site_url(client, settings):
+def test_sitemap_lists_home_topics_authors_and_public_articles_on_site_url(client, settings):
     settings.SITE_URL = "https://news.example.org"
     topic = TopicFactory(slug="climate")
-    story = ArticleFactory(slug="public-story", topics=[topic])
+    story = ArticleFactory(
+        slug="public-story", topics=[topic], authors=[AuthorFactory(slug="ada-okonkwo")]
+    )
     now = timezone.now()
+    # Their authors have no public story: their pages would list nothing.
     ArticleFactory(slug="draft-story", status=Article.Status.DRAFT, publish_at=None)
     ArticleFactory(slug="scheduled-story", publish_at=now + dt.timedelta(hours=1))
     ArticleFactory(slug="withdrawn-story", status=Article.Status.WITHDRAWN, publish_at=now)
@@ -39,6 +42,7 @@ def test_sitemap_lists_home_topics_and_public_articles_on_site_url(client, setti
     assert set(entries) == {
         "https://news.example.org/",
         "https://news.example.org/topics/climate/",
+        "https://news.example.org/authors/ada-okonkwo/",
         "https://news.example.org/articles/public-story/",
     }
     assert entries["https://news.example.org/articles/public-story/"] == (

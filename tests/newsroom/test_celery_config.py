@@ -80,6 +80,8 @@ def test_beat_sweeps_the_outbox_every_minute_and_purges_hourly_and_daily():
         "contact.outbox_sweep": 60.0,
         "contact.purge_verifications": 3600.0,
         "newsroom.prune_login_records": 86400.0,
+        # Pictures a lost task left without sized versions (articles/pictures.py).
+        "articles.picture_sizes_sweep": 300.0,
     }
     # The sweep finds a lost mail after CONTACT_OUTBOX_STALE_AFTER; runs are more frequent.
     assert schedule["contact.outbox_sweep"] < settings.CONTACT_OUTBOX_STALE_AFTER

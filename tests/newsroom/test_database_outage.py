@@ -241,6 +241,7 @@ def test_a_statement_kept_waiting_is_cut_on_public_pages_but_not_in_the_admin_a_
                 "csrfmiddlewaretoken": form_inputs(changelist.text)["csrfmiddlewaretoken"],
                 "action": "publish_now",
                 "_selected_action": str(draft.pk),
+                "post": "yes",  # the confirmation page's "Yes"
                 "index": "0",
                 "select_across": "0",
             },

@@ -146,7 +146,7 @@ def test_a_scheduled_story_appears_on_every_worker_at_its_time(site):
         from tests.factories import ArticleFactory
         at = timezone.now() + timedelta(seconds=8)
         ArticleFactory(
-            slug="scheduled", title="Night buses return", publish_at=at, author__slug="night-desk"
+            slug="scheduled", title="Night buses return", publish_at=at, authors__slug="night-desk"
         )
         print(at.timestamp())
         """

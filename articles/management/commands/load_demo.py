@@ -9,6 +9,9 @@ first lists every row and field it is about to overwrite. Stories, topics and
 logins editors create themselves are never read or changed.
 """
 
+import hashlib
+import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,14 +20,26 @@ import reversion
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFont
 
+from articles import body, demo_pictures, selectors, services
 from articles import demo_content as demo
-from articles import selectors, services
-from articles.models import Article, Author, Correction, PendingEdit, Redirect, RelatedLink, Topic
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    PendingEdit,
+    Picture,
+    Redirect,
+    RelatedLink,
+    Topic,
+)
 
 # History's comments on the versions the command records.
 FIRST_VERSION = "Demo story as shipped."
@@ -36,7 +51,6 @@ ARTICLE_FIELDS = (
     "body",
     "why_it_matters",
     "impact_score",
-    "author_id",
     "status",
     "publish_at",
 )
@@ -100,6 +114,7 @@ class Command(BaseCommand):
                     self.kept += 1
             for spec in content.articles:
                 if spec.slug in new:
+                    self.created += self._add_pictures(articles[spec.slug], spec)
                     self._set_links(articles[spec.slug], spec, articles=articles)
                     self.created += self._set_corrections(articles[spec.slug], spec, now=now)
                     self.created += self._add_old_slugs(articles[spec.slug], spec)
@@ -154,10 +169,14 @@ class Command(BaseCommand):
     def _author(self, spec: demo.DemoAuthor, *, reset: bool) -> Author:
         author = Author.objects.filter(slug=spec.slug).first()
         if author is None:
-            return self._create(Author(slug=spec.slug, name=spec.name, bio=spec.bio))
+            author = Author(slug=spec.slug, name=spec.name, role=spec.role, bio=spec.bio)
+            _add_portrait(author)
+            return self._create(author)
         self.kept += 1
         if reset:
-            self._reset_fields(f"author {author.slug}", author, name=spec.name, bio=spec.bio)
+            self._reset_fields(
+                f"author {author.slug}", author, name=spec.name, role=spec.role, bio=spec.bio
+            )
         return author
 
     def _create(self, obj):
@@ -184,16 +203,17 @@ class Command(BaseCommand):
         # comes back there, so the address is its own again.
         Redirect.objects.filter(kind=Redirect.Kind.ARTICLE, old_slug=spec.slug).delete()
         article = Article(slug=spec.slug)
-        _fill(article, spec, authors=authors, now=now)
+        _fill(article, spec, now=now)
         article.full_clean()  # sanitizes the body, exactly as an admin save would
         article.save()
         article.topics.set([topics[slug] for slug in spec.topics])
+        services.article_set_authors(article=article, authors=_wanted_authors(spec, authors))
         self.created += 1
         return article
 
     def _reset_article(self, article: Article, spec, *, topics, authors, articles, now) -> None:
         before = _values(article)
-        _fill(article, spec, authors=authors, now=now)
+        _fill(article, spec, now=now)
         article.full_clean()
         after = _values(article)
         changed = [_label(article, name) for name in ARTICLE_FIELDS if after[name] != before[name]]
@@ -201,6 +221,10 @@ class Command(BaseCommand):
         topics_differ = set(article.topics.values_list("pk", flat=True)) != wanted_topics
         if topics_differ:
             changed.append(_label(article, "topics"))
+        wanted_authors = _wanted_authors(spec, authors)
+        authors_differ = article.byline_authors() != wanted_authors
+        if authors_differ:
+            changed.append(str(ArticleAuthor._meta.verbose_name_plural))
         links_differ = _links(article) != _wanted_links(spec, articles=articles)
         if links_differ:
             changed.append(str(RelatedLink._meta.verbose_name_plural))
@@ -224,6 +248,8 @@ class Command(BaseCommand):
             article.save()
             if topics_differ:
                 article.topics.set(wanted_topics)
+            if authors_differ:
+                services.article_set_authors(article=article, authors=wanted_authors)
             if links_differ:
                 self._set_links(article, spec, articles=articles)
             if corrections_differ:
@@ -233,6 +259,38 @@ class Command(BaseCommand):
             _record_version(article, comment=RESET_VERSION)
 
         self.overwrites.append(Overwrite(f"article {article.slug}", changed, apply))
+
+    def _add_pictures(self, article: Article, spec: demo.DemoArticle) -> int:
+        """Draw the story's hero image and body pictures, add them to the picture library
+        (their sized versions are made by the worker) and put them on the story."""
+        if spec.hero is None and not spec.pictures:
+            return 0
+        added = []
+        if spec.hero is not None:
+            hero = self._picture(article, spec.hero, "hero")
+            article.hero_image = hero.file.name
+            article.hero_picture = hero
+            article.hero_image_alt = spec.hero.alt
+            article.hero_image_caption = spec.hero.caption
+            article.hero_image_credit = spec.hero.credit
+            added.append(hero)
+        for number, wanted in enumerate(spec.pictures, start=1):
+            picture = self._picture(article, wanted, str(number))
+            figure = body.figure(
+                picture, alt=wanted.alt, caption=wanted.caption, credit=wanted.credit
+            )
+            article.body = _after_paragraph(article.body, wanted.after, figure)
+            added.append(picture)
+        article.full_clean()
+        article.save()
+        return len(added)
+
+    def _picture(self, article: Article, spec: demo.DemoPicture, name: str) -> Picture:
+        drawn = ContentFile(demo_pictures.draw(spec.scene), name=f"{article.slug}-{name}.jpg")
+        return services.picture_add(
+            picture=Picture(file=drawn, alt=spec.alt, caption=spec.caption, credit=spec.credit),
+            user=None,
+        )
 
     def _set_links(self, article: Article, spec: demo.DemoArticle, *, articles) -> None:
         """Make the article's cards exactly the demo's list, in order."""
@@ -404,22 +462,70 @@ class Command(BaseCommand):
 
 
 def _record_version(article: Article, *, comment: str) -> None:
-    """Put the story as it is now, with its related links and corrections, in its History,
-    so an editor can compare with it or bring it back."""
+    """Put the story as it is now, with its bylines, related links and corrections, in
+    its History, so an editor can compare with it or bring it back."""
     with reversion.create_revision():
         reversion.add_to_revision(article)
         reversion.set_comment(comment)
 
 
-def _fill(article: Article, spec: demo.DemoArticle, *, authors, now) -> None:
+def _fill(article: Article, spec: demo.DemoArticle, *, now) -> None:
     """Set the article's own fields to the demo's, in memory."""
     article.title = spec.title
     article.standfirst = spec.standfirst
+    # The demo pictures the story has (``_add_pictures``) stay where the demo puts them.
+    figures = FIGURE.findall(article.body or "")
     article.body = demo.render_body(spec.body)
+    for wanted, figure in zip(spec.pictures, figures, strict=False):
+        article.body = _after_paragraph(article.body, wanted.after, figure)
     article.why_it_matters = spec.why_it_matters
     article.impact_score = spec.impact_score
-    article.author = authors[spec.author]
     article.status, article.publish_at = _publication(spec, article, now=now)
+
+
+# Demo portraits: drawn when an author is created, so no image is kept in the repository.
+PORTRAIT_SIZE = 320
+PORTRAIT_COLOURS = {
+    "#2f5d7c": "blue",
+    "#7c3f2f": "brick red",
+    "#3f6b3a": "green",
+    "#5b3f7c": "purple",
+}
+
+
+def _add_portrait(author: Author) -> None:
+    """Give a new demo author a square portrait placeholder: their initials in white on
+    a colour picked from their slug, described in the photo's alt text."""
+    initials = "".join(part[0] for part in author.name.split()[:2]).upper()
+    colours = list(PORTRAIT_COLOURS)
+    colour = colours[hashlib.sha256(author.slug.encode()).digest()[0] % len(colours)]
+    image = Image.new("RGB", (PORTRAIT_SIZE, PORTRAIT_SIZE), colour)
+    font = ImageFont.load_default(size=PORTRAIT_SIZE * 3 // 8)
+    centre = PORTRAIT_SIZE // 2
+    ImageDraw.Draw(image).text((centre, centre), initials, font=font, fill="white", anchor="mm")
+    png = io.BytesIO()
+    image.save(png, "PNG")
+    author.photo.save(f"{author.slug}.png", ContentFile(png.getvalue()), save=False)
+    author.photo_alt = (
+        f"Placeholder portrait of {author.name}: the initials {initials} in white on "
+        f"{PORTRAIT_COLOURS[colour]}"
+    )
+
+
+def _wanted_authors(spec: demo.DemoArticle, authors: dict[str, Author]) -> list[Author]:
+    """The demo's byline of the article, in order."""
+    return [authors[slug] for slug in spec.authors]
+
+
+FIGURE = re.compile(r"<figure>.*?</figure>", re.DOTALL)
+
+
+def _after_paragraph(html: str, number: int, insert: str) -> str:
+    """``html`` with ``insert`` after its paragraph ``number`` (counted from 1)."""
+    position = 0
+    for _ in range(number):
+        position = html.index("</p>", position) + len("</p>")
+    return html[:position] + insert + html[position:]
 
 
 def _values(article: Article) -> dict:

@@ -6,10 +6,12 @@ from html import unescape
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from PIL import Image
 
 from articles import services
 from articles.models import Article, RelatedLink, Topic
@@ -26,7 +28,7 @@ def test_article_page_anatomy_top_to_bottom(client):
         body="<p>The first paragraph.</p><p>The second paragraph.</p>",
         why_it_matters="Forty thousand commuters use it daily.",
         impact_score=68,
-        author__name="Jane Reporter",
+        authors__name="Jane Reporter",
     )
 
     response = client.get(f"/articles/{article.slug}/")
@@ -252,9 +254,15 @@ def test_hero_image_with_alt_text_and_og_image(client):
     assert head_of(response).meta["og:image"] == f"{SITE_URL}/media/articles/2026/03/bridge.jpg"
 
 
-def test_no_og_image_without_hero_image(client):
+def test_a_story_without_hero_image_is_shared_with_the_sites_own_picture(client):
     response = client.get(ArticleFactory().get_absolute_url())
-    assert "og:image" not in head_of(response).meta
+
+    meta = head_of(response).meta
+    assert meta["og:image"] == f"{SITE_URL}/static/articles/share.png"
+    assert (meta["og:image:width"], meta["og:image:height"]) == ("1200", "630")
+    assert meta["og:image:alt"] == "Newsroom"
+    with Image.open(finders.find("articles/share.png")) as picture:
+        assert picture.size == (1200, 630)
 
 
 def test_article_meta_tags_use_site_url_not_the_request_host(client):

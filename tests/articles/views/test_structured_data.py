@@ -112,7 +112,7 @@ def test_an_article_page_carries_a_news_article(client, settings):
         slug="floods",
         standfirst="The river moved its bed overnight.",
         seo_description="How one night of rain moved a river.",
-        author=author,
+        authors=[author, AuthorFactory(name="Tomás Ruiz", slug="tomas-ruiz")],
         publish_at=published,
         hero_image="articles/2026/03/river.jpg",
         hero_image_alt="The river over its banks",
@@ -129,7 +129,8 @@ def test_an_article_page_carries_a_news_article(client, settings):
     assert dt.datetime.fromisoformat(data["datePublished"]) == published
     assert dt.datetime.fromisoformat(data["dateModified"]) == article.modified_at
     assert data["author"] == [
-        {"@type": "Person", "name": "Ada Brennan", "url": f"{SITE_URL}/authors/ada-brennan/"}
+        {"@type": "Person", "name": "Ada Brennan", "url": f"{SITE_URL}/authors/ada-brennan/"},
+        {"@type": "Person", "name": "Tomás Ruiz", "url": f"{SITE_URL}/authors/tomas-ruiz/"},
     ]
     assert data["publisher"]["@type"] == "Organization"
     assert data["publisher"]["name"] == "The Valley Courier"
@@ -143,12 +144,13 @@ def test_an_article_page_carries_a_news_article(client, settings):
 
 
 def test_a_story_without_byline_or_image_still_validates(client):
-    ArticleFactory(slug="plain", author=None)
+    ArticleFactory(slug="plain", authors=[])
 
     [data] = structured_data(client.get("/articles/plain/"))
 
     assert "author" not in data
-    assert "image" not in data
+    # The picture link previews show for it: the site's own.
+    assert data["image"] == [f"{SITE_URL}/static/articles/share.png"]
     assert vocabulary_errors(data) == []
 
 
@@ -229,9 +231,9 @@ def test_twitter_card_without_an_image(client):
     meta = head_of(client.get("/articles/words-only/")).meta
     home = head_of(client.get("/")).meta
 
+    # A small card, with the site's own picture.
     assert meta["twitter:card"] == "summary"
     assert meta["twitter:title"] == "Council votes"
     assert meta["twitter:description"] == "It passed."
-    assert "twitter:image" not in meta
-    assert "twitter:image:alt" not in meta
+    assert meta["twitter:image"] == f"{SITE_URL}/static/articles/share.png"
     assert home["twitter:card"] == "summary"

@@ -100,7 +100,7 @@ def on_postgresql(sql):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0007_publish_permission"),
+        ("articles", "0010_pin"),
     ]
 
     operations = [
