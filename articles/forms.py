@@ -467,6 +467,14 @@ class BylineFormSet(CustomInlineFormSetMixin, LiveOnlyFormSet):
         "publish articles” permission) may publish. Undo it and ask a chief editor to make it."
     )
 
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            # A table row's tick box has only its column's heading, which names no row.
+            form.fields["DELETE"].widget.attrs["aria-label"] = _(
+                "Remove this author from the byline"
+            )
+
     def byline(self) -> list[Author]:
         """The authors the rows name, in the order they will be saved."""
         kept = [
