@@ -1,4 +1,5 @@
 import copy
+from types import SimpleNamespace
 
 import reversion
 from adminsortable2.admin import (
@@ -26,7 +27,7 @@ from django.utils.translation import ngettext
 from js_asset import Media
 from reversion_compare.admin import CompareVersionAdmin
 
-from . import pictures, selectors, services
+from . import history, pictures, selectors, services
 from .forms import (
     REQUEST_REVIEW,
     ArticleAdminForm,
@@ -92,6 +93,13 @@ RESTORING_LIVE = "article_before_restore"
 CONFIRMED = "post"
 # Set on the request by ``save_model`` when the form was kept as a draft of changes.
 SAVED_AS_DRAFT = "article_saved_as_draft_of_changes"
+# A change form whose own fields changed nothing, held by ``save_model`` until
+# ``save_related`` sees whether the inline rows did.
+SAVE_HELD = "article_save_held"
+# Set on the request when a save changed nothing and so wrote nothing.
+SAVED_NOTHING = "article_saved_nothing"
+# Form fields that are not the story: bookkeeping of the form itself.
+FORM_ONLY_FIELDS = frozenset({"opened_version", "take_over_address"})
 
 
 def old_addresses_list(owner: Article | Topic | Author) -> str:
@@ -332,8 +340,17 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
     readonly_fields = ["linked_from", "old_addresses", "review_request", "suggested_related"]
     actions = ["publish_now", "redate", "withdraw", "request_review", "publish_changes"]
     history_latest_first = True
-    # The authors show as the followed byline rows (``bylines``).
-    compare_exclude = ["version", "updated_at", "latest_correction_at", "authors"]
+    # Not kept in the history (see ``reversion.register`` above), bookkeeping, or shown
+    # as the followed byline rows (``bylines``) for the authors.
+    compare_exclude = [
+        "version",
+        "updated_at",
+        "latest_correction_at",
+        "review_requested_at",
+        "review_requested_by",
+        "search_vector",
+        "authors",
+    ]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
@@ -571,6 +588,13 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
+        if change and not _form_changes(request, form):
+            # Maybe nothing to save: ``save_related`` knows once it sees the inline rows.
+            setattr(request, SAVE_HELD, (obj, form))
+            return
+        self._save_article(request, obj, form, change)
+
+    def _save_article(self, request, obj, form, change):
         if change and form.saves_pending:
             services.article_save_pending(
                 article=obj,
@@ -603,6 +627,14 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
                 )
 
     def save_related(self, request, form, formsets, change):
+        held = getattr(request, SAVE_HELD, None)
+        if held is not None:
+            if not any(formset.has_changed() for formset in formsets):
+                # A save that changes nothing writes nothing: no version counted, no
+                # page purged, no History entry.
+                setattr(request, SAVED_NOTHING, True)
+                return
+            self._save_article(request, *held, change)
         if change and form.saves_pending:
             # The topics went into the draft; the links belong to the live story and
             # were not changed (the form refuses that).
@@ -612,12 +644,16 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
         services.article_refresh_corrections(article=form.instance)
 
     def construct_change_message(self, request, form, formsets, add=False):
+        if getattr(request, SAVED_NOTHING, False):
+            return []
         if not add and form.saves_pending:
             # The links were not saved (save_related), so they did not change.
             formsets = []
         return super().construct_change_message(request, form, formsets, add)
 
     def log_change(self, request, obj, message):
+        if getattr(request, SAVED_NOTHING, False):
+            return None
         entry = super().log_change(request, obj, message)
         if getattr(request, SAVED_AS_DRAFT, False):
             # django-reversion made the change message the revision's comment.
@@ -630,6 +666,15 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
         return entry
 
     def response_change(self, request, obj):
+        if getattr(request, SAVED_NOTHING, False):
+            self.message_user(
+                request,
+                _("Nothing was changed in “%(title)s”, so nothing was saved.") % {"title": obj},
+                messages.INFO,
+            )
+            if "_continue" in request.POST or "_save" not in request.POST:
+                return HttpResponseRedirect(request.path)
+            return self.response_post_save_change(request, obj)
         if getattr(request, SAVED_AS_DRAFT, False):
             if REQUEST_REVIEW in request.POST:
                 message = _(
@@ -802,6 +847,94 @@ class ArticleAdmin(TakeOverAddressAdminMixin, SortableAdminBase, CompareVersionA
         if article is None:
             raise Http404(_("No such article."))
         return article
+
+    # History's compare view: the text as readers read it, word by word
+    # (``articles/history.py``), and related links by their cards' titles.
+
+    def compare_body(self, obj_compare):
+        return history.body_diff(*_compared_text(obj_compare))
+
+    def compare_title(self, obj_compare):
+        return history.text_diff(*_compared_text(obj_compare))
+
+    compare_standfirst = compare_why_it_matters = compare_seo_description = compare_title
+
+    def compare(self, obj, version1, version2):
+        """reversion-compare's field diffs, with the related links and corrections read
+        from the two versions themselves and named as editors know them."""
+        diff, has_unfollowed_fields = super().compare(obj, version1, version2)
+        rows = {RelatedLink: self._link_changes, Correction: self._correction_changes}
+        diff = [
+            entry
+            for entry in diff
+            if getattr(entry["field"], "related_model", None) not in rows
+            or not getattr(entry["field"], "one_to_many", False)
+        ]
+        for model, describe in rows.items():
+            changes = history.row_changes(
+                history.rows_of(version1, model), history.rows_of(version2, model)
+            )
+            if changes:
+                heading = SimpleNamespace(
+                    verbose_name=model._meta.verbose_name_plural, help_text=""
+                )
+                diff.append(
+                    {
+                        "field": heading,
+                        "is_related": True,
+                        "follow": True,
+                        "diff": describe(changes),
+                    }
+                )
+        return diff, has_unfollowed_fields
+
+    def _link_changes(self, changes: history.RowChanges):
+        versions = [*changes.added, *changes.removed, *(new for _old, new in changes.changed)]
+        target_ids = {version.field_dict.get("target_article_id") for version in versions}
+        headlines = dict(
+            Article.objects.filter(pk__in=target_ids - {None}).values_list("pk", "title")
+        )
+
+        def name(version) -> str:
+            # The card's title: its own, else its target's headline, else its address.
+            fields = version.field_dict
+            return (
+                fields.get("title")
+                or headlines.get(fields.get("target_article_id"))
+                or fields.get("url")
+                or version.object_repr
+            )
+
+        def detail(old, new):
+            if old.field_dict["position"] != new.field_dict["position"]:
+                moved = format_html(
+                    "position {} → {}", old.field_dict["position"], new.field_dict["position"]
+                )
+            else:
+                moved = ""
+            other = history.changed_fields(
+                old,
+                new,
+                {
+                    "target_article_id": _("target"),
+                    "url": _("address"),
+                    "title": _("title"),
+                    "summary": _("summary"),
+                },
+            )
+            return format_html_join(", ", "{}", ((part,) for part in [moved, *other] if part))
+
+        return history.rows_html(changes, name=name, detail=detail)
+
+    def _correction_changes(self, changes: history.RowChanges):
+        def detail(old, new):
+            return ", ".join(
+                history.changed_fields(
+                    old, new, {"kind": _("kind"), "text": _("text"), "posted_at": _("time")}
+                )
+            )
+
+        return history.rows_html(changes, name=lambda version: version.object_repr, detail=detail)
 
     def compare_view(self, request, object_id, extra_context=None):
         # reversion-compare only asks for a staff login; a diff shows the article.
@@ -989,6 +1122,26 @@ def review_request_text(article: Article) -> str:
         "user": asked_by.get_username() if asked_by else _("a former user"),
         "time": date_format(timezone.localtime(article.review_requested_at), "DATETIME_FORMAT"),
     }
+
+
+def _form_changes(request, form) -> bool:
+    """Whether saving ``form`` (an existing story's) may change anything, its inline rows
+    aside: a field differs from what the form opened with, or the button does more than
+    save (ask for review, publish the draft of changes the form opened on, restore a
+    version from History)."""
+    if _is_restore(request) or REQUEST_REVIEW in request.POST:
+        return True
+    if form.pending_edit is not None and not form.saves_pending:
+        return True
+    return bool(set(form.changed_data) - FORM_ONLY_FIELDS)
+
+
+def _compared_text(obj_compare) -> tuple[str, str]:
+    """The two versions' values of a text field ("" where a version has none)."""
+    return tuple(
+        value if isinstance(value, str) else ""
+        for value in (obj_compare.value1, obj_compare.value2)
+    )
 
 
 def _is_restore(request) -> bool:

@@ -14,7 +14,7 @@ from the functions below; ``articles/signals.py`` bumps the tags an edit touches
 - ``author:<id>``: what is shown of an author (name, role, bio, photo, address): their
   page and feed, and the pages and feeds whose bylines name them.
 - ``author-stories:<id>``: the list of an author's public stories: their page and feed.
-- ``sitemap``: the sitemap.
+- ``sitemap``: the sitemaps (``/sitemap.xml`` and the News sitemap).
 - ``schedule``: when the next scheduled story goes live, the next live story's
   take-down time comes or the next pin to Top stories ends; no page is kept past it.
 - ``GLOBAL_TAG`` (``newsroom.pagecache.store``, on every page and kept value): the
@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from newsroom.pagecache import http, values
 
+from . import selectors
 from .models import Article
 from .selectors import ArticlePage
 
@@ -59,15 +60,23 @@ def author_stories_tag(author_id: int) -> str:
     return f"author-stories:{author_id}"
 
 
-def public_page(view, *, tags=(), params=()):
+def public_page(view, *, tags=(), params=(), changes_by_itself=None):
     """``view`` served from the page cache, as every public page of the site is.
 
     No page is kept past the next scheduled change, so a scheduled story appears
     on every page that would show it at its publish time, and a story with a
     take-down time leaves every page that showed it at that time, without anyone
-    touching anything.
+    touching anything. ``changes_by_itself()``, for a page that also changes with
+    time alone, names the next moment it does (a timestamp, or None).
     """
-    return http.cached_page(view, tags=tags, params=params, expires=next_scheduled_change)
+    expires = next_scheduled_change
+    if changes_by_itself is not None:
+
+        def expires():
+            moments = (next_scheduled_change(), changes_by_itself())
+            return min((moment for moment in moments if moment is not None), default=None)
+
+    return http.cached_page(view, tags=tags, params=params, expires=expires)
 
 
 def next_scheduled_change() -> float | None:
@@ -111,6 +120,14 @@ def next_scheduled_change() -> float | None:
 
 
 # What each public page shows, from what its view read to render it.
+
+
+def news_sitemap_changes() -> float | None:
+    """When the News sitemap next changes with time alone: its oldest story leaves the
+    window (``selectors.NEWS_WINDOW``). A story published or going live comes with a
+    bump or the schedule."""
+    leaves = selectors.news_window_ends()
+    return leaves.timestamp() if leaves else None
 
 
 def article_page_tags(page: ArticlePage) -> list[str]:

@@ -169,6 +169,10 @@ def all_words(query: str) -> Q | None:
     return condition
 
 
+def _search_query(query: str) -> SearchQuery:
+    return SearchQuery(query, search_type="websearch", config="english")
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self, *, at=None):
         """Articles the public may see: published, with a publish time that has passed
@@ -248,19 +252,21 @@ class ArticleQuerySet(models.QuerySet):
         databases (SQLite, the embedded default) find the stories that contain
         every word of the query (``all_words()``), newest first.
         """
+        newest = self.matching(query).order_by("-publish_at", "-id")
         if connection.vendor == "postgresql":
-            search_query = SearchQuery(query, search_type="websearch", config="english")
-            newest = self.filter(search_vector=search_query).order_by("-publish_at", "-id")
             return (
                 self.filter(pk__in=newest.values("pk")[:candidates])
-                .annotate(rank=SearchRank(F("search_vector"), search_query))
+                .annotate(rank=SearchRank(F("search_vector"), _search_query(query)))
                 .order_by("-rank", "-publish_at", "-id")
             )
-        condition = all_words(query)
-        if condition is None:
-            return self.none()
-        newest = self.filter(condition).order_by("-publish_at", "-id")
         return self.filter(pk__in=newest.values("pk")[:candidates]).order_by("-publish_at", "-id")
+
+    def matching(self, query: str):
+        """The articles ``query`` finds, in no order: what ``search()`` ranks."""
+        if connection.vendor == "postgresql":
+            return self.filter(search_vector=_search_query(query))
+        condition = all_words(query)
+        return self.none() if condition is None else self.filter(condition)
 
     def pinned(self, *, at=None):
         """Articles whose editor pinned them to Top stories until a time still to come."""
@@ -592,6 +598,30 @@ class Article(models.Model):
     def safe_body(self) -> str:
         """The body as HTML that is safe to render, whatever wrote the row."""
         return sanitize_html(self.body)
+
+
+class SearchWord(models.Model):
+    """A word of the published stories, for search's "Did you mean …" (PostgreSQL only).
+
+    Kept by the database, as the search vector is (migration 0011): a trigger on
+    the article table counts, for each word of a published story's headline,
+    standfirst and body, how many published stories hold it, so a draft's words
+    are never here and a withdrawn or deleted story's leave with it. A trigram
+    index on ``word`` finds the words closest to a misspelt one
+    (``spelling.search_suggestion``). SQLite has no such table filled: it
+    compares with the public stories' words in Python instead.
+    """
+
+    word = models.CharField(_("word"), max_length=40, primary_key=True)
+    # Published stories (their status: a scheduled one counts already) holding the word.
+    articles = models.IntegerField(_("articles"))
+
+    class Meta:
+        verbose_name = _("search word")
+        verbose_name_plural = _("search words")
+
+    def __str__(self) -> str:
+        return self.word
 
 
 class ArticleAuthor(models.Model):

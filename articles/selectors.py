@@ -6,7 +6,7 @@ attributes added.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.db import connection
@@ -593,6 +593,38 @@ def _suggestions(topics: list[Topic], *, exclude_ids, limit: int) -> list[Articl
         return 3.0 * story.shared_topics + 2.0 * 0.5 ** (age_days / 7) + story.impact_score / 100
 
     return sorted(pool, key=score, reverse=True)[:limit]
+
+
+# The Google News sitemap ------------------------------------------------------------------
+
+# The News sitemap lists the stories published this long ago at most, and no more than
+# NEWS_SITEMAP_MAX of them (what Google News reads).
+NEWS_WINDOW = timedelta(hours=48)
+NEWS_SITEMAP_MAX = 1000
+
+
+def news_articles(*, at: datetime | None = None) -> list[Article]:
+    """The public stories published within ``NEWS_WINDOW`` before ``at`` (now), newest first."""
+    now = at or timezone.now()
+    return list(
+        Article.objects.published(at=now)
+        .filter(publish_at__gt=now - NEWS_WINDOW)
+        .only("slug", "title", "publish_at")
+        .order_by("-publish_at", "-id")[:NEWS_SITEMAP_MAX]
+    )
+
+
+def news_window_ends(*, at: datetime | None = None) -> datetime | None:
+    """When the oldest story in the News sitemap leaves it; None when it lists none."""
+    now = at or timezone.now()
+    oldest = (
+        Article.objects.published(at=now)
+        .filter(publish_at__gt=now - NEWS_WINDOW)
+        .order_by("publish_at")
+        .values_list("publish_at", flat=True)
+        .first()
+    )
+    return oldest + NEWS_WINDOW if oldest else None
 
 
 # The body editor's tools ---------------------------------------------------------------

@@ -790,7 +790,8 @@ def article_save_pending(
     lists, feed, sitemap and search are unchanged and no page is purged. It replaces
     any earlier draft, counts a version (refused with EditConflict, nothing written,
     when someone saved the story or its draft since ``opened_version``), and is
-    recorded in the story's history as a version with the draft's text.
+    recorded in the story's history as a version with the draft's text. Saving the
+    draft as it already is (without asking for review) writes nothing.
     """
     saved = article_lock(article_id=article.pk)
     if saved is None:
@@ -799,14 +800,18 @@ def article_save_pending(
     live = Article.objects.get(pk=article.pk)
     article_check_pending(article=article, live=live)
     article.full_clean()
-    pending = PendingEdit.objects.filter(article=article.pk).first() or PendingEdit(article=live)
+    topics = list(topics)
+    saved_draft = PendingEdit.objects.filter(article=article.pk).first()
+    if saved_draft is not None and not ask_for_review and _same_draft(saved_draft, article, topics):
+        # Saving the draft as it is changes nothing: no version, no History entry.
+        return saved_draft
+    pending = saved_draft or PendingEdit(article=live)
     for name in PendingEdit.FIELDS:
         setattr(pending, name, getattr(article, name))
     pending.saved_by = user if user is not None and user.is_authenticated else None
     pending.saved_at = timezone.now()
     pending.full_clean()
     pending.save()
-    topics = list(topics)
     pending.topics.set(topics)
     article.version = saved.number + 1
     if ask_for_review:
@@ -815,6 +820,15 @@ def article_save_pending(
         Article.objects.filter(pk=article.pk).update(version=article.version)
     _record_draft(pending.applied_to(live), topics=topics, user=user, asked=ask_for_review)
     return pending
+
+
+def _same_draft(pending: PendingEdit, article: Article, topics: list[Topic]) -> bool:
+    """Whether ``article`` (an editor's version of the story) and ``topics`` are what the
+    draft of changes ``pending`` already holds."""
+    fields = [PendingEdit._meta.get_field(name).attname for name in PendingEdit.FIELDS]
+    return all(getattr(pending, name) == getattr(article, name) for name in fields) and {
+        topic.pk for topic in topics
+    } == set(pending.topics.values_list("pk", flat=True))
 
 
 def _record_draft(draft: Article, *, topics: list[Topic], user, asked: bool = False) -> None:

@@ -25,7 +25,7 @@ from newsroom import db
 from newsroom.pagecache.http import is_staff_visitor, shows
 from newsroom.seo import PageMeta, absolute_url
 
-from . import cachetags, pictures, selectors, sharing
+from . import cachetags, pictures, selectors, sharing, spelling, structured_data
 from .models import SEARCH_CANDIDATES, Article, Author, Redirect, Topic
 
 SEARCH_QUERY_MAX_LENGTH = 200
@@ -326,6 +326,12 @@ class SearchView(ListView):
         context["capped"] = self.capped
         context["too_slow"] = self.too_slow
         context["candidates"] = SEARCH_CANDIDATES
+        if self.query and not self.too_slow and not context["page_obj"].paginator.count:
+            context["suggestion"] = self.suggestion()
+            if context["suggestion"]:
+                context["suggestion_url"] = with_query(
+                    reverse("articles:search"), q=context["suggestion"].query
+                )
         number = context["page_obj"].number
         title = _("Search: %(query)s") % {"query": self.query} if self.query else _("Search")
         context["meta"] = PageMeta(
@@ -337,6 +343,17 @@ class SearchView(ListView):
             noindex=True,
         )
         return context
+
+    def suggestion(self) -> spelling.Suggestion | None:
+        """ "Did you mean …" for a search that found nothing, within the search's time
+        limit (none, rather than a slow page)."""
+        try:
+            with db.time_limit(settings.SEARCH_TIME_LIMIT_MS):
+                return spelling.search_suggestion(self.query)
+        except OperationalError as error:
+            if db.timed_out(error):
+                return None
+            raise
 
 
 class ArticleDetailView(DetailView):
@@ -377,17 +394,26 @@ def article_page_context(page: selectors.ArticlePage) -> dict:
     """What ``articles/article_detail.html`` needs besides the page: for the public page,
     the staff previews, the editor's preview of unsaved changes and share links."""
     article = page.article
+    meta = PageMeta(
+        title=article.title,
+        description=article.meta_description,
+        path=article.get_absolute_url() if article.slug else reverse("articles:home"),
+        type="article",
+        **_share_image(page),
+        noindex=page.is_preview,
+    )
     return {
         "page": page,
         "article": article,
         "contact_url": reverse("contact:start") + "?" + urlencode({"article": article.slug}),
-        "meta": PageMeta(
-            title=article.title,
-            description=article.meta_description,
-            path=article.get_absolute_url() if article.slug else reverse("articles:home"),
-            type="article",
-            **_share_image(page),
-            noindex=page.is_preview,
+        "meta": meta,
+        # For search engines: public stories only, never a preview.
+        "structured_data": (
+            None
+            if page.is_preview
+            else structured_data.script_tag(
+                structured_data.news_article(article, meta=meta, authors=page.authors)
+            )
         ),
     }
 
@@ -457,6 +483,23 @@ def shared_article(request, token: str):
     return render_preview(request, page)
 
 
+@require_safe
+def news_sitemap(request):
+    """The Google News sitemap: the stories of the last two days (``selectors.NEWS_WINDOW``)."""
+    articles = selectors.news_articles()
+    shows(request, cachetags.SITEMAP_TAG)
+    return render(
+        request,
+        "articles/sitemap_news.xml",
+        {
+            "articles": articles,
+            # ISO 639: "en" of LANGUAGE_CODE "en-gb".
+            "language": settings.LANGUAGE_CODE.split("-")[0],
+        },
+        content_type="application/xml; charset=utf-8",
+    )
+
+
 @require_safe  # GET and HEAD: crawlers and monitors ask with either
 def robots_txt(request):
     lines = [
@@ -466,5 +509,6 @@ def robots_txt(request):
         "Disallow: /contact/",
         "",
         f"Sitemap: {absolute_url(reverse('sitemap'))}",
+        f"Sitemap: {absolute_url(reverse('sitemap-news'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

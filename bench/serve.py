@@ -3,7 +3,8 @@
 Serves a database built by ``bench/build.py`` with gunicorn (2 sync workers,
 ``DEBUG`` off, PostgreSQL, a Redis cache database of its own, flushed) on
 127.0.0.1 and drives each page with wrk for a bounded time: an article, the
-home page (page 1 and a deep page), a topic, a search and the feed, each twice:
+home page (page 1 and a deep page), a topic, a search, a misspelt search (which
+offers "Did you mean") and the feed, each twice:
 **cold** (a gunicorn with ``PAGE_CACHE_SECONDS=0``: every request renders) and
 **warm** (a gunicorn with the page cache on, each page requested once before wrk
 starts). Then the article page through nginx with the micro-cache of
@@ -57,6 +58,9 @@ from harness import free_port, wait_for  # noqa: E402
 from harness.nginx import NginxServer, nginx_binary  # noqa: E402
 
 SEARCH = "council budget"
+# Finds nothing as typed: the page offers "Did you mean council budget" (the word
+# list's trigram search, then the corrected search to check it finds stories).
+SEARCH_MISSPELT = "councl budget"
 FLOOR = "/_bench/floor"
 STATIC_ARTICLE = "bench-article.html"
 # A row whose answers differ from the checked one by more than this share of
@@ -355,6 +359,7 @@ def set_up(args: argparse.Namespace, stack: contextlib.ExitStack) -> Bench:
         Row(f"home p.{deep}", f"/?before={cursor}"),
         Row("topic", "/topics/politics/"),
         Row("search", "/search/?" + urllib.parse.urlencode({"q": SEARCH})),
+        Row("search misspelt", "/search/?" + urllib.parse.urlencode({"q": SEARCH_MISSPELT})),
         Row("feed", "/feed/"),
         Row("floor (again)", FLOOR),
     ]

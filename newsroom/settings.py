@@ -489,6 +489,9 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Newsroom
+# History's compare view tells a byline or other foreign key changed by its id, not by
+# the whole version (which would list it as changed in every comparison).
+REVERSION_COMPARE_FOREIGN_OBJECTS_AS_ID = True
 SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 ARTICLES_PER_PAGE = 20
 # The review step: only users with the "Can publish articles" permission (the Chief

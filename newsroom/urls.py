@@ -4,10 +4,10 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from articles.cachetags import SITEMAP_TAG, public_page
+from articles.cachetags import SITEMAP_TAG, news_sitemap_changes, public_page
 from articles.feeds import LatestArticlesFeed
 from articles.sitemaps import SITEMAPS
-from articles.views import robots_txt
+from articles.views import news_sitemap, robots_txt
 
 from . import health, metrics
 
@@ -20,6 +20,11 @@ urlpatterns = [
         public_page(sitemap, tags=[SITEMAP_TAG], params=("p",)),
         {"sitemaps": SITEMAPS},
         name="sitemap",
+    ),
+    path(
+        "sitemap-news.xml",
+        public_page(news_sitemap, tags=[SITEMAP_TAG], changes_by_itself=news_sitemap_changes),
+        name="sitemap-news",
     ),
     path("robots.txt", robots_txt, name="robots"),
     path("healthz", health.healthz, name="healthz"),

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 from PIL import Image
+from reversion.models import Version
 
 from articles import demo_content as demo
 from articles import selectors, services
@@ -461,6 +462,81 @@ def test_a_reset_brings_back_a_removed_correction_and_old_address():
     assert council.corrections.count() == 1
     assert council.latest_correction_at is not None
     assert list(council.redirects.values_list("old_slug", flat=True)) == [COUNCIL_OLD_SLUG]
+
+
+# History: every demo story starts with a version to go back to
+
+
+def first_versions() -> dict[str, list]:
+    return {
+        slug: list(
+            Version.objects.get_for_object(Article.objects.get(slug=slug))
+            .order_by("pk")
+            .values_list("revision__comment", flat=True)
+        )
+        for slug in DEMO_SLUGS
+    }
+
+
+def test_each_demo_story_starts_with_its_text_in_history_once():
+    load_demo()
+    with_draft = {spec.slug for spec in DEMO.articles if spec.pending is not None}
+
+    versions = first_versions()
+    load_demo()
+
+    for slug, comments in versions.items():
+        assert comments[0] == "Demo story as shipped.", slug
+        assert len(comments) == (2 if slug in with_draft else 1), slug
+    assert first_versions() == versions, "a second run adds no version"
+    lead = Article.objects.get(slug=EU_AI_SLUG)
+    first = Version.objects.get_for_object(lead).order_by("pk").first()
+    held = {version.content_type.model for version in first.revision.version_set.all()}
+    assert {"article", "relatedlink"} <= held
+    assert first.field_dict["body"] == lead.body
+
+
+def test_a_demo_storys_original_text_is_restored_from_history(chief_editor_client):
+    from tests.articles.test_admin import article_form, change_url, form_data_in
+
+    load_demo()
+    story = Article.objects.get(slug=RAG_SLUG)
+    original = (story.title, story.body)
+    chief_editor_client.post(
+        change_url(story),
+        article_form(story, title="Rewritten headline", body="<p>Rewritten.</p>"),
+    )
+    story.refresh_from_db()
+    assert story.title == "Rewritten headline"
+    first = Version.objects.get_for_object(story).order_by("pk").first()
+    revision_url = f"/admin/articles/article/{story.pk}/history/{first.pk}/"
+
+    restored = chief_editor_client.post(
+        revision_url, form_data_in(chief_editor_client.get(revision_url).content.decode())
+    )
+
+    assert restored.status_code == 302
+    story.refresh_from_db()
+    assert (story.title, story.body) == original
+
+
+def test_reset_records_the_story_put_back_in_history():
+    load_demo()
+    story = Article.objects.get(slug=RAG_SLUG)
+    Article.objects.filter(pk=story.pk).update(title="Changed behind the demo's back")
+
+    load_demo("--reset")
+    load_demo("--reset")
+
+    comments = list(
+        Version.objects.get_for_object(story)
+        .order_by("pk")
+        .values_list("revision__comment", flat=True)
+    )
+    assert comments == [
+        "Demo story as shipped.",
+        "Demo story put back as shipped (load_demo --reset).",
+    ]
 
 
 def test_the_lead_story_has_two_authors_with_roles_and_bios(client):

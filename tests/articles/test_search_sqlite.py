@@ -102,3 +102,54 @@ def test_sqlite_search_matches_every_word_whole_in_any_order_and_case(
     sqlite_results, query, expected
 ):
     assert set(sqlite_results[query]) == expected
+
+
+SUGGESTIONS_SCRIPT = """
+import json, re
+import django
+django.setup()
+from django.test import Client
+from django.utils import timezone
+from articles.models import Article
+from tests.factories import ArticleFactory
+
+ArticleFactory(title="Salmon return to the river", body="<p>The weir came down.</p>")
+draft = ArticleFactory(title="Sturgeon spotted", status="draft", publish_at=None)
+client = Client()
+
+
+def suggested(query):
+    content = client.get("/search/", {"q": query}).content.decode()
+    link = r'class="search-suggestion">Did you mean <a href="([^"]+)">(.*?)</a>'
+    found = re.search(link, content)
+    return [found.group(1), re.sub(r"<[^>]+>", "", found.group(2))] if found else None
+
+
+found = {"salmn": suggested("salmn"), "draft": suggested("sturgen")}
+draft.status = Article.Status.PUBLISHED
+draft.publish_at = timezone.now()
+draft.save()
+found["published"] = suggested("sturgen")
+print(json.dumps(found))
+"""
+
+
+def test_sqlite_suggests_from_the_public_stories_words_only(migrated_embedded_var, tmp_path):
+    """The embedded layout's "Did you mean": difflib over the public stories' words,
+    kept in the cache until a public story changes."""
+    var = tmp_path / "var"
+    shutil.copytree(migrated_embedded_var, var)
+    result = subprocess.run(  # noqa: S603 - our own script, fixed argv
+        [sys.executable, "-c", SUGGESTIONS_SCRIPT],
+        cwd=BASE_DIR,
+        env=embedded_env(var),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.splitlines()[-1])
+
+    assert found["salmn"] == ["/search/?q=salmon", "salmon"]
+    assert found["draft"] is None
+    assert found["published"] == ["/search/?q=sturgeon", "sturgeon"]

@@ -105,6 +105,8 @@ def test_public_pages_satisfy_the_policy(demo_site, page, violations, shot):
     expect(page.locator("h1.article-title")).to_be_visible()
     visit(page, page.url)
     expect(page.locator(".impact-score-value").first).to_be_visible()
+    # Its JSON-LD is a data block, not a script: no nonce, and nothing to block.
+    expect(page.locator('script[type="application/ld+json"]')).to_have_count(1)
     shot("article")
 
     page.locator("nav.topic-nav a.topic-nav-link").first.click()

@@ -14,7 +14,14 @@ from harness import free_port, wait_for
 from tests.factories import ArticleFactory
 from tests.services import BASE_DIR, embedded_env, manage, stop_process
 
-PATHS = ["/", f"/articles/{demo.load().lead}/", "/feed/", "/sitemap.xml", "/robots.txt"]
+PATHS = [
+    "/",
+    f"/articles/{demo.load().lead}/",
+    "/feed/",
+    "/sitemap.xml",
+    "/sitemap-news.xml",
+    "/robots.txt",
+]
 
 
 def wsgi(method: str, path: str) -> tuple[str, dict[str, str], bytes]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+import reversion
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -39,6 +40,10 @@ from articles.models import (
     RelatedLink,
     Topic,
 )
+
+# History's comments on the versions the command records.
+FIRST_VERSION = "Demo story as shipped."
+RESET_VERSION = "Demo story put back as shipped (load_demo --reset)."
 
 ARTICLE_FIELDS = (
     "title",
@@ -113,6 +118,7 @@ class Command(BaseCommand):
                     self._set_links(articles[spec.slug], spec, articles=articles)
                     self.created += self._set_corrections(articles[spec.slug], spec, now=now)
                     self.created += self._add_old_slugs(articles[spec.slug], spec)
+                    _record_version(articles[spec.slug], comment=FIRST_VERSION)
                 elif reset:
                     self._reset_article(
                         articles[spec.slug],
@@ -250,6 +256,7 @@ class Command(BaseCommand):
                 self._set_corrections(article, spec, now=now)
             if old_slugs_missing:
                 self._add_old_slugs(article, spec, take_over=True)
+            _record_version(article, comment=RESET_VERSION)
 
         self.overwrites.append(Overwrite(f"article {article.slug}", changed, apply))
 
@@ -452,6 +459,14 @@ class Command(BaseCommand):
                     f"user {account.username} / password {password}"
                 )
             )
+
+
+def _record_version(article: Article, *, comment: str) -> None:
+    """Put the story as it is now, with its bylines, related links and corrections, in
+    its History, so an editor can compare with it or bring it back."""
+    with reversion.create_revision():
+        reversion.add_to_revision(article)
+        reversion.set_comment(comment)
 
 
 def _fill(article: Article, spec: demo.DemoArticle, *, now) -> None:
