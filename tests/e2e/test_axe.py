@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from articles import demo_content as demo
 from articles import services
 from articles.models import Article
 from contact.models import Message
@@ -45,13 +46,21 @@ def test_public_pages(live_server, page):
     url = live_server.url
     story = Article.objects.published().first()
     topic = story.topics.first()
+    # The demo's story with two authors, and the one with a captioned hero and body picture.
+    lead = Article.objects.get(slug=demo.load().lead)
+    pictured = Article.objects.get(slug="river-restoration-brings-back-salmon")
+    author = lead.byline_authors()[0]
 
     for path in (
         "/",
         story.get_absolute_url(),
+        lead.get_absolute_url(),
+        pictured.get_absolute_url(),
         topic.get_absolute_url(),
+        author.get_absolute_url(),
         "/search/",
         "/search/?q=council",
+        "/search/?q=salmn",  # "Did you mean"
         "/search/?q=zzzz-no-such-word",
         "/articles/no-such-story/",
     ):

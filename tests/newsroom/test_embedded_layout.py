@@ -208,3 +208,36 @@ def test_the_whole_contact_flow_through_the_worker_process(site):
         timeout=30,
         what="the editors' notification in var/mail",
     )
+
+
+def test_a_hero_image_gets_its_sized_versions_from_the_worker_process(site):
+    # An editor's upload, saved in a process of its own as the admin saves it: the sized
+    # versions are the worker's job, through the file broker, on the shared var/media.
+    site.shell("""
+        from django.db import transaction
+        from articles import services
+        from articles.models import Article
+        from tests.articles.pictures import image_bytes, upload
+        with transaction.atomic():
+            story = Article.objects.get(slug="lead")
+            story.hero_image = upload("ferry.jpg", image_bytes(2000, 1000))
+            story.hero_image_alt = "The ferry leaving the quay"
+            services.article_save(article=story, opened_version=story.version, user=None)
+    """)
+    assert 'srcset="' not in site.read("/articles/lead/", times=2)[0], "no sizes yet"
+
+    def sized() -> bool:
+        return site.shell("""
+            from articles.models import Article
+            print(Article.objects.get(slug="lead").hero_picture.sized_at is not None)
+        """).strip().endswith("True")
+
+    wait_for(sized, timeout=60, what="the worker to make the hero's sized versions")
+
+    # Every gunicorn worker now serves the page with the sizes, read from var/media.
+    for page in site.read("/articles/lead/"):
+        hero = page.split('<figure class="article-hero', 1)[1].split("</figure>", 1)[0]
+        assert 'type="image/webp" srcset="' in hero
+        assert 'width="2000" height="1000"' in hero
+    webp = re.search(r'type="image/webp" srcset="([^" ]+)', page).group(1)
+    assert Visitor(site.url).get(webp).status == 200
