@@ -227,10 +227,14 @@ def test_a_hero_image_gets_its_sized_versions_from_the_worker_process(site):
     assert 'srcset="' not in site.read("/articles/lead/", times=2)[0], "no sizes yet"
 
     def sized() -> bool:
-        return site.shell("""
+        return (
+            site.shell("""
             from articles.models import Article
             print(Article.objects.get(slug="lead").hero_picture.sized_at is not None)
-        """).strip().endswith("True")
+        """)
+            .strip()
+            .endswith("True")
+        )
 
     wait_for(sized, timeout=60, what="the worker to make the hero's sized versions")
 
