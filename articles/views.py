@@ -507,6 +507,8 @@ def robots_txt(request):
         "Allow: /",
         "Disallow: /admin/",
         "Disallow: /contact/",
+        # Share links: unpublished text for the holder of a signed link (also noindex).
+        f"Disallow: {reverse('articles:share', kwargs={'token': 'x'}).removesuffix('x/')}",
         "",
         f"Sitemap: {absolute_url(reverse('sitemap'))}",
         f"Sitemap: {absolute_url(reverse('sitemap-news'))}",

@@ -17,4 +17,6 @@ def test_robots_txt(client):
     assert "Allow: /" in lines
     assert "Disallow: /admin/" in lines
     assert "Disallow: /contact/" in lines
+    assert "Disallow: /preview/" in lines, "share links are for their holders only"
+    assert f"Sitemap: {SITE_URL}/sitemap-news.xml" in lines
     assert f"Sitemap: {SITE_URL}/sitemap.xml" in lines
