@@ -613,21 +613,7 @@ def topic_save(*, topic: Topic, take_over_address: bool = False) -> Topic:
     A slug that is another topic's old address is refused with AddressTaken
     unless ``take_over_address``.
     """
-    old_slug = None
-    if topic.pk is not None:
-        old_slug = (
-            Topic.objects.select_for_update()
-            .filter(pk=topic.pk)
-            .values_list("slug", flat=True)
-            .first()
-        )
-    _free_address(
-        kind=Redirect.Kind.TOPIC, slug=topic.slug, owner=topic, take_over=take_over_address
-    )
-    topic.full_clean()
-    topic.save()
-    _keep_old_address(kind=Redirect.Kind.TOPIC, old_slug=old_slug, owner=topic)
-    return topic
+    return _save_keeping_address(topic, kind=Redirect.Kind.TOPIC, take_over=take_over_address)
 
 
 @transaction.atomic
@@ -638,21 +624,26 @@ def author_save(*, author: Author, take_over_address: bool = False) -> Author:
     address leads to the new one, and a slug that is another author's old address is
     refused with AddressTaken unless ``take_over_address``.
     """
+    return _save_keeping_address(author, kind=Redirect.Kind.AUTHOR, take_over=take_over_address)
+
+
+def _save_keeping_address(owner: Topic | Author, *, kind: str, take_over: bool):
+    """Save ``owner``, a page that is always public: a new slug keeps the old address
+    leading to it. Call inside a transaction (the saved slug is read under a lock)."""
     old_slug = None
-    if author.pk is not None:
+    if owner.pk is not None:
         old_slug = (
-            Author.objects.select_for_update()
-            .filter(pk=author.pk)
+            type(owner)
+            .objects.select_for_update()
+            .filter(pk=owner.pk)
             .values_list("slug", flat=True)
             .first()
         )
-    _free_address(
-        kind=Redirect.Kind.AUTHOR, slug=author.slug, owner=author, take_over=take_over_address
-    )
-    author.full_clean()
-    author.save()
-    _keep_old_address(kind=Redirect.Kind.AUTHOR, old_slug=old_slug, owner=author)
-    return author
+    _free_address(kind=kind, slug=owner.slug, owner=owner, take_over=take_over)
+    owner.full_clean()
+    owner.save()
+    _keep_old_address(kind=kind, old_slug=old_slug, owner=owner)
+    return owner
 
 
 def _free_address(
