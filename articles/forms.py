@@ -377,6 +377,27 @@ class RelatedLinkFormSet(LiveOnlyFormSet):
         "a chief editor to make them."
     )
 
+    def changes_rows(self) -> bool:
+        # A link dragged away and dropped back gets new position numbers in the same
+        # order: no change for readers, so no refusal of a draft of changes for it.
+        if self.opened_as is None or not self.has_changed():
+            return self.has_changed()
+        kept = []
+        for form in self.forms:
+            if self._should_delete_form(form):
+                if form.instance.pk:
+                    return True
+                continue
+            if set(form.changed_data) - {"position"}:
+                return True
+            if form.instance.pk:
+                kept.append(form)
+        if not all(form.is_valid() for form in kept):
+            return True
+        kept.sort(key=lambda form: (form.cleaned_data.get("position") or 0, form.instance.pk))
+        saved = self.opened_as.related_links.order_by("position", "pk").values_list("pk", flat=True)
+        return [form.instance.pk for form in kept] != list(saved)
+
     def clean(self) -> None:
         super().clean()
         # The rows that will exist after saving: unchanged extra rows have no cleaned_data.

@@ -83,6 +83,28 @@ def test_a_reordering_is_not_part_of_a_draft_of_changes(chief_editor_client):
     assert list(story.related_links.values_list("position", flat=True)) == [1, 2]
 
 
+def test_links_dropped_back_in_their_order_are_no_change_to_refuse(editor_client):
+    # Dragged away and dropped back: the script numbers the same order anew.
+    story = ArticleFactory()
+    for position in (1, 2):
+        RelatedLinkFactory(article=story, position=position)
+    rows = existing_link_rows(story)
+    rows[0]["position"], rows[1]["position"] = 5, 6
+
+    response = editor_client.post(
+        change_url(story),
+        {
+            **article_form(story, title="A sharper headline", _save_pending="x"),
+            **link_rows(rows, initial=2),
+        },
+    )
+
+    assert response.status_code == 302, messages_of(response)
+    story.refresh_from_db()
+    assert story.pending_edit.title == "A sharper headline"
+    assert list(story.related_links.values_list("position", flat=True)) == [1, 2]
+
+
 def test_an_editor_who_may_not_publish_cannot_reorder_a_live_storys_links(editor_client):
     story = ArticleFactory()
     for position in (1, 2):
