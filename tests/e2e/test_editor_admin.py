@@ -80,6 +80,24 @@ def test_the_article_form_fits_a_laptop_and_a_phone(live_server, page, shot):
     page.goto(f"{live_server.url}/admin/articles/article/{story.pk}/change/")
     page.wait_for_load_state("load")
     shot("change-390x844")
+    # Every field of a related link's card is inside the card and its row (a row hides
+    # what runs past its edge, so the page itself would not scroll), and its heading,
+    # however long the headline, ends above the fields.
+    outside = page.evaluate(
+        """() => [...document.querySelectorAll('#related_links-group .inline-related')]
+             .flatMap((card) => {
+               const edge = card.getBoundingClientRect().right;
+               const heading = Math.max(...[...card.querySelectorAll('h3 *')].map(
+                 (part) => part.getBoundingClientRect().bottom));
+               return [...card.querySelectorAll('.form-row input:not([type=hidden]), .form-row textarea, .form-row .select2')]
+                 .filter((field) => field.getBoundingClientRect().width)
+                 .filter((field) => field.getBoundingClientRect().right > Math.min(
+                                      edge, field.closest('.form-row').getBoundingClientRect().right)
+                                    || field.getBoundingClientRect().top < heading)
+                 .map((field) => field.name || field.className);
+             })"""
+    )
+    assert outside == [], outside
     page.goto(f"{live_server.url}/admin/articles/article/")
     shot("list-390x844")
 
