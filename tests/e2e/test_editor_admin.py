@@ -89,11 +89,15 @@ def test_the_article_form_fits_a_laptop_and_a_phone(live_server, page, shot):
                const edge = card.getBoundingClientRect().right;
                const heading = Math.max(...[...card.querySelectorAll('h3 *')].map(
                  (part) => part.getBoundingClientRect().bottom));
-               return [...card.querySelectorAll('.form-row input:not([type=hidden]), .form-row textarea, .form-row .select2')]
+               const fields = card.querySelectorAll(
+                 '.form-row :is(input:not([type=hidden]), textarea, .select2)');
+               return [...fields]
                  .filter((field) => field.getBoundingClientRect().width)
-                 .filter((field) => field.getBoundingClientRect().right > Math.min(
-                                      edge, field.closest('.form-row').getBoundingClientRect().right)
-                                    || field.getBoundingClientRect().top < heading)
+                 .filter((field) => {
+                   const box = field.getBoundingClientRect();
+                   const row = field.closest('.form-row').getBoundingClientRect();
+                   return box.right > Math.min(edge, row.right) || box.top < heading;
+                 })
                  .map((field) => field.name || field.className);
              })"""
     )
