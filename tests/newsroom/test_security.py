@@ -118,6 +118,9 @@ def test_the_contact_forms_cookie_is_secure_httponly_samesite_and_for_its_pages_
 # The Content-Security-Policy in the pages -------------------------------------------
 
 
+DATA_BLOCK_TYPES = {"application/json", "application/ld+json"}
+
+
 class _InlineFinder(HTMLParser):
     """What the policy would block: inline scripts, styles, handlers, javascript: links."""
 
@@ -136,7 +139,9 @@ class _InlineFinder(HTMLParser):
                 self.problems.append(f"event handler {name} on <{tag}>")
             if name in {"href", "src", "action"} and (value or "").startswith("javascript:"):
                 self.problems.append(f"javascript: URL on <{tag}>")
-        data_block = tag == "script" and attrs.get("type") == "application/json"
+        # Data a browser never runs (json_script's blocks, an article's JSON-LD): no
+        # policy applies to it, so it needs no nonce and keeps the page cacheable.
+        data_block = tag == "script" and attrs.get("type") in DATA_BLOCK_TYPES
         inline = (tag == "script" and "src" not in attrs and not data_block) or tag == "style"
         if inline and (not self.nonce or attrs.get("nonce") != self.nonce):
             self._inline = tag
