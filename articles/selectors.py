@@ -156,7 +156,22 @@ def _related_link_linkers(article_ids: set[int]):
         yield target_id, Linker(article_id=article_id, title=title, how=how)
 
 
-LINK_FINDERS = [_related_link_linkers]
+def _body_link_linkers(article_ids: set[int]):
+    """Live stories whose text links to one of ``article_ids`` (a story link, kept by
+    the story's id: ``body.article_ids``)."""
+    if not article_ids:
+        return
+    mentions = Q()
+    for pk in article_ids:
+        mentions |= Q(body__contains=f'data-article="{pk}"')
+    rows = Article.objects.published().filter(mentions).values_list("pk", "title", "body")
+    how = _("link in the text")
+    for article_id, title, markup in rows.order_by():
+        for target_id in body.article_ids(markup) & article_ids:
+            yield target_id, Linker(article_id=article_id, title=title, how=how)
+
+
+LINK_FINDERS = [_related_link_linkers, _body_link_linkers]
 
 
 @dataclass(frozen=True)

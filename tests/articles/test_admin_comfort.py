@@ -246,6 +246,33 @@ def test_withdrawing_in_bulk_names_the_live_stories_that_link_to_each(editor_cli
     assert target.is_published()
 
 
+def test_withdrawing_in_bulk_also_names_the_live_stories_whose_text_links_there(
+    editor_client,
+):
+    target = ArticleFactory(title="Fair this weekend")
+    neighbour = ArticleFactory(title="Fair next month")  # id-like prefix of no other
+    link = f'<a href="{target.get_absolute_url()}" data-article="{target.pk}">the fair</a>'
+    ArticleFactory(title="Text linker", body=f"<p>See {link}.</p>")
+    ArticleFactory(
+        title="Draft text linker",
+        body=f"<p>See {link}.</p>",
+        status=Article.Status.DRAFT,
+        publish_at=None,
+    )
+
+    asked = editor_client.post(
+        CHANGELIST, {"action": "withdraw", "_selected_action": [target.pk, neighbour.pk]}
+    )
+
+    html = asked.content.decode()
+    about_target = html.split(f'data-article-id="{target.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "Text linker" in about_target
+    assert "(link in the text)" in about_target
+    assert "Draft text linker" not in html
+    about_neighbour = html.split(f'data-article-id="{neighbour.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "No live story links to it." in about_neighbour
+
+
 def test_no_take_me_back_returns_to_the_list_as_it_was(editor_client):
     story = ArticleFactory()
 
