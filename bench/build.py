@@ -196,8 +196,8 @@ def main() -> None:
         copy_rows(
             cursor,
             Author,
-            ((i, name, f"author-{i}", "") for i, name in enumerate(AUTHORS, 1)),
-            columns=["id", "name", "slug", "bio"],
+            ((i, name, f"author-{i}", "Reporter", "", "", "") for i, name in enumerate(AUTHORS, 1)),
+            columns=["id", "name", "slug", "role", "bio", "photo", "photo_alt"],
         )
         started = time.monotonic()
         # Counting each story's words into the word list row by row would update the
