@@ -4,7 +4,6 @@ stale exactly the pages that show it (articles/cachetags.py, articles/signals.py
 import datetime
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from articles import services
@@ -13,22 +12,6 @@ from tests.articles.test_admin import article_form, byline_rows, change_url
 from tests.factories import ArticleFactory, AuthorFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def anonymous():
-    return Client()
-
-
-@pytest.fixture
-def edit(django_capture_on_commit_callbacks):
-    """Run an edit as the admin does: in a transaction whose commit invalidates."""
-
-    def run(change):
-        with django_capture_on_commit_callbacks(execute=True):
-            return change()
-
-    return run
 
 
 @pytest.fixture

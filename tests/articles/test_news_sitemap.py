@@ -5,7 +5,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import time_machine
-from django.test import Client
 from django.utils import timezone
 
 from articles import services
@@ -38,11 +37,6 @@ def news_entries(client) -> dict[str, dict]:
             "title": news.findtext("news:title", namespaces=NS),
         }
     return entries
-
-
-@pytest.fixture
-def anonymous():
-    return Client()
 
 
 def test_lists_the_public_stories_of_the_last_48_hours(anonymous, settings):

@@ -31,22 +31,6 @@ def cache_state(client, path, **headers) -> str:
     return client.get(path, headers=headers)["X-Page-Cache"]
 
 
-@pytest.fixture
-def anonymous():
-    return Client()
-
-
-@pytest.fixture
-def edit(django_capture_on_commit_callbacks):
-    """Run an edit as the admin does: in a transaction whose commit invalidates."""
-
-    def run(change):
-        with django_capture_on_commit_callbacks(execute=True):
-            return change()
-
-    return run
-
-
 # Hits
 
 

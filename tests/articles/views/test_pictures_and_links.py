@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 
 from articles import services, tasks
 from articles.models import Article, Picture
@@ -20,22 +19,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def anonymous():
-    return Client()
-
-
-@pytest.fixture
-def edit(django_capture_on_commit_callbacks):
-    """An edit as the admin makes it: the page cache hears of it when it commits."""
-
-    def run(change):
-        with django_capture_on_commit_callbacks(execute=True):
-            return change()
-
-    return run
 
 
 @pytest.fixture
