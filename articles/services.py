@@ -37,8 +37,9 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError as BrokerError
 from reversion.models import Version
+
+from newsroom import enqueue
 
 from . import pictures, tasks
 from .models import (
@@ -209,16 +210,16 @@ def _enqueue_sizes(picture: Picture) -> None:
     and the sweep (``tasks.picture_sizes_sweep``) enqueues it again.
     """
 
-    def publish() -> None:
-        try:
-            tasks.make_picture_sizes.apply_async(kwargs={"picture_id": picture.pk}, retry=False)
-        except (BrokerError, OSError) as exc:
-            logger.warning(
-                "broker unreachable; picture %s waits for the sweep: %s", picture.pk, exc
-            )
+    def unreachable(exc: Exception) -> None:
+        logger.warning("broker unreachable; picture %s waits for the sweep: %s", picture.pk, exc)
 
     # robust: making the sizes must never undo or fail the editor's save.
-    transaction.on_commit(publish, robust=True)
+    enqueue.after_commit(
+        tasks.make_picture_sizes,
+        kwargs={"picture_id": picture.pk},
+        unreachable=unreachable,
+        robust=True,
+    )
 
 
 def article_reinstate_version(*, article_id: int, saved: SavedVersion) -> None:

@@ -39,9 +39,9 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import punycode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from kombu.exceptions import OperationalError as BrokerError
 
 from articles.models import Article
+from newsroom import enqueue
 from newsroom.observability import mask_email, mask_emails
 from newsroom.seo import absolute_url
 
@@ -687,17 +687,13 @@ def _enqueue_row(row: Verification | Message) -> None:
     model, task_id = type(row), str(uuid.uuid4())
     model.objects.filter(pk=row.pk).update(delivery_task_id=task_id, next_attempt_at=timezone.now())
 
-    def publish() -> None:
-        try:
-            # retry=False: fail at once rather than keep the visitor waiting.
-            task.apply_async(kwargs=kwargs, task_id=task_id, retry=False)
-        except (BrokerError, OSError) as exc:
-            logger.warning("broker unreachable; %s %s stays queued: %s", task.name, kwargs, exc)
-            model.objects.filter(
-                pk=row.pk, delivery_state=Delivery.QUEUED, delivery_task_id=task_id
-            ).update(delivery_error=NOT_ENQUEUED, delivery_task_id="")
+    def unreachable(exc: Exception) -> None:
+        logger.warning("broker unreachable; %s %s stays queued: %s", task.name, kwargs, exc)
+        model.objects.filter(
+            pk=row.pk, delivery_state=Delivery.QUEUED, delivery_task_id=task_id
+        ).update(delivery_error=NOT_ENQUEUED, delivery_task_id="")
 
-    transaction.on_commit(publish)
+    enqueue.after_commit(task, kwargs=kwargs, task_id=task_id, unreachable=unreachable)
 
 
 # Housekeeping (periodic tasks) --------------------------------------------------------
