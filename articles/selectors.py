@@ -393,7 +393,8 @@ def _page(article: Article, topics: list[Topic], *, authors, **state) -> Article
     hero = _hero_picture(article)
     markup = article.safe_body
     shown_pictures = _pictures_in(markup)
-    stories = _stories_linked_from(markup)
+    linked_stories = body.article_ids(markup)
+    stories = _where_public(linked_stories)
     return ArticlePage(
         article=article,
         topics=tuple(topics),
@@ -406,7 +407,7 @@ def _page(article: Article, topics: list[Topic], *, authors, **state) -> Article
         hero=_hero(article, hero),
         body=body.render(markup, pictures=shown_pictures, stories=stories),
         picture_ids=frozenset([*shown_pictures, *([hero.pk] if hero else [])]),
-        body_article_ids=frozenset(body.article_ids(markup)),
+        body_article_ids=frozenset(linked_stories),
         **state,
     )
 
@@ -436,10 +437,10 @@ def _pictures_in(markup: str) -> dict[int, Picture]:
     return {picture.pk: picture for picture in Picture.objects.filter(pk__in=ids).order_by()}
 
 
-def _stories_linked_from(markup: str) -> dict[int, str]:
-    """Where the public stories the body links to are now, in one query, and only when
-    it links to some; a story that is not public is left out (its link shows as text)."""
-    ids = body.article_ids(markup)
+def _where_public(ids: set[int]) -> dict[int, str]:
+    """Where the public ones of the stories the body links to (``ids``) are now, in one
+    query, and only when it links to some; a story that is not public is left out (its
+    link shows as text)."""
     if not ids:
         return {}
     public = Article.objects.published().filter(pk__in=ids).order_by().values_list("pk", "slug")
