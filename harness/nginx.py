@@ -5,6 +5,7 @@ import re
 import shutil
 import socket
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness import free_port, wait_for
@@ -22,10 +23,26 @@ def nginx_binary() -> Path | None:
     return Path(found) if found else None
 
 
-def render_nginx_conf(**values: str) -> str:
+def render_nginx_conf(*, upstream: str | Sequence[str], **values: str) -> str:
     """docs/nginx/newsroom.conf with its ``${NEWSROOM_…}`` placeholders filled in, as
-    ``envsubst`` would fill them; a placeholder left over is an error."""
+    ``envsubst`` would fill them; a placeholder left over is an error.
+
+    ``upstream`` is one web node (``host:port``) or several: the file's ``server``
+    line of the upstream is written once per node, as its comment tells an operator
+    to do.
+    """
     text = NGINX_CONF.read_text()
+    nodes = [upstream] if isinstance(upstream, str) else list(upstream)
+    if not nodes:
+        raise ValueError("no upstream web node")
+    placeholder = "${NEWSROOM_UPSTREAM}"
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if placeholder in line:
+            lines.extend(line.replace(placeholder, node) for node in nodes)
+        else:
+            lines.append(line)
+    text = "".join(lines)
     for name, value in values.items():
         text = text.replace("${NEWSROOM_" + name.upper() + "}", str(value))
     left = sorted(set(re.findall(r"\$\{NEWSROOM_\w+\}", text)))
@@ -37,7 +54,8 @@ def render_nginx_conf(**values: str) -> str:
 class NginxServer:
     """The documented nginx configuration, rendered into ``folder`` and run there with
     a wrapper of its own (pid, logs, temporary files in ``folder``), on a free
-    loopback port, in front of ``upstream`` (``host:port``).
+    loopback port, in front of ``upstream``: one web node (``host:port``) or a list
+    of them, which nginx balances and skips while one fails.
 
     ``static_root`` defaults to an empty ``folder/static``; ``error.log`` and, unless
     ``access_log`` is off, ``access.log`` (with the cache status) stay in ``folder``.
@@ -47,7 +65,7 @@ class NginxServer:
         self,
         *,
         folder: Path,
-        upstream: str,
+        upstream: str | Sequence[str],
         static_root: Path | None = None,
         workers: int = 1,
         access_log: bool = True,

@@ -22,6 +22,8 @@ class SMTPServer:
     ``refused`` counts the refusals of either. ``hold`` (a ``threading.Event``) keeps
     each DATA waiting until it is set, as a mail server that is slow to answer; a
     held mail is kept in ``dropped``, not delivered: its sender is taken to die meanwhile.
+    ``delay`` (seconds) makes each DATA wait that long before it is accepted, as a mail
+    server that is slow but fine.
     """
 
     def __init__(self) -> None:
@@ -31,6 +33,7 @@ class SMTPServer:
         self.rcpt_reply: str | None = None
         self.refused = 0
         self.hold: threading.Event | None = None
+        self.delay = 0.0
         self.held = 0
         self.dropped: list[EmailMessage] = []
         self._lock = threading.Lock()
@@ -45,6 +48,8 @@ class SMTPServer:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        if self.delay:
+            await asyncio.sleep(self.delay)
         hold = self.hold
         if hold is not None:
             with self._lock:

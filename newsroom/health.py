@@ -2,6 +2,13 @@
 
 ``/healthz`` says the process answers; ``/readyz`` says whether it can do its work:
 the database, the cache and the broker each answer, within a bounded time.
+
+With several web nodes behind a load balancer, both name the node that answered
+(``X-Node``: ``NODE_NAME``), and ``/readyz`` says whether this process hears the
+page cache's bumps over pub/sub (``X-Page-Cache-Bumps``): ``subscribed``, or
+``polling`` while it is cut off and reads the counter on each hit instead (pages
+stay fresh, each hit costs a cache call), or ``off`` when the cache is not Redis.
+Headers, so that the JSON stays one state per part for whatever reads it.
 """
 
 import logging
@@ -9,12 +16,15 @@ import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor, wait
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
+
+from newsroom.pagecache import store
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +42,9 @@ _checks_pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="readyz")
 @never_cache
 def healthz(request):
     """Liveness: the process answers. Deliberately touches no database, cache or broker."""
-    return HttpResponse("ok\n", content_type="text/plain")
+    response = HttpResponse("ok\n", content_type="text/plain")
+    response["X-Node"] = settings.NODE_NAME
+    return response
 
 
 def check_database() -> None:
@@ -96,7 +108,13 @@ def readyz(request):
     wait(futures.values(), timeout=READYZ_TIMEOUT)
     result = {name: _outcome(name, future) for name, future in futures.items()}
     ready = all(state == "ok" for state in result.values())
-    return JsonResponse(result, status=200 if ready else 503)
+    response = JsonResponse(result, status=200 if ready else 503)
+    response["X-Node"] = settings.NODE_NAME
+    response["X-Page-Cache-Bumps"] = BUMPS[store.watcher.hearing()]
+    return response
+
+
+BUMPS = {True: "subscribed", False: "polling", None: "off"}
 
 
 def favicon(request):

@@ -9,6 +9,7 @@ mail server.
 
 import ipaddress
 import os
+import socket
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -83,6 +84,9 @@ if env_bool("SECURE_PROXY_SSL_HEADER", default=not DEBUG):
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe health over plain HTTP on the internal network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# The name /healthz and /readyz answer with (X-Node), so that behind a load balancer
+# an operator sees which web node answered. Several nodes on one host need one each.
+NODE_NAME = os.environ.get("NODE_NAME") or socket.gethostname()
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))

@@ -195,7 +195,9 @@ def smtp(smtp_server):
     smtp_server.messages.clear()
     smtp_server.reply = smtp_server.rcpt_reply = None
     smtp_server.refused = 0
+    smtp_server.delay = 0.0
     yield smtp_server
+    smtp_server.delay = 0.0
     smtp_server.reply = smtp_server.rcpt_reply = None
 
 

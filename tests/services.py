@@ -301,6 +301,11 @@ class ProcfileProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, timeout: float = 60) -> "ProcfileProcess":
+        return self.spawn().wait_ready(timeout=timeout)
+
+    def spawn(self) -> "ProcfileProcess":
+        """Start it without waiting for it to be ready (``wait_ready``), so that several
+        processes can start side by side."""
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603 - the Procfile's own line
             ["bash", "-c", procfile_line(self.name)],  # noqa: S607 - bash from PATH
@@ -310,6 +315,9 @@ class ProcfileProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        return self
+
+    def wait_ready(self, *, timeout: float = 60) -> "ProcfileProcess":
         wait_for(
             lambda: self._ready() or self.process.poll() is not None,
             timeout=timeout,
@@ -328,6 +336,19 @@ class ProcfileProcess:
                 return sock.recv(16).startswith(b"HTTP/1.")
         except OSError:
             return False
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group: the machine it ran on is gone, at once, holding
+        whatever it held (requests, tasks it had not acknowledged)."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, 9)
+            self.process.wait(10)
+        self.stop()
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def stop(self, *, timeout: float = 30) -> None:
         """SIGTERM to the whole group, SIGKILL if it outstays ``timeout``."""

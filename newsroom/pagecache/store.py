@@ -134,6 +134,15 @@ class GenerationWatcher:
             self._start()
         return self._generation if self._subscribed else None
 
+    def hearing(self) -> bool | None:
+        """Whether this process hears bumps over pub/sub now (False: it reads the counter
+        on every hit meanwhile); None when the cache is not Redis. Starts the watcher in a
+        process that has served no page yet."""
+        self.current()
+        if _redis_client() is None:
+            return None
+        return self._subscribed
+
     def announce(self, generation: int) -> None:
         """Tell this process at once, and the others through the channel."""
         self._heard(generation)
@@ -186,11 +195,10 @@ class GenerationWatcher:
             pubsub.get_message(timeout=1.0)  # the subscription's confirmation
             while True:
                 # Subscribed first, then read: no bump falls between the two. The
-                # counter only grows (a lost one restarts from the clock, above it).
-                counter = cache.get(GENERATION_KEY)
-                if counter is not None:
-                    self._heard(int(counter))
-                self._subscribed = counter is not None
+                # counter only grows: one lost with an emptied Redis restarts from the
+                # clock, above it, here at once rather than at the first render.
+                self._heard(current_generation())
+                self._subscribed = True
                 checked = time.monotonic()
                 while time.monotonic() - checked < self.RECHECK_SECONDS:
                     message = pubsub.get_message(timeout=1.0)

@@ -15,3 +15,8 @@ def test_favicon_redirects_to_the_static_icon(client):
     from django.contrib.staticfiles import finders
 
     assert finders.find("articles/favicon.svg")
+
+
+def test_healthz_names_the_node_that_answered(client, settings):
+    settings.NODE_NAME = "web-b"
+    assert client.get("/healthz")["X-Node"] == "web-b"

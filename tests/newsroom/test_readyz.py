@@ -94,3 +94,23 @@ def test_the_file_broker_is_ready_while_its_folders_are_writable(client, setting
         assert response.json()["broker"] == "error: OSError"
     finally:
         app.conf.broker_url, app.conf.broker_transport_options = original
+
+
+def test_readyz_names_the_node_and_whether_it_hears_bumps(client, settings):
+    """Behind a load balancer an operator needs to know which node answered, and
+    whether its page cache hears edits over pub/sub or reads the counter meanwhile."""
+    from harness import wait_for
+    from newsroom.pagecache import store
+
+    settings.NODE_NAME = "web-a"
+    response = client.get("/readyz")
+    assert response["X-Node"] == "web-a"
+    if store._redis_client() is None:  # the embedded disk cache: no pub/sub at all
+        assert response["X-Page-Cache-Bumps"] == "off"
+        return
+    assert response["X-Page-Cache-Bumps"] in {"subscribed", "polling"}
+    wait_for(
+        lambda: client.get("/readyz")["X-Page-Cache-Bumps"] == "subscribed",
+        timeout=10,
+        what="the watcher to subscribe",
+    )

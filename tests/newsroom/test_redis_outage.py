@@ -21,14 +21,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import pytest
-from django.db import connection
 
 from contact.models import Delivery, Message, Verification
 from harness import wait_for
 from harness.visitor import Visitor
 from tests.conftest import INTEGRATION_RECIPIENT, need_postgres_and_redis
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
-from tests.services import ProcfileProcess, RedisServer, layout_env
+from tests.layouts import Stack
+from tests.services import RedisServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 
@@ -49,58 +49,6 @@ PUBLIC_PAGES = (
 # limit must still refuse them during the outage.
 FLOOD_IP = "192.0.2.250"
 IP_LIMIT = 6
-
-
-class Stack:
-    """web, worker and beat as the Procfile runs them, on the given cache and broker."""
-
-    def __init__(self, folder, *, cache_url: str, broker_url: str, smtp_port: int):
-        db = connection.settings_dict
-        self.env = layout_env(
-            var_dir=folder / "var",
-            DATABASE_URL=(
-                f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}"
-                f"/{db['NAME']}"
-            ),
-            REDIS_URL=cache_url,
-            CELERY_BROKER_URL=broker_url,
-            SECRET_KEY="outage-test-not-a-secret",
-            ALLOWED_HOSTS="127.0.0.1",
-            SITE_URL="https://news.example.test",
-            STATIC_NO_MANIFEST=1,  # no collectstatic for a test
-            TRUSTED_PROXY_COUNT=1,
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=smtp_port,
-            EMAIL_TIMEOUT=5,
-            CONTACT_RECIPIENTS=INTEGRATION_RECIPIENT,
-            CONTACT_VERIFICATIONS_PER_IP_PER_HOUR=IP_LIMIT,
-            # The outbox sweep as in production, on a shorter clock.
-            CONTACT_OUTBOX_STALE_AFTER=3,
-            OUTBOX_SWEEP_SECONDS=2,
-            CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT=2,
-        )
-        self.folder = folder
-        self.processes = {}
-
-    def start(self) -> "Stack":
-        for name in ("web", "worker", "beat"):
-            process = ProcfileProcess(name, env=self.env, log_path=self.folder / f"{name}.log")
-            self.processes[name] = process.start()
-        return self
-
-    @property
-    def url(self) -> str:
-        return self.processes["web"].url
-
-    def alive(self) -> dict[str, bool]:
-        return {name: p.process.poll() is None for name, p in self.processes.items()}
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            process.stop()
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {name}\n{p.log()}" for name, p in self.processes.items())
 
 
 @dataclass(eq=False)
@@ -164,7 +112,13 @@ def make_stack(tmp_path, smtp, content):
     stacks = []
 
     def make(*, cache_url: str, broker_url: str) -> Stack:
-        stack = Stack(tmp_path, cache_url=cache_url, broker_url=broker_url, smtp_port=smtp.port)
+        stack = Stack(
+            tmp_path,
+            cache_url=cache_url,
+            broker_url=broker_url,
+            smtp_port=smtp.port,
+            CONTACT_VERIFICATIONS_PER_IP_PER_HOUR=IP_LIMIT,
+        )
         stacks.append(stack)
         return stack.start()
 
