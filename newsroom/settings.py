@@ -550,7 +550,8 @@ SHARE_LINK_HOURS = float(os.environ.get("SHARE_LINK_HOURS", "48"))
 # invalidated when an edit touches what they show. PAGE_CACHE_SECONDS bounds how long
 # a stored page lives (0 turns the page cache off: every request renders);
 # PAGE_CACHE_PROXY_SECONDS is the s-maxage a reverse proxy or CDN may keep a page for,
-# since the site cannot invalidate those. Browsers always revalidate (ETag, 304).
+# since the site cannot invalidate those (a Varnish it purges keeps pages for
+# EDGE_CACHE_SECONDS instead, below). Browsers always revalidate (ETag, 304).
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 PAGE_CACHE_PROXY_SECONDS = int(os.environ.get("PAGE_CACHE_PROXY_SECONDS", "10"))
 # Each web process also keeps the pages it served lately in its own memory, up to

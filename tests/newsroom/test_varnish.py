@@ -13,6 +13,7 @@ kept for the long edge lifetime (``Surrogate-Control``), which only purges make 
 
 import http.client
 import io
+import os
 import time
 from contextlib import redirect_stdout
 from dataclasses import dataclass
@@ -67,8 +68,6 @@ class Edge:
     """Varnish in front of the Procfile's web, with its worker and beat."""
 
     def __init__(self, folder, broker_url: str):
-        import os
-
         db = connection.settings_dict
         self.web = ProcfileProcess("web", env={}, log_path=folder / "web.log")
         self.varnish = VarnishServer(
@@ -132,7 +131,10 @@ class Edge:
 def edge_stack(django_db_setup, django_db_blocker, broker_url, tmp_path_factory):
     need_postgres_and_redis()
     if varnishd_binary() is None:
-        pytest.fail("varnishd is not installed (apt-get install varnish varnish-modules)")
+        reason = "varnishd is not installed (apt-get install varnish varnish-modules)"
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+        pytest.skip(reason)
     import redis
 
     redis.Redis.from_url(broker_url).flushdb()
