@@ -24,8 +24,10 @@ logger = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Purge-Token"  # noqa: S105 - a header name, not a secret
 # A key no page carries: what ``edge --check`` purges to see that an edge answers.
 CHECK_TAG = "newsroom-edge-check"
-# Rows one send takes at most; a task sends batches until nothing is left.
+# Rows one send takes at most; a task sends batches until nothing is left, or
+# MAX_BATCHES of them while edits keep coming.
 BATCH = 500
+MAX_BATCHES = 20
 # Retries of a task after a transient error, with backoff between half and all of
 # min(RETRY_BASE * 2**n, RETRY_MAX) seconds; after them the sweep takes over.
 RETRIES = 5
@@ -103,7 +105,7 @@ def purge_send(*, edge: str) -> int:
     taken again.
     """
     sent = 0
-    while True:
+    for _ in range(MAX_BATCHES):
         rows = list(
             Purge.objects.unsent()
             .filter(edge=edge)
@@ -125,6 +127,7 @@ def purge_send(*, edge: str) -> int:
         sent += taken.update(sent_at=timezone.now(), attempts=F("attempts") + 1, last_error="")
         metrics.purge_attempts.labels(edge=edge, outcome="sent").inc()
         logger.info("edge %s purged %d tag(s) of %d row(s)", edge, len(tags), len(ids))
+    return sent  # more keep coming: the tasks enqueued with them send the rest
 
 
 def retry_delay(attempt: int) -> float:
