@@ -295,9 +295,16 @@ def test_an_edge_that_stays_down_keeps_its_purges_for_the_sweep_and_shows_it(
     call_command("edge", "--check")
 
 
-def test_purge_all_empties_every_edge_and_old_sent_rows_are_pruned(fake_edge):
-    call_command("edge", "--purge-all")
+def test_purge_all_empties_every_edge_and_old_sent_rows_are_pruned(fake_edge, settings):
+    down = f"http://127.0.0.1:{free_port()}/"
+    settings.EDGE_PURGE_URLS = [fake_edge.url, down]
+    with pytest.raises(CommandError, match=f"{down} did not take"):
+        call_command("edge", "--purge-all")
     assert fake_edge.purged() == [{"global"}]
+    # The one that did not answer gets it from the sweep.
+    assert Purge.objects.unsent().get().edge == down
+    settings.EDGE_PURGE_URLS = [fake_edge.url]
+    Purge.objects.filter(edge=down).delete()
     Purge.objects.update(sent_at=timezone.now() - services.KEEP - timedelta(minutes=1))
     services.purge_sweep()
     assert not Purge.objects.exists()

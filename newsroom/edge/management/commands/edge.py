@@ -90,7 +90,7 @@ class Command(BaseCommand):
         )
         if failing is not None:
             self.stdout.write(f"\nLast error: {failing.edge}: {failing.last_error}")
+        if problems:
+            raise CommandError("; ".join(problems), returncode=1)
         if check:
-            if problems:
-                raise CommandError("; ".join(problems), returncode=1)
             self.stdout.write("ok: every edge takes purges and none is waiting too long")
