@@ -5,6 +5,10 @@ page's size (``BENCH_FLOOR_BYTES``, which ``serve.py`` sets from the article it
 measured) with no database and no template. It runs in the same gunicorn, with
 the same settings and middleware, as the pages it is compared with; only the
 URLconf differs (``bench/floor_settings.py``). The site itself has no such page.
+
+``bench/edge.py`` adds ``/articles/_bench/static``: a constant 20 KB page that an
+edge may keep for an hour (on a path Varnish looks up), to measure Varnish's own
+limit serving an object it holds.
 """
 
 import os
@@ -24,6 +28,20 @@ def floor(request):
     return HttpResponse(FLOOR_PAGE, content_type="text/html; charset=utf-8")
 
 
+EDGE_STATIC_PAGE = (b"<!doctype html><title>edge</title>" + b"<p>static</p>\n" * 2048)[: 20 * 1024]
+
+
+def edge_static(request):
+    response = HttpResponse(EDGE_STATIC_PAGE, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=0, s-maxage=3600"
+    response["Surrogate-Control"] = "max-age=3600"
+    return response
+
+
 # Last, as it was when the site's URLconf carried it: resolving it walks the
 # site's patterns first, as any other unknown address would.
-urlpatterns = [*site_urls.urlpatterns, path("_bench/floor", floor, name="bench-floor")]
+urlpatterns = [
+    path("articles/_bench/static", edge_static, name="bench-edge-static"),
+    *site_urls.urlpatterns,
+    path("_bench/floor", floor, name="bench-floor"),
+]

@@ -1,5 +1,5 @@
 """Real parts on loopback that the tests and the benchmarks both start: an SMTP
-server, nginx with the documented configuration, a browser with its own cookies,
+server, nginx and Varnish with the documented configurations, a browser with its own cookies,
 the environment of a process that shares a database, broker and SMTP server.
 
 Never part of the product: the site's packages (``newsroom``, ``articles``,

@@ -54,6 +54,44 @@ def media_url(value: str) -> tuple[str, str | None]:
     return (value if value.endswith("/") else value + "/"), origin
 
 
+EDGE_TAG_HEADER_NAMES = ("xkey", "Surrogate-Key", "Cache-Tag")
+
+
+def edge_settings(
+    *, urls: list[str], token: str, seconds: str, tag_headers: list[str]
+) -> tuple[list[str], str, int, list[str]]:
+    """The edge's settings from their variables, refused at start when they cannot work.
+
+    A purge URL must be an http(s) address, and purges need the token the VCL checks:
+    without it every purge would be refused while the edge kept pages for an hour.
+    The long edge lifetime is on (3600 s) only when something is told to purge.
+    """
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ImproperlyConfigured(
+                f"EDGE_PURGE_URLS must list http(s) addresses of Varnish servers, not {url!r}."
+            )
+    if urls and not token:
+        raise ImproperlyConfigured(
+            "EDGE_PURGE_TOKEN must be set when EDGE_PURGE_URLS is: Varnish refuses a purge "
+            "without it (docs/varnish/newsroom.vcl)."
+        )
+    lifetime = int(seconds) if seconds.strip() else (3600 if urls else 0)
+    if lifetime and not urls:
+        raise ImproperlyConfigured(
+            "EDGE_CACHE_SECONDS needs EDGE_PURGE_URLS: an edge that is never told of an edit "
+            "must not keep pages longer than PAGE_CACHE_PROXY_SECONDS."
+        )
+    by_lower = {name.lower(): name for name in EDGE_TAG_HEADER_NAMES}
+    unknown = [name for name in tag_headers if name.lower() not in by_lower]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"EDGE_TAG_HEADERS may name {', '.join(EDGE_TAG_HEADER_NAMES)}, not {unknown}."
+        )
+    return urls, token, max(lifetime, 0), [by_lower[name.lower()] for name in tag_headers]
+
+
 # Security
 DEBUG = env_bool("DEBUG")
 
@@ -166,6 +204,7 @@ INSTALLED_APPS = [
     "axes",
     "articles",
     "contact",
+    "newsroom.edge",
 ]
 
 MIDDLEWARE = [
@@ -354,6 +393,8 @@ CELERY_TASK_ROUTES = {
     "newsroom.prune_login_records": {"queue": "default"},
     "articles.make_picture_sizes": {"queue": "default"},
     "articles.picture_sizes_sweep": {"queue": "default"},
+    "edge.purge": {"queue": "default"},
+    "edge.purge_sweep": {"queue": "default"},
 }
 # Each worker process reserves one task at a time: with late acknowledgement a task
 # waits in a busy process only while another could have sent it.
@@ -513,7 +554,8 @@ SHARE_LINK_HOURS = float(os.environ.get("SHARE_LINK_HOURS", "48"))
 # invalidated when an edit touches what they show. PAGE_CACHE_SECONDS bounds how long
 # a stored page lives (0 turns the page cache off: every request renders);
 # PAGE_CACHE_PROXY_SECONDS is the s-maxage a reverse proxy or CDN may keep a page for,
-# since the site cannot invalidate those. Browsers always revalidate (ETag, 304).
+# since the site cannot invalidate those (a Varnish it purges keeps pages for
+# EDGE_CACHE_SECONDS instead, below). Browsers always revalidate (ETag, 304).
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 PAGE_CACHE_PROXY_SECONDS = int(os.environ.get("PAGE_CACHE_PROXY_SECONDS", "10"))
 # Each web process also keeps the pages it served lately in its own memory, up to
@@ -523,6 +565,30 @@ PAGE_CACHE_LOCAL_BYTES = int(os.environ.get("PAGE_CACHE_LOCAL_BYTES", str(32 * 1
 # previous release's pages. Empty: a digest of the templates and the project's code,
 # worked out as each process starts (newsroom/pagecache/release.py).
 RELEASE_ID = os.environ.get("RELEASE_ID", "")
+# The edge: Varnish servers in front of the site, told of every edit (newsroom/edge/).
+# Every public page names what it shows in an "xkey" header (and, when EDGE_TAG_HEADERS
+# says so, Fastly's Surrogate-Key and Cloudflare's Cache-Tag); each bump of the page
+# cache also sends a PURGE of its tags to each EDGE_PURGE_URLS (comma-separated, e.g.
+# http://10.0.0.5:6081/), carrying EDGE_PURGE_TOKEN in X-Purge-Token, through an outbox
+# in the database. Only with purge configured do pages also get "Surrogate-Control:
+# max-age=EDGE_CACHE_SECONDS" (default 3600, capped by the page's next scheduled
+# change), which Varnish keeps them for; browsers and other proxies keep Cache-Control.
+EDGE_PURGE_URLS, EDGE_PURGE_TOKEN, EDGE_CACHE_SECONDS, EDGE_TAG_HEADERS = edge_settings(
+    urls=env_list("EDGE_PURGE_URLS"),
+    token=os.environ.get("EDGE_PURGE_TOKEN", ""),
+    seconds=os.environ.get("EDGE_CACHE_SECONDS", ""),
+    tag_headers=env_list("EDGE_TAG_HEADERS", "xkey"),
+)
+# Seconds a PURGE waits for Varnish to connect and answer; then it is retried.
+EDGE_PURGE_TIMEOUT = float(os.environ.get("EDGE_PURGE_TIMEOUT", "5"))
+# How often beat sends purges a broker outage or a lost task left unsent, and how old
+# an unsent purge must be before the sweep takes it (its own task may still run).
+EDGE_PURGE_SWEEP_SECONDS = float(os.environ.get("EDGE_PURGE_SWEEP_SECONDS", "30"))
+EDGE_PURGE_STALE_AFTER = float(os.environ.get("EDGE_PURGE_STALE_AFTER", "10"))
+CELERY_BEAT_SCHEDULE["edge-purge-sweep"] = {
+    "task": "edge.purge_sweep",
+    "schedule": EDGE_PURGE_SWEEP_SECONDS,
+}
 # Set on browsers of signed-in staff while they use the admin (newsroom/middleware.py):
 # their requests skip every cache, the site's and the proxy's.
 STAFF_COOKIE_NAME = "newsroom_staff"

@@ -17,6 +17,11 @@ The articles app says which tags its pages show and its edits bump
   304s, Cache-Control for proxies, staff bypass.
 - ``release``: the release id in the keys of stored pages and values, so a
   deploy never serves what the previous release rendered.
+- ``edge``: what caches in front are told: each page's tags (``xkey``, and
+  ``Surrogate-Key``/``Cache-Tag`` behind a setting) and, only when edits purge
+  them (``EDGE_PURGE_URLS``), a long lifetime (``Surrogate-Control``). The purges
+  themselves are the edge app's (``newsroom/edge/``), which hears each
+  invalidation through ``store.on_invalidate``: this package names no app.
 
 Validity without clocks: the cache holds one counter, the *generation*, raised
 by every bump. A bump records the generation it produced on each tag it

@@ -20,7 +20,7 @@ from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
-from . import store
+from . import edge, store
 from .release import release_id
 
 # Response headers a stored page keeps; the middleware adds the rest on every answer.
@@ -32,8 +32,9 @@ def shows(request, *tags: str) -> None:
 
     Call it from the view with what it has read (never with a query of its own):
     ``cached_page`` stores the page with these tags, and bumping any of them makes
-    it stale. It does nothing when the page is not going to be stored (staff, the
-    page cache off or unreachable, a view not wrapped in ``cached_page``).
+    it stale; the edge is told them too (``edge``), also when the page is not stored
+    (the page cache off or unreachable). It does nothing for staff and for a view
+    not wrapped in ``cached_page``.
     """
     shown = getattr(request, "page_cache_tags", None)
     if shown is not None:
@@ -49,17 +50,30 @@ class StoredPage:
     rendered_at: float
     expires_at: float
     etag: str
+    # The tag headers for the edge (None: too many tags to name), and the page's own
+    # next scheduled change (``cached_page(expires=…)``), which caps its edge lifetime.
+    edge_headers: dict | None = None
+    changes_at: float | None = None
 
     def answer(self, request) -> HttpResponse:
         response = HttpResponse(self.content, status=200)
         for name, value in self.headers.items():
             response[name] = value
+        # Found valid, so none of its tags was bumped since its render began: the
+        # purge of any later edit reaches it (see ``_edge_seconds`` for the window).
+        seconds = (
+            edge.edge_seconds(self.changes_at)
+            if self.edge_headers is not None and edge.edge_caching()
+            else 0
+        )
         return _finish(
             request,
             response,
             etag=self.etag,
             rendered_at=self.rendered_at,
             expires_at=self.expires_at,
+            edge_headers=self.edge_headers,
+            edge_seconds=seconds,
         )
 
     @property
@@ -67,8 +81,20 @@ class StoredPage:
         return len(self.content)
 
 
-def _finish(request, response, *, etag: str, rendered_at: float, expires_at: float):
-    """Validators and proxy lifetime on a public answer; 304 when the client is current."""
+def _finish(
+    request,
+    response,
+    *,
+    etag: str,
+    rendered_at: float,
+    expires_at: float,
+    edge_headers: dict | None,
+    edge_seconds: int,
+):
+    """Validators and proxy lifetime on a public answer; 304 when the client is current.
+
+    The edge's headers go on the 304 too, so a cache revalidating its copy keeps them.
+    """
     response["ETag"] = etag
     response["Last-Modified"] = http_date(rendered_at)
     proxy_seconds = max(0, min(settings.PAGE_CACHE_PROXY_SECONDS, int(expires_at - time.time())))
@@ -76,11 +102,15 @@ def _finish(request, response, *, etag: str, rendered_at: float, expires_at: flo
         patch_cache_control(response, public=True, max_age=0, s_maxage=proxy_seconds)
     else:
         response["Cache-Control"] = f"public, max-age=0, s-maxage={proxy_seconds}"
-    if "If-None-Match" not in request.headers and "If-Modified-Since" not in request.headers:
-        return response
-    return get_conditional_response(
-        request, etag=etag, last_modified=int(rendered_at), response=response
-    )
+    if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
+        response = get_conditional_response(
+            request, etag=etag, last_modified=int(rendered_at), response=response
+        )
+    for name, value in (edge_headers or {}).items():
+        response[name] = value
+    if edge_seconds > 0:
+        response["Surrogate-Control"] = f"max-age={edge_seconds}"
+    return response
 
 
 class LocalPages:
@@ -239,44 +269,86 @@ def _render(view, request, args, kwargs):
 
 def _render_and_store(view, request, args, kwargs, *, key, tags, expires):
     generation = None
-    if settings.PAGE_CACHE_SECONDS and store.health.usable():
+    storing = bool(settings.PAGE_CACHE_SECONDS)
+    if (storing or edge.edge_caching()) and store.health.usable():
         try:
             generation = store.current_generation()
         except Exception:
             store.health.failed("unavailable, not storing")
-    if generation is not None:
-        # Gathers what the view declares with shows() while it renders.
-        request.page_cache_tags = {store.GLOBAL_TAG, *tags}
+    # Gathers what the view declares with shows() while it renders: stored with the
+    # page, and named to the edge even when the page cannot be stored.
+    request.page_cache_tags = {store.GLOBAL_TAG, *tags}
     rendered_at = time.time()
     response = _render(view, request, args, kwargs)
     if not _storable(request, response):
         return response
     expires_at = rendered_at + (settings.PAGE_CACHE_SECONDS or settings.PAGE_CACHE_PROXY_SECONDS)
     etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+    shown = request.page_cache_tags
+    edge_headers = edge.tag_headers(shown)
+    seconds = 0
     if generation is not None:
         try:
-            ends = expires() if expires is not None else None
-            if ends is not None:
-                expires_at = min(expires_at, ends)
-            _store(
-                key, response, request.page_cache_tags, generation, rendered_at, expires_at, etag
-            )
+            changes_at = expires() if expires is not None else None
+            if changes_at is not None:
+                expires_at = min(expires_at, changes_at)
+            if storing:
+                page = StoredPage(
+                    content=response.content,
+                    headers={
+                        name: response[name] for name in KEPT_HEADERS if response.has_header(name)
+                    },
+                    tags=tuple(sorted(shown)),
+                    generation=generation,
+                    rendered_at=rendered_at,
+                    expires_at=expires_at,
+                    etag=etag,
+                    edge_headers=edge_headers,
+                    changes_at=changes_at,
+                )
+                _store(key, page)
+            if edge_headers is not None and edge.edge_caching():
+                seconds = _edge_seconds(generation, shown, changes_at)
         except Exception:
             store.health.failed("could not store %s", request.path)
-    return _finish(request, response, etag=etag, rendered_at=rendered_at, expires_at=expires_at)
-
-
-def _store(key, response, tags, generation, rendered_at, expires_at, etag) -> None:
-    timeout = math.ceil(expires_at - time.time())
-    if timeout <= 0:
-        return
-    page = StoredPage(
-        content=response.content,
-        headers={name: response[name] for name in KEPT_HEADERS if response.has_header(name)},
-        tags=tuple(sorted(tags)),
-        generation=generation,
+    return _finish(
+        request,
+        response,
+        etag=etag,
         rendered_at=rendered_at,
         expires_at=expires_at,
-        etag=etag,
+        edge_headers=edge_headers,
+        edge_seconds=seconds,
     )
+
+
+def _edge_seconds(generation: int, tags, changes_at: float | None) -> int:
+    """The edge lifetime of a page rendered from ``generation`` on: 0 when one of its
+    tags was bumped since (one read of the tags' keys, after rendering).
+
+    A render that read the database before an editor's commit may reach the edge
+    after that edit's purge: kept for an hour, it would be stale for an hour. The
+    bump comes before the purge (both after the commit, the purge through a task),
+    so such a render finds its tag bumped here, and gets ``s-maxage`` only.
+
+    What is left: this check passes, and between it and the edge storing the
+    answer (the time the answer takes to travel to the edge, a millisecond on a
+    local network) an edit commits, bumps, and its purge task reaches the edge
+    first. The purge needs a broker round trip and a worker's HTTP request, so it
+    loses that race almost always; when it wins, the page is stale until the next
+    purge of one of its tags or EDGE_CACHE_SECONDS. A stored page found valid and
+    served as a hit has the same window, from its lookup on. A bump that fails (the
+    cache down in the editing process) is retried later (``store.PendingBumps``)
+    while its purge goes out at once: a render meanwhile passes this check.
+    """
+    found = cache.get_many([store.tag_key(tag) for tag in tags])
+    if not store.unbumped_since(generation, tags, found):
+        return 0
+    return edge.edge_seconds(changes_at)
+
+
+def _store(key, page: StoredPage) -> None:
+    timeout = math.ceil(page.expires_at - time.time())
+    if timeout <= 0:
+        return
     cache.set(key, page, timeout=timeout)

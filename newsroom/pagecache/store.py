@@ -98,8 +98,10 @@ def bump(*tags: str) -> None:
 
 
 def clear() -> None:
-    """Make every stored page and value stale (after a change the site was not told of)."""
+    """Make every stored page and value stale (after a change the site was not told of),
+    here and at the edge."""
     bump(GLOBAL_TAG)
+    _tell_listeners((GLOBAL_TAG,))
 
 
 def _redis_client():
@@ -214,15 +216,38 @@ watcher = GenerationWatcher()
 # Invalidation
 
 
+# Who else hears of each invalidation, inside the edit's transaction: the edge's purge
+# outbox (newsroom/edge/), which registers itself, so this package names no app.
+_listeners: list = []
+
+
+def on_invalidate(listener) -> None:
+    """Call ``listener(tags)`` on each ``invalidate()`` and ``clear()``.
+
+    Called inside the current transaction, after the bump was scheduled for its
+    commit: what the listener schedules for the commit runs after the bump (the
+    edge's purge must follow the bump; see ``http._edge_seconds``).
+    """
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _tell_listeners(tags) -> None:
+    for listener in _listeners:
+        listener(tuple(tags))
+
+
 def invalidate(*tags: str) -> None:
     """Bump ``tags`` once the current transaction commits (at once outside one).
 
     After the commit, so that a page rendered in between from the old rows can
     not be stored as fresh. A cache that is down loses the bump, not the save:
-    the error is logged and the bump retried (``PendingBumps``).
+    the error is logged and the bump retried (``PendingBumps``). The listeners
+    (``on_invalidate``) hear of ``tags`` now, in the transaction.
     """
     if tags:
         transaction.on_commit(lambda: _bump_logged(tags))
+        _tell_listeners(tags)
 
 
 def _bump_logged(tags) -> None:

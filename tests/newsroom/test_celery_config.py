@@ -82,6 +82,8 @@ def test_beat_sweeps_the_outbox_every_minute_and_purges_hourly_and_daily():
         "newsroom.prune_login_records": 86400.0,
         # Pictures a lost task left without sized versions (articles/pictures.py).
         "articles.picture_sizes_sweep": 300.0,
+        # Purges of the edge a broker outage or a lost task left unsent (newsroom/edge/).
+        "edge.purge_sweep": 30.0,
     }
     # The sweep finds a lost mail after CONTACT_OUTBOX_STALE_AFTER; runs are more frequent.
     assert schedule["contact.outbox_sweep"] < settings.CONTACT_OUTBOX_STALE_AFTER

@@ -135,7 +135,8 @@ def import_cycles(edges) -> list[set[str]]:
 def test_no_import_circle_but_an_apps_services_and_its_own_tasks():
     # services.py enqueues tasks, tasks.py calls services: the one circle allowed,
     # and only between the two modules of one app.
-    allowed = [{f"{app}.services", f"{app}.tasks"} for app in PRODUCT]
+    apps = [*PRODUCT, "newsroom.edge"]  # the edge's purge outbox is an app of its own
+    allowed = [{f"{app}.services", f"{app}.tasks"} for app in apps]
     cycles = import_cycles(graph())
     assert [cycle for cycle in cycles if cycle not in allowed] == []
 
