@@ -61,6 +61,10 @@ def _fresh_cache(monkeypatch):
     monkeypatch.setattr(http, "local_pages", http.LocalPages())
     monkeypatch.setattr(values, "local_values", {})
     monkeypatch.setattr(store, "health", store.CacheHealth())
+    # What this process heard of the counter went with it: the watcher keeps the
+    # highest value it heard, and a counter made while a test travelled in time would
+    # otherwise stay above the next one for good (no deployment's clock jumps days).
+    store.watcher._generation = None
     yield
     cache.clear()
 

@@ -30,7 +30,7 @@ from harness.varnish import VarnishServer, varnishd_binary
 from newsroom.edge.models import Purge
 from tests.conftest import need_postgres_and_redis, switch_broker
 from tests.factories import ArticleFactory, RelatedLinkFactory, TopicFactory
-from tests.services import ProcfileProcess, layout_env
+from tests.services import ProcfileProcess, RedisServer, layout_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -128,17 +128,23 @@ class Edge:
 
 
 @pytest.fixture(scope="module")
-def edge_stack(django_db_setup, django_db_blocker, broker_url, tmp_path_factory):
+def edge_broker(tmp_path_factory):
+    """A Redis of this module's own for the broker: the suite's session worker
+    (``celery_worker``, not told of this Varnish) must not take the purge tasks."""
+    server = RedisServer(folder=tmp_path_factory.mktemp("edge-broker")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def edge_stack(django_db_setup, django_db_blocker, edge_broker, tmp_path_factory):
     need_postgres_and_redis()
     if varnishd_binary() is None:
         reason = "varnishd is not installed (apt-get install varnish varnish-modules)"
         if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
         pytest.skip(reason)
-    import redis
-
-    redis.Redis.from_url(broker_url).flushdb()
-    stack = Edge(tmp_path_factory.mktemp("edge"), broker_url)
+    stack = Edge(tmp_path_factory.mktemp("edge"), edge_broker)
     try:
         stack.start()
         yield stack
@@ -147,7 +153,7 @@ def edge_stack(django_db_setup, django_db_blocker, broker_url, tmp_path_factory)
 
 
 @pytest.fixture
-def edge(edge_stack, broker_url, settings):
+def edge(edge_stack, edge_broker, settings):
     """This process edits as the site does with that Varnish configured: its purges go
     through the broker to the worker."""
     from newsroom.celery import app
@@ -156,7 +162,7 @@ def edge(edge_stack, broker_url, settings):
     settings.EDGE_PURGE_TOKEN = TOKEN
     settings.EDGE_CACHE_SECONDS = 3600
     original = app.conf.broker_url
-    switch_broker(broker_url)
+    switch_broker(edge_broker)
     app.conf.task_always_eager = False
     yield edge_stack
     app.conf.task_always_eager = True
