@@ -5,7 +5,8 @@ masters on ports of their own, each with ONE sync worker (so the comparison is a
 the design, not the core count), ``DEBUG`` off, PostgreSQL, one Redis cache database
 (flushed), the page cache off (``PAGE_CACHE_SECONDS=0``: every request renders,
 "cold" as in ``bench/serve.py``). Two nginx with ``docs/nginx/newsroom.conf``, no
-micro-cache (the app marks pages ``s-maxage=0``): one with only node A in its
+micro-cache (``proxy_cache off``: with it on, ``proxy_cache_lock`` would queue
+concurrent requests for the one page, uncacheable or not): one with only node A in its
 upstream, one with both. wrk drives the article page through each, in interleaved
 rounds (one node, two nodes, one node, …), so drift on the machine hits both alike.
 
@@ -152,6 +153,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             upstream=[f"127.0.0.1:{ports[node]}" for node in nodes],
             workers=1,
             access_log=False,
+            micro_cache=False,
         )
         stack.callback(nginx.stop)
         nginxes[layout] = nginx.start()

@@ -69,12 +69,17 @@ class NginxServer:
         static_root: Path | None = None,
         workers: int = 1,
         access_log: bool = True,
+        micro_cache: bool = True,
     ):
         self.folder = folder
         self.upstream = upstream
         self.static_root = static_root or folder / "static"
         self.workers = workers
         self.access_log = access_log
+        # False: nginx looks nothing up (a bench of the web nodes behind it). Not merely
+        # pages marked s-maxage=0: proxy_cache_lock would still make concurrent
+        # requests for one page wait for each other, up to proxy_cache_lock_timeout.
+        self.micro_cache = micro_cache
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -86,16 +91,20 @@ class NginxServer:
         for name in ("cache", "temp", "media", "static"):
             (self.folder / name).mkdir(parents=True, exist_ok=True)
         site = self.folder / "newsroom.conf"
-        site.write_text(
-            render_nginx_conf(
-                listen=f"127.0.0.1:{self.port}",
-                server_name="127.0.0.1 localhost",
-                upstream=self.upstream,
-                cache_dir=self.folder / "cache",
-                static_root=self.static_root,
-                media_root=self.folder / "media",
-            )
+        text = render_nginx_conf(
+            listen=f"127.0.0.1:{self.port}",
+            server_name="127.0.0.1 localhost",
+            upstream=self.upstream,
+            cache_dir=self.folder / "cache",
+            static_root=self.static_root,
+            media_root=self.folder / "media",
         )
+        if not self.micro_cache:
+            cache_on = "proxy_cache newsroom_pages;"
+            if cache_on not in text:
+                raise ValueError(f"no {cache_on!r} in the nginx conf to turn off")
+            text = text.replace(cache_on, "proxy_cache off;")
+        site.write_text(text)
         temp = self.folder / "temp"
         mime_types = Path("/etc/nginx/mime.types")
         access = (
