@@ -167,6 +167,7 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        self._keep_fractions_of_seconds(cleaned_data)
         if self.instance.pk and self.for_saving:
             try:
                 services.article_check_edit(
@@ -181,6 +182,21 @@ class ArticleAdminForm(TakeOverAddressMixin, forms.ModelForm):
         if self.instance.pk and self.saves_pending:
             self._refuse_what_a_draft_cannot_hold()
         return cleaned_data
+
+    def _keep_fractions_of_seconds(self, cleaned_data) -> None:
+        """A time sent back as it was shown keeps its saved fraction of a second.
+
+        The form shows times to the second; a story published by a service (now(),
+        with microseconds) would otherwise move by a fraction of a second at its next
+        save, which counts as a new place in the lists: a headline fix would make
+        every list page and every page suggesting stories stale, here and at the edge.
+        """
+        if not self.instance.pk:
+            return
+        for name in ("publish_at", "unpublish_at", "pinned_until"):
+            typed, saved = cleaned_data.get(name), getattr(self.instance, name, None)
+            if typed is not None and saved is not None and typed == saved.replace(microsecond=0):
+                cleaned_data[name] = saved
 
     def _check_publishing(self, cleaned_data) -> bool:
         """Refuse a publishing change by an editor who may not publish; True if refused."""

@@ -1844,3 +1844,29 @@ def test_editors_edit_redirects_in_their_own_admin(editor_client, client):
         "/articles/second/ is the address of “" + second.title + "” now, so a redirect "
         "from it would never be used."
     ]
+
+
+def test_a_headline_fix_keeps_the_publish_time_to_the_microsecond_and_the_lists_fresh(
+    chief_editor_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The form shows times to the second; a story published with now() must not
+    move by a fraction of a second when an editor fixes its headline, or the lists
+    and every page suggesting stories go stale with it (here and in Varnish)."""
+    from newsroom.pagecache import store
+
+    published = timezone.now().replace(microsecond=123456) - datetime.timedelta(hours=2)
+    article = ArticleFactory(title="Ferry timetable stays the same", publish_at=published)
+    bumped = []
+    monkeypatch.setattr(store, "bump", lambda *tags: bumped.extend(tags))
+
+    opened = form_data_in(chief_editor_client.get(change_url(article)).content.decode())
+    opened["title"] = "Ferry timetable stays the same all winter"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = chief_editor_client.post(change_url(article), opened)
+
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.title == "Ferry timetable stays the same all winter"
+    assert article.publish_at == published
+    assert f"article:{article.pk}" in bumped
+    assert "home" not in bumped
