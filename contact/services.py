@@ -17,7 +17,6 @@ hold nothing a thief could type in.
 """
 
 import logging
-import random
 import re
 import secrets
 import smtplib
@@ -532,8 +531,9 @@ def retry_delay(attempt: int) -> float:
     than ``CONTACT_MAIL_RETRY_MAX``: the longest a queued mail waits once the mail
     server takes mail again.
     """
-    ceiling = min(settings.CONTACT_MAIL_RETRY_MAX, settings.CONTACT_MAIL_RETRY_BASE * 2**attempt)
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+    return enqueue.retry_delay(
+        attempt, base=settings.CONTACT_MAIL_RETRY_BASE, most=settings.CONTACT_MAIL_RETRY_MAX
+    )
 
 
 def delivery_attempt_budget() -> int:

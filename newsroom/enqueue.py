@@ -6,6 +6,7 @@ must not break the editor's save or the visitor's step. The caller says what
 happens instead (``unreachable``); a periodic sweep enqueues the work again.
 """
 
+import random
 from collections.abc import Callable
 
 from django.db import transaction
@@ -32,3 +33,14 @@ def after_commit(
             unreachable(exc)
 
     transaction.on_commit(publish, robust=robust)
+
+
+def retry_delay(attempt: int, *, base: float, most: float) -> float:
+    """Capped exponential backoff with equal jitter, in seconds, before retry ``attempt``
+    (0-based): between half and all of ``base * 2**attempt``, never more than ``most``.
+
+    The jitter keeps tasks that failed together (a mail server or an edge that went
+    away) from all coming back at the same moment.
+    """
+    ceiling = min(most, base * 2**attempt)
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security

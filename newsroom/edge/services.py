@@ -1,7 +1,6 @@
 """The purge outbox's rules: record a purge in the edit's transaction, send it, sweep, prune."""
 
 import logging
-import random
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -132,8 +131,7 @@ def purge_send(*, edge: str) -> int:
 
 def retry_delay(attempt: int) -> float:
     """Capped exponential backoff with equal jitter before retry ``attempt`` (0-based)."""
-    ceiling = min(RETRY_MAX, RETRY_BASE * 2**attempt)
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+    return enqueue.retry_delay(attempt, base=RETRY_BASE, most=RETRY_MAX)
 
 
 def purge_all() -> dict[str, str]:
