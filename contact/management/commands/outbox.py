@@ -11,19 +11,8 @@ from django.utils import timezone
 
 from contact import services
 from contact.models import OUTBOX_MODELS, Delivery, Message, Verification
+from newsroom.durations import short_age
 from newsroom.observability import mask_email, mask_emails
-
-
-def _age(seconds: float) -> str:
-    """``3725`` -> ``1h 2m``: the largest unit and the next one."""
-    seconds = int(max(seconds, 0))
-    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-    first = next(i for i, (_unit, size) in enumerate(units) if seconds >= size or size == 1)
-    parts = []
-    for unit, size in units[first : first + 2]:
-        parts.append(f"{seconds // size}{unit}")
-        seconds %= size
-    return " ".join(parts)
 
 
 def _one_line(text: str, width: int = 120) -> str:
@@ -100,10 +89,10 @@ class Command(BaseCommand):
             self.stdout.write("ok: no mail waiting for a worker")
             return
         age, kind, pk = oldest
-        line = f"oldest queued mail waited {_age(age)} ({kind} {pk})"
+        line = f"oldest queued mail waited {short_age(age)} ({kind} {pk})"
         if age > max_age_seconds:
             raise CommandError(
-                f"{line}, longer than {_age(max_age_seconds)}: is a worker consuming?",
+                f"{line}, longer than {short_age(max_age_seconds)}: is a worker consuming?",
                 returncode=1,
             )
         self.stdout.write(f"ok: {line}")
@@ -127,7 +116,7 @@ class Command(BaseCommand):
             self.stdout.write("\nOldest queued mail: none waiting for a worker")
         else:
             age, kind, pk = oldest
-            self.stdout.write(f"\nOldest queued mail: {_age(age)} ({kind} {pk})")
+            self.stdout.write(f"\nOldest queued mail: {short_age(age)} ({kind} {pk})")
         backing_off = sum(model.objects.retrying(now).count() for model in OUTBOX_MODELS)
         self.stdout.write(f"Waiting for a retry after an error: {backing_off}")
 

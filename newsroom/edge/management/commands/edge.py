@@ -9,17 +9,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from newsroom.durations import short_age
 from newsroom.edge import services
 from newsroom.edge.models import Purge
-
-
-def _age(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    if seconds >= 3600:
-        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
-    if seconds >= 60:
-        return f"{seconds // 60}m {seconds % 60}s"
-    return f"{seconds}s"
 
 
 class Command(BaseCommand):
@@ -79,10 +71,12 @@ class Command(BaseCommand):
             age = (now - row["oldest"]).total_seconds() if row["oldest"] else None
             self.stdout.write(
                 f"{url:<40}{answers[:27]:<28}{row['unsent']:>7}{row['failing']:>8}  "
-                f"{_age(age) if age is not None else '-'}"
+                f"{short_age(age) if age is not None else '-'}"
             )
             if check and url in urls and age is not None and age > max_age:
-                problems.append(f"{url} has {row['unsent']} purge(s) waiting, oldest {_age(age)}")
+                problems.append(
+                    f"{url} has {row['unsent']} purge(s) waiting, oldest {short_age(age)}"
+                )
         failing = (
             Purge.objects.unsent().exclude(last_error="").order_by("-pk").first()
             if summary
