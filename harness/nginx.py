@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness import free_port, wait_for
+from harness import ServerProcess, free_port
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 NGINX_CONF = BASE_DIR / "docs" / "nginx" / "newsroom.conf"
@@ -51,7 +51,7 @@ def render_nginx_conf(*, upstream: str | Sequence[str], **values: str) -> str:
     return text
 
 
-class NginxServer:
+class NginxServer(ServerProcess):
     """The documented nginx configuration, rendered into ``folder`` and run there with
     a wrapper of its own (pid, logs, temporary files in ``folder``), on a free
     loopback port, in front of ``upstream``: one web node (``host:port``) or a list
@@ -146,22 +146,13 @@ class NginxServer:
             str(binary), "-p", str(self.folder), "-e", str(self.folder / "error.log"),
             "-c", str(wrapper), "-g", "daemon off;",
         ]  # fmt: skip
-        self._log = (self.folder / "nginx.out").open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed argv on loopback
+        self._spawn(
             command,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            # Ctrl-C in a bench reaches only the script, which stops nginx in order.
-            start_new_session=True,
-        )
-        wait_for(
-            lambda: self.answers() or self.process.poll() is not None,
+            log_path=self.folder / "nginx.out",
             timeout=timeout,
+            name="nginx",
             what=f"nginx on port {self.port}",
         )
-        if self.process.poll() is not None:
-            self.stop()
-            raise AssertionError(f"nginx exited at start:\n{self.log()}")
         return self
 
     def answers(self) -> bool:
@@ -173,16 +164,7 @@ class NginxServer:
 
     def stop(self, *, timeout: float = 10) -> None:
         """SIGTERM (nginx's fast shutdown), then SIGKILL to its whole group."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
-                self.process.wait(timeout)
-        if self.process:
-            self._log.close()
-        self.process = None
+        self._terminate(timeout=timeout)
 
     def log(self) -> str:
         parts = []

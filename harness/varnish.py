@@ -1,14 +1,12 @@
 """Varnish with the documented VCL (``docs/varnish/newsroom.vcl``) on loopback."""
 
-import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 from pathlib import Path
 
-from harness import free_port, wait_for
+from harness import ServerProcess, free_port
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 VCL = BASE_DIR / "docs" / "varnish" / "newsroom.vcl"
@@ -36,7 +34,7 @@ def render_vcl(**values: str) -> str:
     return text
 
 
-class VarnishServer:
+class VarnishServer(ServerProcess):
     """``varnishd -F`` with the documented VCL, rendered into ``folder``, in front of
     ``backend`` (``host:port``), on a free loopback port (or ``port``), with its own
     working directory (``-n``) and a malloc store: stopping it empties its cache.
@@ -106,21 +104,13 @@ class VarnishServer:
             "-p", f"thread_pool_min={self.threads or 10}",
             "-p", f"thread_pool_max={max(self.threads or 0, 200)}",
         ]  # fmt: skip
-        self._log = (self.folder / "varnishd.log").open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed argv on loopback
+        self._spawn(
             command,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_for(
-            lambda: self.answers() or self.process.poll() is not None,
+            log_path=self.folder / "varnishd.log",
             timeout=timeout,
+            name="varnishd",
             what=f"varnishd on port {self.port}",
         )
-        if self.process.poll() is not None:
-            self.stop()
-            raise AssertionError(f"varnishd exited at start:\n{self.log()}")
         return self
 
     def answers(self) -> bool:
@@ -134,16 +124,7 @@ class VarnishServer:
 
     def stop(self, *, timeout: float = 10) -> None:
         """SIGTERM (varnishd stops its child and exits), then SIGKILL to its group."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout)
-        if self.process:
-            self._log.close()
-        self.process = None
+        self._terminate(timeout=timeout)
         shutil.rmtree(self.folder / "work", ignore_errors=True)
 
     def log(self) -> str:
